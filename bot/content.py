@@ -1,0 +1,383 @@
+"""Load and validate content/: articles (Markdown + front matter) and drills (YAML).
+
+Pure: reads files, returns dataclasses or ``file:line: message`` problems. Nothing
+here touches the database or a platform.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+TRACKS = ("ai-pm", "ds-pm", "traditional-pm", "career")
+DRILL_TYPES = ("mcq", "open", "scenario")
+DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "content"
+
+_HEADING = re.compile(r"^(#{2,3})\s+(.+?)\s*#*\s*$")
+_ALSO = re.compile(r"^<!--\s*also:\s*(.*?)\s*-->\s*$", re.I)
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,80}$")
+
+
+def content_root() -> Path:
+    return Path(os.environ.get("COACH_CONTENT") or DEFAULT_ROOT)
+
+
+def norm_heading(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower()
+    return re.sub(r"[^a-z0-9]+", " ", text).strip()
+
+
+@dataclass(frozen=True)
+class Section:
+    article: str  # slug
+    heading: str
+    level: int  # 2 or 3
+    parent: str  # the enclosing ## heading for a ###, else ""
+    body: str  # Markdown, without the heading and the also-comment
+    alternates: tuple[str, ...] = ()
+    line: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"{self.article}#{norm_heading(self.heading).replace(' ', '-')}"
+
+
+@dataclass(frozen=True)
+class Article:
+    slug: str
+    title: str
+    tracks: tuple[str, ...]
+    sections: tuple[Section, ...]
+    path: str = ""
+
+    def section(self, heading: str) -> Section | None:
+        wanted = norm_heading(heading)
+        return next((s for s in self.sections if norm_heading(s.heading) == wanted), None)
+
+
+@dataclass(frozen=True)
+class KeyPoint:
+    point: str
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Drill:
+    id: str
+    type: str
+    track: str
+    difficulty: int
+    article: str
+    section: str
+    prompt: str
+    choices: tuple[str, ...] = ()
+    answer: str = ""
+    explanation: str = ""
+    situation: str = ""
+    key_points: tuple[KeyPoint, ...] = ()
+    model_answer: str = ""
+    path: str = ""
+    line: int = 0
+
+    @property
+    def answer_letter(self) -> str:
+        return "ABCD"[self.choices.index(self.answer)] if self.answer in self.choices else ""
+
+
+@dataclass
+class Library:
+    articles: dict[str, Article]
+    drills: dict[str, Drill]
+    digest: str  # content hash: the answer index is rebuilt only when this changes
+    root: Path = field(default_factory=content_root)
+
+    def sections(self):
+        for article in self.articles.values():
+            yield from article.sections
+
+    def section_for(self, drill: Drill) -> Section | None:
+        article = self.articles.get(drill.article)
+        return article.section(drill.section) if article else None
+
+
+class ContentError(Exception):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def _rel(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+# ---------------------------------------------------------------- articles
+
+def parse_article(path: Path, problems: list[str]) -> Article | None:
+    name = _rel(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(f"{name}:1: cannot read: {exc}")
+        return None
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        problems.append(f"{name}:1: missing front matter (a '---' block with slug, title, tracks)")
+        return None
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        problems.append(f"{name}:1: front matter is not closed with '---'")
+        return None
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", 0) + 2
+        problems.append(f"{name}:{line}: front matter is not valid YAML: {getattr(exc, 'problem', exc)}")
+        return None
+    ok = True
+    if not isinstance(meta, dict):
+        problems.append(f"{name}:2: front matter must be a mapping with slug, title, tracks")
+        return None
+    for key in ("slug", "title", "tracks"):
+        if not meta.get(key):
+            problems.append(f"{name}:2: front matter needs '{key}'")
+            ok = False
+    slug = str(meta.get("slug") or "")
+    if slug and slug != path.stem:
+        problems.append(f"{name}:2: slug '{slug}' must match the file name '{path.stem}'")
+        ok = False
+    tracks = meta.get("tracks") or []
+    if not isinstance(tracks, list) or any(t not in TRACKS for t in tracks):
+        problems.append(f"{name}:2: tracks must be a list drawn from {', '.join(TRACKS)}")
+        ok = False
+
+    sections: list[Section] = []
+    current: dict | None = None
+    parent = ""
+    seen: dict[str, int] = {}
+
+    def close():
+        if current is None:
+            return
+        body = "\n".join(current["body"]).strip()
+        if not body and (current["level"] == 3 or not current["children"]):
+            problems.append(f"{name}:{current['line']}: section '{current['heading']}' has no text")
+        sections.append(
+            Section(slug, current["heading"], current["level"], current["parent"], body,
+                    tuple(current["also"]), current["line"])
+        )
+
+    for i, raw in enumerate(lines[end + 1:], start=end + 2):
+        m = _HEADING.match(raw)
+        if m:
+            level, heading = len(m.group(1)), m.group(2).strip()
+            if current is not None and level == 3 and current["level"] == 2:
+                current["children"] = True
+            close()
+            if level == 2:
+                parent = heading
+            key = norm_heading(heading)
+            if key in seen:
+                problems.append(f"{name}:{i}: heading '{heading}' repeats line {seen[key]}; headings must be unique")
+            seen[key] = i
+            current = {"heading": heading, "level": level, "parent": parent if level == 3 else "",
+                       "body": [], "also": [], "line": i, "children": False}
+            continue
+        if raw.startswith("# "):
+            problems.append(f"{name}:{i}: use '## ' or '### ' headings; the title lives in the front matter")
+            continue
+        also = _ALSO.match(raw.strip())
+        if also and current is not None:
+            current["also"].extend(p.strip() for p in also.group(1).split("|") if p.strip())
+            continue
+        if current is None:
+            if raw.strip():
+                problems.append(f"{name}:{i}: text before the first '## ' heading")
+            continue
+        current["body"].append(raw)
+    close()
+    if not sections:
+        problems.append(f"{name}:{end + 2}: article has no '## ' sections")
+        ok = False
+    if not ok:
+        return None
+    return Article(slug, str(meta["title"]), tuple(tracks), tuple(sections), name)
+
+
+# ------------------------------------------------------------------ drills
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that records the line of each mapping as ``__line__``."""
+
+
+def _construct_mapping(loader, node):
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    mapping["__lines__"] = {k.value: k.start_mark.line + 1 for k, _ in node.value if hasattr(k, "value")}
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+_FIELDS = {
+    "mcq": {"id", "type", "track", "difficulty", "source", "prompt", "choices", "answer", "explanation"},
+    "open": {"id", "type", "track", "difficulty", "source", "prompt", "key_points", "model_answer"},
+    "scenario": {"id", "type", "track", "difficulty", "source", "situation", "prompt", "key_points", "model_answer"},
+}
+
+
+def _text(value) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def parse_drills(path: Path, problems: list[str]) -> list[tuple[dict, Drill | None]]:
+    name = _rel(path)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problems.append(f"{name}:{(mark.line + 1) if mark else 1}: not valid YAML: {getattr(exc, 'problem', exc)}")
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(f"{name}:1: cannot read: {exc}")
+        return []
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        problems.append(f"{name}:1: a drills file is a YAML list of drills")
+        return []
+    out = []
+    for item in data:
+        if not isinstance(item, dict):
+            problems.append(f"{name}:1: each drill must be a mapping (got {type(item).__name__})")
+            continue
+        line = item.get("__line__", 1)
+        lines = item.get("__lines__", {})
+
+        def bad(key: str, message: str):
+            problems.append(f"{name}:{lines.get(key, line)}: {item.get('id') or 'drill'}: {message}")
+
+        dtype = item.get("type")
+        if dtype not in DRILL_TYPES:
+            bad("type", f"type must be one of {', '.join(DRILL_TYPES)}")
+            out.append((item, None))
+            continue
+        keys = set(item) - {"__line__", "__lines__"}
+        for missing in sorted(_FIELDS[dtype] - keys):
+            bad("id", f"missing '{missing}'")
+        for extra in sorted(keys - _FIELDS[dtype]):
+            bad(extra, f"unknown field '{extra}' for a {dtype} drill")
+        before = len(problems)
+        did = item.get("id")
+        if not isinstance(did, str) or not _ID.match(did):
+            bad("id", "id must be 3-80 characters of a-z, 0-9 and '-'")
+        if item.get("track") not in TRACKS:
+            bad("track", f"track must be one of {', '.join(TRACKS)}")
+        if item.get("difficulty") not in (1, 2, 3):
+            bad("difficulty", "difficulty must be 1, 2 or 3")
+        source = item.get("source")
+        if not (isinstance(source, dict) and _text(source.get("article")) and _text(source.get("section"))):
+            bad("source", "source needs 'article' (a slug) and 'section' (a heading)")
+        for key in ("prompt", "explanation", "model_answer", "situation", "answer"):
+            if key in _FIELDS[dtype] and key in item and not _text(item.get(key)):
+                bad(key, f"'{key}' must be non-empty text")
+        if dtype == "mcq":
+            choices = item.get("choices")
+            if not (isinstance(choices, list) and len(choices) == 4 and all(_text(c) for c in choices)):
+                bad("choices", "choices must be a list of 4 non-empty strings")
+            elif len(set(choices)) != 4:
+                bad("choices", "choices must be different from each other")
+            elif item.get("answer") not in choices:
+                bad("answer", "answer must be exactly one of the choices")
+        else:
+            kps = item.get("key_points")
+            if not (isinstance(kps, list) and len(kps) >= 2):
+                bad("key_points", "key_points must list at least 2 points")
+            else:
+                for kp in kps:
+                    if not (isinstance(kp, dict) and _text(kp.get("point")) and isinstance(kp.get("words"), list)
+                            and kp["words"] and all(_text(w) for w in kp["words"])):
+                        problems.append(
+                            f"{name}:{kp.get('__line__', line) if isinstance(kp, dict) else line}: {did}: "
+                            "each key point needs 'point' (text) and 'words' (a non-empty list of phrases)")
+        if len(problems) > before or not isinstance(source, dict):
+            out.append((item, None))
+            continue
+        drill = Drill(
+            id=did, type=dtype, track=item["track"], difficulty=item["difficulty"],
+            article=str(source["article"]), section=str(source["section"]),
+            prompt=item["prompt"].strip(),
+            choices=tuple(c.strip() for c in item.get("choices") or ()),
+            answer=(item.get("answer") or "").strip(),
+            explanation=(item.get("explanation") or "").strip(),
+            situation=(item.get("situation") or "").strip(),
+            key_points=tuple(KeyPoint(kp["point"].strip(), tuple(w.strip() for w in kp["words"]))
+                             for kp in item.get("key_points") or ()),
+            model_answer=(item.get("model_answer") or "").strip(),
+            path=name, line=line,
+        )
+        out.append((item, drill))
+    return out
+
+
+# ----------------------------------------------------------------- library
+
+def check(root: Path | None = None) -> tuple[Library | None, list[str]]:
+    """Everything wrong with the content, as ``file:line: message``; the library if none."""
+    root = Path(root or content_root())
+    problems: list[str] = []
+    art_dir, drill_dir = root / "articles", root / "drills"
+    if not art_dir.is_dir():
+        return None, [f"{_rel(art_dir)}:1: no articles folder"]
+    digest = hashlib.sha256()
+    articles: dict[str, Article] = {}
+    for path in sorted(art_dir.glob("*.md")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        article = parse_article(path, problems)
+        if article:
+            articles[article.slug] = article
+    if not articles and not problems:
+        problems.append(f"{_rel(art_dir)}:1: no articles (*.md) found")
+    drills: dict[str, Drill] = {}
+    first_seen: dict[str, str] = {}
+    for path in sorted(drill_dir.glob("*.yaml")) if drill_dir.is_dir() else []:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        for item, drill in parse_drills(path, problems):
+            did = item.get("id")
+            where = f"{_rel(path)}:{item.get('__line__', 1)}"
+            if isinstance(did, str):
+                if did in first_seen:
+                    problems.append(f"{where}: duplicate id '{did}' (first at {first_seen[did]})")
+                    continue
+                first_seen[did] = where
+            if drill is None:
+                continue
+            article = articles.get(drill.article)
+            lines = item.get("__lines__", {})
+            src_line = lines.get("source", drill.line)
+            if article is None:
+                problems.append(f"{_rel(path)}:{src_line}: {drill.id}: source article '{drill.article}' does not exist")
+                continue
+            if article.section(drill.section) is None:
+                problems.append(
+                    f"{_rel(path)}:{src_line}: {drill.id}: section '{drill.section}' is not a heading in {drill.article}")
+                continue
+            drills[drill.id] = drill
+    if problems:
+        return None, problems
+    return Library(articles, drills, digest.hexdigest(), root), []
+
+
+def load(root: Path | None = None) -> Library:
+    library, problems = check(root)
+    if problems:
+        raise ContentError(problems)
+    return library

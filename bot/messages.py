@@ -1,0 +1,86 @@
+"""The only types adapters see: a neutral Request in, a list of neutral Replies out.
+
+Text is light Markdown (**bold**, _italic_, `code`, "- " lists, [label](url));
+each adapter converts it to its platform's dialect.
+
+Button actions carry their own state (e.g. ``drill:choose:<drill_id>:B``) so a
+click still works after a restart; adapters pass the action string back untouched.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Request:
+    platform: str  # "console", "slack", "discord"
+    workspace: str  # Slack team id, Discord guild id ("dm" for DMs without a guild)
+    channel: str
+    user: str
+    text: str = ""
+    action: str | None = None  # a Button.action coming back from a click or modal submit
+    is_dm: bool = False
+    user_name: str = ""
+    # True when the user may manage the channel (Discord Manage Channels, Slack
+    # channel member, console always); adapters decide, the core enforces.
+    can_manage_channel: bool = True
+    is_admin: bool = False
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str
+    style: str = ""  # "", "primary", "danger"
+    # When set, clicking opens a text input (Slack/Discord modal) with this label;
+    # the typed text comes back as Request(action=action, text=typed).
+    input_label: str = ""
+
+
+@dataclass(frozen=True)
+class Citation:
+    article: str  # slug
+    title: str  # article title
+    section: str  # section heading
+
+    def line(self) -> str:
+        return f"From: {self.title} › {self.section}"
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    title: str = ""
+    fields: tuple[tuple[str, str], ...] = ()
+    buttons: tuple[Button, ...] = ()
+    citation: Citation | None = None
+    ephemeral: bool = False  # only the requesting user sees it (where the platform allows)
+    kind: str = "info"  # info | answer | decline | drill | result | error | stats | leaderboard | subscription
+    # Where the reply goes when it is not a direct answer to the request (e.g. a public
+    # "X answered" note in the channel); empty means "answer the request".
+    thread_key: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def plain(self) -> str:
+        """A plain-text rendering: the platform fallback text and the console's base."""
+        parts = []
+        if self.title:
+            parts.append(f"**{self.title}**")
+        if self.text:
+            parts.append(self.text)
+        for name, value in self.fields:
+            parts.append(f"**{name}:** {value}")
+        if self.citation:
+            parts.append(f"_{self.citation.line()}_")
+        return "\n".join(parts)
+
+
+def info(text: str, **kw) -> Reply:
+    return Reply(text=text, kind=kw.pop("kind", "info"), **kw)
+
+
+def error(text: str, **kw) -> Reply:
+    """A user-facing failure: a clear sentence, never a traceback."""
+    return Reply(text=text, kind="error", ephemeral=kw.pop("ephemeral", True), **kw)

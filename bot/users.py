@@ -1,0 +1,115 @@
+"""People and workspaces: the time zone each user keeps, and a workspace's default.
+
+Every row is scoped to (platform, workspace) so nothing crosses workspaces.
+"""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from .commands import Command
+from .messages import Reply, error, info
+from .storage import Migrations, transaction
+
+MIGRATIONS = Migrations("users")
+
+
+@MIGRATIONS
+def m001_users(db):
+    db.execute(
+        "CREATE TABLE users (platform TEXT NOT NULL, workspace TEXT NOT NULL, user TEXT NOT NULL, "
+        "name TEXT NOT NULL DEFAULT '', tz TEXT, created_at TEXT NOT NULL, "
+        "PRIMARY KEY (platform, workspace, user))"
+    )
+    db.execute(
+        "CREATE TABLE workspaces (platform TEXT NOT NULL, workspace TEXT NOT NULL, default_tz TEXT, "
+        "PRIMARY KEY (platform, workspace))"
+    )
+
+
+_ZONES_LOWER: dict[str, str] = {}
+
+
+def resolve_tz(name: str) -> str | None:
+    """The canonical IANA name for what a user typed ('europe/berlin', 'UTC'), or None."""
+    name = (name or "").strip()
+    if not name or len(name) > 64:
+        return None
+    if not _ZONES_LOWER:
+        _ZONES_LOWER.update({z.lower(): z for z in available_timezones()})
+        _ZONES_LOWER.setdefault("utc", "UTC")
+    canonical = _ZONES_LOWER.get(name.lower().replace(" ", "_"))
+    if canonical:
+        return canonical
+    try:
+        ZoneInfo(name)
+        return name
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def suggest_tz(name: str, limit: int = 3) -> list[str]:
+    import difflib
+
+    resolve_tz("UTC")  # fills the cache
+    return [_ZONES_LOWER[m] for m in difflib.get_close_matches(name.lower(), list(_ZONES_LOWER), n=limit, cutoff=0.6)]
+
+
+def touch(coach, req) -> None:
+    """Remember a user the first time we see them (and their display name)."""
+    now = coach.clock().isoformat()
+    coach.db.execute(
+        "INSERT INTO users (platform, workspace, user, name, created_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (platform, workspace, user) DO UPDATE SET name = excluded.name WHERE excluded.name != ''",
+        [req.platform, req.workspace, req.user, req.user_name or "", now],
+    )
+
+
+def user_tz(coach, platform: str, workspace: str, user: str) -> str | None:
+    row = coach.db.execute(
+        "SELECT tz FROM users WHERE platform = ? AND workspace = ? AND user = ?", [platform, workspace, user]
+    ).fetchone()
+    return row[0] if row and row[0] else None
+
+
+def workspace_tz(coach, platform: str, workspace: str) -> str:
+    row = coach.db.execute(
+        "SELECT default_tz FROM workspaces WHERE platform = ? AND workspace = ?", [platform, workspace]
+    ).fetchone()
+    return (row[0] if row and row[0] else None) or coach.config.default_tz
+
+
+def effective_tz(coach, req) -> str:
+    """The user's zone if known, else the workspace default, else the configured default (UTC)."""
+    return user_tz(coach, req.platform, req.workspace, req.user) or workspace_tz(coach, req.platform, req.workspace)
+
+
+def display_name(coach, platform: str, workspace: str, user: str) -> str:
+    row = coach.db.execute(
+        "SELECT name FROM users WHERE platform = ? AND workspace = ? AND user = ?", [platform, workspace, user]
+    ).fetchone()
+    return row[0] if row and row[0] else user
+
+
+def cmd_timezone(coach, req, args: str) -> list[Reply]:
+    args = args.strip()
+    if not args:
+        return [info(f"Your time zone is **{effective_tz(coach, req)}**. Change it with `timezone Europe/Berlin`.")]
+    tz = resolve_tz(args)
+    if tz is None:
+        hints = suggest_tz(args)
+        more = f" Did you mean {', '.join(f'`{h}`' for h in hints)}?" if hints else ""
+        shown = args[:40] + ("…" if len(args) > 40 else "")
+        return [error(f"I don't know the time zone '{shown}'. Use an IANA name like `Europe/Berlin` or `America/New_York`.{more}")]
+    with transaction(coach.db):
+        touch(coach, req)
+        coach.db.execute(
+            "UPDATE users SET tz = ? WHERE platform = ? AND workspace = ? AND user = ?",
+            [tz, req.platform, req.workspace, req.user],
+        )
+    return [info(f"Saved: your time zone is now **{tz}**. Streaks and daily drills use your local day.")]
+
+
+COMMANDS = [
+    Command("timezone", cmd_timezone, "timezone [Area/City]", "show or set your time zone", aliases=("tz",), order=80),
+]
+ACTIONS: dict = {}

@@ -1,0 +1,61 @@
+"""Shared fixtures: a real SQLite file per test, the shipped content, an injected clock."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.coach import open_coach
+from bot.config import Config
+from bot.messages import Request
+
+
+class Clock:
+    """A hand-moved clock: tests set the time instead of sleeping."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+    def set(self, now: datetime) -> datetime:
+        self.now = now
+        return now
+
+
+@pytest.fixture
+def clock():
+    return Clock(datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+def db_file(tmp_path):
+    return tmp_path / "coach.db"
+
+
+@pytest.fixture
+def coach(db_file, clock):
+    c = open_coach(db_file, clock=clock, config=Config(db=str(db_file)))
+    yield c
+    c.db.conn.close()
+
+
+def make_request(text: str = "", action: str | None = None, user: str = "alice", channel: str | None = None,
+                 workspace: str = "T1", platform: str = "console", **kw) -> Request:
+    return Request(platform=platform, workspace=workspace, channel=channel or f"dm-{user}", user=user,
+                   text=text, action=action, is_dm=channel is None, user_name=kw.pop("user_name", user), **kw)
+
+
+@pytest.fixture
+def say(coach):
+    """say("drill", user="bob", channel="team") -> list[Reply] through the real Coach."""
+
+    def _say(text: str = "", action: str | None = None, **kw):
+        return coach.handle(make_request(text, action, **kw))
+
+    return _say

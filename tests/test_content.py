@@ -1,0 +1,117 @@
+"""coach content check: 0 on the shipped content, 1 with file:line on broken copies."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import content
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ROOT / "content"
+
+
+def run_coach(*args, env=None, cwd=None):
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd or ROOT, timeout=60)
+
+
+@pytest.fixture
+def broken(tmp_path):
+    """A writable copy of the shipped content."""
+    root = tmp_path / "content"
+    shutil.copytree(SHIPPED, root)
+    return root
+
+
+def first_drill_file(root: Path) -> Path:
+    return sorted((root / "drills").glob("*.yaml"))[0]
+
+
+def test_shipped_content_is_valid_and_meets_the_minimums():
+    library = content.load(SHIPPED)
+    assert len(library.articles) == 4
+    types = [d.type for d in library.drills.values()]
+    assert types.count("mcq") >= 20 and types.count("open") >= 30 and types.count("scenario") >= 10
+    for slug in library.articles:
+        assert sum(d.article == slug for d in library.drills.values()) >= 8, slug
+    for drill in library.drills.values():
+        assert library.section_for(drill) is not None
+        if drill.type == "mcq":
+            assert drill.answer in drill.choices and len(drill.choices) == 4
+
+
+def test_check_command_exits_zero_on_shipped_content():
+    proc = run_coach("content", "check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "content ok" in proc.stdout
+
+
+def test_mcq_answer_not_among_choices_is_reported_with_file_and_line(broken):
+    path = first_drill_file(broken)
+    text = path.read_text()
+    marker = re.search(r"^(\s*)answer: .*$", text, re.M)
+    line = text[: marker.start()].count("\n") + 1
+    path.write_text(text[: marker.start()] + f"{marker.group(1)}answer: \"Not one of the choices\"" + text[marker.end():])
+    proc = run_coach("content", "check", "--root", str(broken))
+    assert proc.returncode == 1
+    assert re.search(rf"{re.escape(path.name)}:{line}: .*answer must be exactly one of the choices", proc.stdout), proc.stdout
+
+
+def test_unknown_section_duplicate_id_and_bad_track_are_all_reported(broken):
+    path = first_drill_file(broken)
+    text = path.read_text()
+    items = yaml.safe_load(text)
+    first_id, second_id = items[0]["id"], items[1]["id"]
+    text = text.replace(f"id: {second_id}\n", f"id: {first_id}\n", 1)
+    m = re.search(r"section: (\"[^\"]+\"|'[^']+'|[^}\n]+)", text)
+    text = text[: m.start()] + 'section: "No Such Heading Anywhere"' + text[m.end():]
+    text = re.sub(r"track: [a-z-]+", "track: astrology", text, count=1)
+    path.write_text(text)
+    problems = content.check(broken)[1]
+    joined = "\n".join(problems)
+    assert f"duplicate id '{first_id}'" in joined
+    assert "is not a heading in" in joined
+    assert "track must be one of" in joined
+    assert all(re.match(r"^[^:]+\.(yaml|md):\d+: ", p) for p in problems), problems
+
+
+def test_article_problems_carry_file_and_line(broken):
+    path = sorted((broken / "articles").glob("*.md"))[0]
+    text = path.read_text().replace("slug:", "slogan:", 1)
+    path.write_text(text + "\n# A stray title\n")
+    problems = content.check(broken)[1]
+    assert any(p.startswith(f"{os.path.relpath(path)}:2: front matter needs 'slug'") for p in problems), problems
+
+
+def test_invalid_yaml_reports_its_line(broken):
+    path = first_drill_file(broken)
+    path.write_text(path.read_text() + "\n- id: [unclosed\n")
+    proc = run_coach("content", "check", "--root", str(broken))
+    assert proc.returncode == 1
+    assert re.search(rf"{re.escape(path.name)}:\d+: not valid YAML", proc.stdout)
+
+
+def test_bot_refuses_to_start_on_invalid_content_without_a_traceback(broken, tmp_path):
+    path = first_drill_file(broken)
+    path.write_text(path.read_text().replace("type: mcq", "type: quiz", 1))
+    proc = run_coach("ask", "what is an F1 score", env={"COACH_CONTENT": str(broken), "COACH_DB": str(tmp_path / "x.db")})
+    assert proc.returncode == 1
+    assert "will not start" in proc.stderr and "type must be one of" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_sections_keep_the_authors_text_and_alternates():
+    library = content.load(SHIPPED)
+    article = library.articles["ai-pm-vs-ds-pm"]
+    faq = article.section("Do I need a PhD in AI/ML to become an AI PM?")
+    assert faq is not None and "not a strict requirement" in faq.body
+    assert faq.alternates, "FAQ entries carry alternate phrasings"
+    assert "amazon.com" not in "".join(s.body for a in library.articles.values() for s in a.sections)
