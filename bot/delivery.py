@@ -1,0 +1,51 @@
+"""The neutral sender: how the scheduler posts a Reply without knowing the platform.
+
+Each adapter implements ``Sender`` for its platform and maps its errors onto the
+three failure kinds below, so retry policy lives in one place (the scheduler).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from .messages import Reply
+
+
+@dataclass(frozen=True)
+class Target:
+    platform: str
+    workspace: str
+    channel: str  # channel id; for a DM subscription the user's id with is_dm=True
+    is_dm: bool = False
+    thread: str = ""  # post into this thread (Slack ts / Discord message id) when set
+
+
+class DeliveryError(Exception):
+    pass
+
+
+class RateLimited(DeliveryError):
+    """429: wait ``retry_after`` seconds, then try again (does not count as a failure)."""
+
+    def __init__(self, retry_after: float, message: str = "rate limited"):
+        super().__init__(message)
+        self.retry_after = float(retry_after)
+
+
+class TransientError(DeliveryError):
+    """Network trouble or a 5xx: retry with backoff, then record the delivery as failed."""
+
+
+class PermanentError(DeliveryError):
+    """The target is gone or closed to us (channel deleted, bot removed, access denied):
+    never retry; pause the subscription and tell the subscriber."""
+
+
+class Sender(Protocol):
+    async def send(self, target: Target, replies: list[Reply], key: str) -> str:
+        """Post the replies; return a reference to the first message (for threading).
+
+        ``key`` is the delivery's idempotency key; platforms that support one (Discord's
+        nonce) pass it on so the platform itself drops a duplicate.
+        """
+        ...
