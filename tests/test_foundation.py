@@ -1,0 +1,153 @@
+"""The coach's grammar, the console chat, storage and the CLI entry points."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from adapters.console import ConsoleChat
+from bot import storage
+from bot.commands import Command
+from bot.messages import Button, Reply
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_plain_text_is_a_question_and_commands_are_case_insensitive(coach):
+    assert coach.parse("what is an F1 score") == ("ask", "what is an F1 score")
+    assert coach.parse("HELP") == ("help", "")
+    assert coach.parse("/coach tz Europe/Berlin") == ("timezone", "Europe/Berlin")
+    assert coach.parse("   ") == (None, "")
+
+
+def test_help_lists_every_command(say, coach):
+    [reply] = say("help")
+    for command in coach.visible_commands():
+        assert command.usage in reply.text
+
+
+def test_control_characters_and_huge_text_are_tamed(say):
+    replies = say("\x00\x07tz\x1b Europe/Berlin")
+    assert replies and all(r.kind != "error" for r in replies)
+    replies = say("x" * 50_000)
+    assert replies and all(isinstance(r, Reply) for r in replies)
+
+
+def test_unknown_button_and_handler_failure_answer_with_a_sentence(say, coach):
+    [reply] = say(action="nonsense:1:2")
+    assert reply.kind == "error" and "no longer active" in reply.text
+
+    def boom(coach, req, args):
+        raise RuntimeError("database on fire")
+
+    coach.commands["boom"] = Command("boom", boom, "boom", "fails")
+    [reply] = say("boom")
+    assert reply.kind == "error" and "database on fire" not in reply.text and "try again" in reply.text
+
+
+def test_timezone_is_validated_and_kept_per_workspace(say):
+    [bad] = say("timezone Europe/Berlinn")
+    assert bad.kind == "error" and "Europe/Berlin" in bad.text  # suggestion
+    [ok] = say("timezone america/new_york")
+    assert "America/New_York" in ok.text
+    [other] = say("timezone", workspace="T2")
+    assert "UTC" in other.text
+
+
+def test_console_numbers_click_buttons_and_users_switch(coach):
+    out = io.StringIO()
+    chat = ConsoleChat(coach, user="alice", out=out, color=False)
+    chat.show([Reply(text="pick", buttons=(Button("Help me", "nonsense:x"), Button("Type", "nonsense:y", input_label="Say")))])
+    assert "[1] Help me   [2] Type" in out.getvalue()
+    chat.feed("1")
+    assert "no longer active" in out.getvalue()
+    chat.feed(":user bob")
+    assert chat.user == "bob" and chat.request().user == "bob" and chat.request().is_dm
+    chat.feed(":channel team")
+    assert chat.request().channel == "team" and not chat.request().is_dm
+    assert chat.feed(":quit") is False
+
+
+def test_console_json_mode_prints_one_object_per_reply(coach):
+    out = io.StringIO()
+    chat = ConsoleChat(coach, json_mode=True, out=out)
+    chat.feed("help")
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert lines and lines[0]["title"] == "PM Coach" and "buttons" in lines[0]
+
+
+def test_coach_chat_runs_from_the_command_line(tmp_path):
+    env = {**os.environ, "COACH_DB": str(tmp_path / "c.db")}
+    proc = subprocess.run([sys.executable, "-m", "bot", "chat", "--json"], input="help\n", capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.splitlines()[0])["title"] == "PM Coach"
+
+
+def test_coach_run_without_credentials_explains_and_exits_non_zero(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
+    env["COACH_DB"] = str(tmp_path / "c.db")
+    proc = subprocess.run([sys.executable, "-m", "bot", "run"], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=60)
+    assert proc.returncode != 0
+    assert "SLACK_BOT_TOKEN" in proc.stderr and "DISCORD_TOKEN" in proc.stderr and "coach chat" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_migrations_apply_once_and_are_recorded(tmp_path):
+    m = storage.Migrations("demo")
+
+    @m
+    def m001(db):
+        db.execute("CREATE TABLE demo (x INTEGER)")
+
+    db = storage.open_db(tmp_path / "m.db", (m,))
+    assert m.apply(db) == []  # second run: nothing to do
+    assert db.execute("SELECT name FROM _migrations WHERE migration_set = 'demo'").fetchall() == [("m001",)]
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_transaction_rolls_back_on_error_and_nests(tmp_path):
+    db = storage.open_db(tmp_path / "t.db")
+    db.execute("CREATE TABLE t (x INTEGER)")
+    with pytest.raises(ValueError):
+        with storage.transaction(db):
+            db.execute("INSERT INTO t VALUES (1)")
+            with storage.transaction(db):
+                db.execute("INSERT INTO t VALUES (2)")
+            raise ValueError
+    assert db.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+    with storage.transaction(db):
+        db.execute("INSERT INTO t VALUES (3)")
+    assert db.execute("SELECT count(*) FROM t").fetchone()[0] == 1
+
+
+def test_two_openers_of_a_fresh_file_migrate_once(tmp_path):
+    m = storage.Migrations("race")
+
+    @m
+    def m001(db):
+        db.execute("CREATE TABLE race (x INTEGER)")
+
+    path = tmp_path / "race.db"
+    errors = []
+
+    def open_it():
+        try:
+            storage.open_db(path, (m,))
+        except sqlite3.Error as exc:  # pragma: no cover - the failure we guard against
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
