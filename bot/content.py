@@ -113,9 +113,10 @@ class ContentError(Exception):
 
 def _rel(path: Path) -> str:
     try:
-        return os.path.relpath(path)
-    except ValueError:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
         return str(path)
+    return str(path) if rel.startswith("..") else rel
 
 
 # ---------------------------------------------------------------- articles

@@ -73,7 +73,8 @@ def test_unknown_section_duplicate_id_and_bad_track_are_all_reported(broken):
     text = text.replace(f"id: {second_id}\n", f"id: {first_id}\n", 1)
     m = re.search(r"section: (\"[^\"]+\"|'[^']+'|[^}\n]+)", text)
     text = text[: m.start()] + 'section: "No Such Heading Anywhere"' + text[m.end():]
-    text = re.sub(r"track: [a-z-]+", "track: astrology", text, count=1)
+    third = [m.start() for m in re.finditer(r"^  track: ", text, re.M)][2]  # a drill the other edits don't touch
+    text = text[:third] + re.sub(r"track: [a-z-]+", "track: astrology", text[third:], count=1)
     path.write_text(text)
     problems = content.check(broken)[1]
     joined = "\n".join(problems)
