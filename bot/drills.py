@@ -1,0 +1,159 @@
+"""Choosing and grading drills. Pure: drills and text in, decisions out (no database).
+
+Open answers are graded against the drill's key points: a point counts as covered when
+one of its phrases appears (the phrase's words close together, after stemming) or when
+most of the point's own wording does. The score is the share of points covered, so
+saying more that is on topic can only raise it, and nothing rewards mere length.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from .content import TRACKS, Drill, KeyPoint
+from .text import tokens
+
+TRACK_NAMES = {"ai-pm": "AI PM", "ds-pm": "Data Scientist PM", "traditional-pm": "Traditional PM",
+               "career": "Career"}
+_ALIASES = {
+    "ai": "ai-pm", "aipm": "ai-pm", "ai pm": "ai-pm", "ai product manager": "ai-pm", "ml": "ai-pm",
+    "ds": "ds-pm", "dspm": "ds-pm", "ds pm": "ds-pm", "data": "ds-pm", "data science": "ds-pm",
+    "data scientist": "ds-pm", "data scientist pm": "ds-pm", "data science pm": "ds-pm",
+    "traditional": "traditional-pm", "trad": "traditional-pm", "traditional pm": "traditional-pm",
+    "classic": "traditional-pm", "pm": "traditional-pm",
+    "careers": "career", "career": "career", "salary": "career", "comp": "career",
+}
+LETTERS = "ABCD"
+PASS_SCORE = 60  # an open answer at or above this counts as correct in accuracy figures
+
+
+def resolve_track(text: str) -> str | None:
+    """The canonical track for what a user typed ('AI', 'data science', 'ds-pm'), or None."""
+    key = " ".join(text.lower().replace("_", " ").replace("-", " ").split())
+    if not key:
+        return None
+    for track in TRACKS:
+        if key == track.replace("-", " "):
+            return track
+    return _ALIASES.get(key)
+
+
+def track_list() -> str:
+    return ", ".join(f"`{t}`" for t in TRACKS)
+
+
+# ------------------------------------------------------------------ choose
+
+def _spread(seed: str, drill_id: str) -> str:
+    """A stable per-user shuffle, so teammates don't all get the same first drill."""
+    return hashlib.sha1(f"{seed}\0{drill_id}".encode()).hexdigest()
+
+
+def choose(drills: Iterable[Drill], *, due: Sequence[str] = (), seen: Sequence[str] = (),
+           recent: Sequence[str] = (), seed: str = "") -> Drill | None:
+    """The next drill to serve.
+
+    ``due``: drill ids whose review is due, most overdue first; ``seen``: every drill
+    already practised, soonest next review first; ``recent``: served lately, most recent
+    first. Order: due reviews, then new drills (easier first, MCQ first), then the review coming up
+    soonest, then the least recently served, never one in ``recent`` if anything else is left.
+    """
+    pool = {d.id: d for d in drills}
+    if not pool:
+        return None
+    recent_set = set(recent)
+    for drill_id in due:
+        if drill_id in pool and drill_id not in recent_set:
+            return pool[drill_id]
+    seen_set = set(seen)
+    fresh = [d for d in pool.values() if d.id not in seen_set and d.id not in recent_set]
+    if fresh:
+        # Easier first, and a quick multiple choice before an open prompt of the same level.
+        return min(fresh, key=lambda d: (d.difficulty, d.type != "mcq", _spread(seed, d.id)))
+    for drill_id in seen:
+        if drill_id in pool and drill_id not in recent_set:
+            return pool[drill_id]
+    for drill_id in reversed(recent):
+        if drill_id in pool:
+            return pool[drill_id]
+    return min(pool.values(), key=lambda d: _spread(seed, d.id))
+
+
+# ------------------------------------------------------------------- grade
+
+@dataclass(frozen=True)
+class Grade:
+    score: int  # 0..100
+    correct: bool
+    choice: str = ""  # MCQ letter the user picked
+    hit: tuple[KeyPoint, ...] = ()
+    missed: tuple[KeyPoint, ...] = ()
+
+    @property
+    def rating(self) -> int:
+        """The FSRS rating (1 Again .. 4 Easy) this grade suggests."""
+        if self.choice:
+            return 3 if self.correct else 1
+        if self.score >= 90:
+            return 4
+        if self.score >= PASS_SCORE:
+            return 3
+        if self.score >= 30:
+            return 2
+        return 1
+
+
+def parse_choice(text: str) -> str | None:
+    """'b', 'B)', '(c)', 'option d' -> the letter; None if it isn't one."""
+    t = text.strip().lower().strip("().:- ")
+    if t.startswith("option "):
+        t = t[7:].strip("().:- ")
+    return t.upper() if len(t) == 1 and t.upper() in LETTERS else None
+
+
+def grade_mcq(drill: Drill, letter: str) -> Grade:
+    letter = letter.upper()
+    correct = letter == drill.answer_letter
+    return Grade(100 if correct else 0, correct, choice=letter)
+
+
+def _near(phrase: list[str], answer: list[str]) -> bool:
+    """All the phrase's words within a window a little wider than the phrase."""
+    if not phrase:
+        return False
+    if len(phrase) == 1:
+        return phrase[0] in answer
+    need, width = set(phrase), len(phrase) + 2
+    for i, tok in enumerate(answer):
+        if tok in need and need <= set(answer[i:i + width]):
+            return True
+    return False
+
+
+def covers(point: KeyPoint, answer_tokens: list[str]) -> bool:
+    if any(_near(tokens(words), answer_tokens) for words in point.words):
+        return True
+    # A paraphrase of the point itself: most of its distinctive words are there.
+    own = set(tokens(point.point))
+    return len(own) >= 3 and len(own & set(answer_tokens)) >= 0.7 * len(own)
+
+
+def grade_open(drill: Drill, text: str) -> Grade:
+    answer_tokens = tokens(text)
+    hit = tuple(p for p in drill.key_points if covers(p, answer_tokens))
+    missed = tuple(p for p in drill.key_points if p not in hit)
+    total = len(drill.key_points) or 1
+    score = round(100 * len(hit) / total)
+    return Grade(score, score >= PASS_SCORE, hit=hit, missed=missed)
+
+
+def grade(drill: Drill, text: str) -> Grade | None:
+    """Grade typed text: a letter for an MCQ (None if it isn't one), free text otherwise."""
+    if drill.type == "mcq":
+        letter = parse_choice(text)
+        if letter is None:
+            matches = [LETTERS[i] for i, c in enumerate(drill.choices) if c.lower() == text.strip().lower()]
+            letter = matches[0] if matches else None
+        return grade_mcq(drill, letter) if letter else None
+    return grade_open(drill, text)
