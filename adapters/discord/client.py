@@ -1,0 +1,148 @@
+"""The discord.py client: slash commands, persistent buttons, modals, mentions and DMs.
+
+No privileged intents: slash commands, buttons and modals arrive as interactions, and
+Discord delivers a message's text to a bot without the message_content intent when the
+bot is mentioned in it or the message is a DM. Those are the only messages we read.
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+import discord
+from discord import app_commands
+
+from bot.messages import Reply, error
+
+from . import commands as slash
+from . import render
+from .buttons import ButtonStore
+from .respond import mention_text, reply_to_message, request_from_interaction, request_from_message, respond
+
+log = logging.getLogger(__name__)
+
+# discord.py sleeps through short rate limits itself; a longer one surfaces as
+# discord.RateLimited so the scheduler, not the library, decides when to retry.
+# 30 s is the smallest value discord.py accepts.
+MAX_RATELIMIT_WAIT = 30.0
+
+
+class CoachMixin:
+    """What our client adds to discord.Client / AutoShardedClient."""
+
+    def _setup_coach(self, coach, senders: dict | None, guild_id: int | None, sync: bool) -> None:
+        self.coach = coach
+        self.senders = senders if senders is not None else {}
+        self.buttons = ButtonStore(coach.db)
+        self.sync_guild_id = guild_id
+        self.sync_commands = sync
+        self.tree = app_commands.CommandTree(self)
+        self.tree.on_error = self._on_tree_error
+        slash.register(self.tree)
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(render.CoachButton)
+        if not self.sync_commands:
+            return
+        try:
+            if self.sync_guild_id:  # a test server: guild commands update at once
+                guild = discord.Object(id=self.sync_guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+            else:  # global commands can take a while to appear everywhere
+                synced = await self.tree.sync()
+            log.info("synced %d slash commands%s", len(synced),
+                     f" to guild {self.sync_guild_id}" if self.sync_guild_id else " globally")
+        except discord.HTTPException as exc:  # the bot still answers buttons, mentions and DMs
+            log.error("could not sync slash commands: %s", exc)
+
+    # ------------------------------------------------------------- handling
+    def handle(self, request) -> list[Reply]:
+        return self.coach.handle(request)
+
+    async def run_command(self, interaction: discord.Interaction, text: str, slow: bool = False) -> None:
+        if slow:  # answer within Discord's 3 s even if the work takes longer
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        replies = self.handle(request_from_interaction(interaction, text=text))
+        await respond(interaction, replies, self.buttons)
+
+    async def on_coach_button(self, interaction: discord.Interaction, token: str, label: str) -> None:
+        found = self.buttons.resolve(token)
+        if found is None:
+            await respond(interaction, [error("That button is no longer active. Type `help` to see what I can do.")],
+                          self.buttons)
+            return
+        action, input_label = found
+        if input_label:
+            await interaction.response.send_modal(
+                render.AnswerModal(self.buttons.modal_id(action), title=label, input_label=input_label))
+            return
+        await respond(interaction, self.handle(request_from_interaction(interaction, action=action)), self.buttons)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        # Modal submits are routed here by custom_id rather than by the in-memory Modal,
+        # so an answer typed across a restart still arrives.
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        action = self.buttons.resolve_modal((interaction.data or {}).get("custom_id", ""))
+        if action is None:
+            return
+        text = render.modal_text(interaction.data)
+        await respond(interaction, self.handle(request_from_interaction(interaction, text=text, action=action)),
+                      self.buttons)
+
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or self.user is None or message.author.id == self.user.id:
+            return
+        text = mention_text(message, self.user.id)
+        if text is None:
+            return
+        await reply_to_message(message, self.handle(request_from_message(message, text)), self.buttons)
+
+    async def _on_tree_error(self, interaction: discord.Interaction, exc: app_commands.AppCommandError) -> None:
+        log.error("slash command %s failed", interaction.command and interaction.command.name, exc_info=exc)
+        reply = error("Sorry — something went wrong on my side handling that. Please try again in a moment.")
+        try:
+            await respond(interaction, [reply], self.buttons)
+        except discord.HTTPException:
+            pass
+
+
+class CoachClient(CoachMixin, discord.Client):
+    pass
+
+
+class ShardedCoachClient(CoachMixin, discord.AutoShardedClient):
+    pass
+
+
+def _env_int(env, name: str) -> int | None:
+    value = (env.get(name) or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def build_client(coach, senders: dict | None = None, *, env=None, guild_id: int | None = None,
+                 sharded: bool | None = None, shard_count: int | None = None, sync: bool | None = None,
+                 **options) -> discord.Client:
+    """A ready-to-start client. Settings not passed come from the environment:
+    DISCORD_GUILD_ID (sync commands to one server), DISCORD_SHARDED=1 / DISCORD_SHARD_COUNT
+    (AutoShardedClient), DISCORD_SYNC=0 (skip command sync at start)."""
+    env = os.environ if env is None else env
+    guild_id = guild_id if guild_id is not None else _env_int(env, "DISCORD_GUILD_ID")
+    shard_count = shard_count if shard_count is not None else _env_int(env, "DISCORD_SHARD_COUNT")
+    if sharded is None:
+        sharded = env.get("DISCORD_SHARDED", "").strip() in ("1", "true", "yes") or bool(shard_count)
+    if sync is None:
+        sync = env.get("DISCORD_SYNC", "1").strip() not in ("0", "false", "no")
+    options.setdefault("intents", discord.Intents.default())
+    # Text from users is echoed back (questions, answers): never let it ping anyone.
+    options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+    options.setdefault("max_ratelimit_timeout", MAX_RATELIMIT_WAIT)
+    if sharded:
+        if shard_count:
+            options.setdefault("shard_count", shard_count)
+        client = ShardedCoachClient(**options)
+    else:
+        client = CoachClient(**options)
+    client._setup_coach(coach, senders, guild_id, sync)
+    return client

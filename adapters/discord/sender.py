@@ -1,0 +1,96 @@
+"""DiscordSender: how the scheduler posts to Discord (bot.delivery.Sender).
+
+Each message carries a nonce derived from the delivery key, and discord.py sets
+enforce_nonce, so if a retry repeats a post Discord already made (say the response was
+lost), Discord returns the first message instead of creating a second one. Discord
+only remembers nonces for a few minutes; the deliveries ledger covers longer spans.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+
+import aiohttp
+import discord
+
+from bot.delivery import PermanentError, RateLimited, Target, TransientError
+from bot.messages import Reply
+
+from . import render
+
+NONCE_MAX = 25  # Discord's limit for a string nonce
+THREAD_NAME_MAX = 100
+UNKNOWN_CHANNEL = 10003
+THREAD_EXISTS = 160004
+
+
+def nonce(key: str, index: int) -> str:
+    return hashlib.sha256(f"{key}#{index}".encode()).hexdigest()[:NONCE_MAX]
+
+
+class DiscordSender:
+    def __init__(self, client: discord.Client):
+        self.client = client
+
+    async def send(self, target: Target, replies: list[Reply], key: str) -> str:
+        try:
+            channel = await self._channel(target)
+            first = ""
+            for i, reply in enumerate(replies):
+                sent = await self._post(channel, target, reply, nonce(key, i))
+                first = first or str(sent.id)
+            return first
+        except discord.RateLimited as exc:  # longer than discord.py will sleep for
+            raise RateLimited(exc.retry_after, str(exc)) from exc
+        except discord.HTTPException as exc:
+            raise classify(exc) from exc
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise TransientError(f"cannot reach Discord: {exc!r}") from exc
+
+    async def _channel(self, target: Target):
+        if target.is_dm:
+            return await self.client.create_dm(discord.Object(id=_snowflake(target.channel)))
+        return self.client.get_partial_messageable(_snowflake(target.channel))
+
+    async def _post(self, channel, target: Target, reply: Reply, once: str) -> discord.Message:
+        kwargs = render.message(reply, self.client.buttons)
+        if not target.thread:
+            return await channel.send(nonce=once, **kwargs)
+        # A thread started from a message has that message's id, so post there directly;
+        # the first post into it starts the thread.
+        thread = self.client.get_partial_messageable(_snowflake(target.thread))
+        try:
+            return await thread.send(nonce=once, **kwargs)
+        except discord.NotFound as exc:
+            if exc.code != UNKNOWN_CHANNEL:
+                raise
+        name = render.clip(reply.title or "Discussion", THREAD_NAME_MAX)
+        try:
+            await self.client.http.start_thread_with_message(channel.id, _snowflake(target.thread), name=name,
+                                                             auto_archive_duration=1440)
+        except discord.HTTPException as exc:
+            if exc.code != THREAD_EXISTS:  # another post started it meanwhile: fine
+                raise
+        return await thread.send(nonce=once, **kwargs)
+
+
+def classify(exc: discord.HTTPException) -> Exception:
+    """Discord's HTTP errors onto the scheduler's three failure kinds."""
+    if exc.status == 429:  # a 429 discord.py did not absorb (e.g. from Cloudflare)
+        retry = exc.response.headers.get("Retry-After") if exc.response is not None else None
+        try:
+            return RateLimited(float(retry or 60), str(exc))
+        except ValueError:
+            return RateLimited(60, str(exc))
+    if isinstance(exc, (discord.Forbidden, discord.NotFound)):  # missing access, unknown channel/user, DMs closed
+        return PermanentError(str(exc))
+    # 5xx, and 4xx that say nothing about the target (a bad token, a malformed payload):
+    # retry, then record the delivery as failed without pausing the subscription.
+    return TransientError(str(exc))
+
+
+def _snowflake(value: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise PermanentError(f"{value!r} is not a Discord id") from None
