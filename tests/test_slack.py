@@ -1,0 +1,514 @@
+"""The Slack adapter end to end: signed requests into the real Bolt AsyncApp served over
+aiohttp on 127.0.0.1, the real Coach on a real SQLite file, and a loopback stand-in
+for the Slack Web API that records every call (and can answer 429 or an error)."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from urllib.parse import parse_qs, urlencode
+
+import aiohttp
+import pytest
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
+from adapters import slack as slack_adapter
+from adapters.slack import render
+from adapters.slack.app import build_app
+from adapters.slack.sender import SlackSender, make_client
+from bot.delivery import PermanentError, RateLimited, Target, TransientError
+from bot.messages import Button, Reply
+
+SECRET = "test-signing-secret"
+TEAM, BOT_USER = "T1", "UBOT"
+
+
+class SlackStandIn:
+    """An aiohttp app on loopback answering the Web API methods the adapter uses."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, dict]] = []
+        self.members: dict[str, list[str]] = {}
+        self.failures: dict[str, list[tuple[int, dict, dict]]] = {}
+        self._ts = itertools.count(1)
+        self._changed = asyncio.Event()
+        self.url = ""
+
+    def fail(self, method: str, status: int = 200, error: str = "", headers: dict | None = None, times: int = 1):
+        body = {"ok": False, "error": error or "ratelimited"}
+        self.failures.setdefault(method, []).extend([(status, body, headers or {})] * times)
+
+    def called(self, method: str) -> list[dict]:
+        return [params for name, params in self.calls if name == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while len(self.called(method)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{method} called {len(self.called(method))}x, wanted {count}: {self.calls}")
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), 0.05)
+            except asyncio.TimeoutError:
+                pass
+        return self.called(method)
+
+    async def settle(self, seconds: float = 0.2) -> None:
+        """Give background listeners time to make calls they should not make."""
+        await asyncio.sleep(seconds)
+
+    def _record(self, method: str, params: dict) -> None:
+        self.calls.append((method, params))
+        self._changed.set()
+
+    async def _params(self, request: web.Request) -> dict:
+        params = dict(request.query)  # some methods (users.info, conversations.members) are GETs
+        raw = await request.read()
+        if request.content_type == "application/json":
+            params.update(json.loads(raw or b"{}"))
+        else:
+            params.update({k: v[0] for k, v in parse_qs(raw.decode()).items()})
+        return params
+
+    async def api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        for key in ("blocks", "view"):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        params["_auth"] = request.headers.get("Authorization", "")
+        self._record(method, params)
+        pending = self.failures.get(method)
+        if pending:
+            status, body, headers = pending.pop(0)
+            return web.json_response(body, status=status, headers=headers)
+        return web.json_response(self.answer(method, params))
+
+    def answer(self, method: str, params: dict) -> dict:
+        ts = f"1700000000.{next(self._ts):06d}"
+        if method == "auth.test":
+            return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": TEAM, "team": "Test",
+                    "url": "https://test.slack.com/"}
+        if method == "chat.postMessage":
+            return {"ok": True, "channel": params.get("channel"), "ts": ts}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": ts}
+        if method == "views.open":
+            return {"ok": True, "view": {"id": "V1"}}
+        if method == "conversations.members":
+            return {"ok": True, "members": self.members.get(params.get("channel"), []),
+                    "response_metadata": {"next_cursor": ""}}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + params.get("users", "")}}
+        if method == "users.info":
+            user = params.get("user", "")
+            return {"ok": True, "user": {"id": user, "name": user.lower(),
+                                         "profile": {"display_name": f"{user} Display"}}}
+        return {"ok": False, "error": "unknown_method"}
+
+    async def respond(self, request: web.Request) -> web.Response:
+        self._record("response_url", json.loads(await request.read()))
+        return web.Response(text="ok")
+
+
+@pytest.fixture
+async def standin():
+    stub = SlackStandIn()
+    web_app = web.Application()
+    web_app.router.add_route("*", "/api/{method}", stub.api)
+    web_app.router.add_post("/respond/{id}", stub.respond)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    stub.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    yield stub
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def slack(coach, standin):
+    """The real Bolt app for the real coach, listening on a loopback port."""
+    client = make_client("xoxb-test", base_url=standin.url + "/api/")
+    app = build_app(coach, client=client, signing_secret=SECRET)
+    runner = await slack_adapter.start_http(app, port=0, host="127.0.0.1")
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
+    async with aiohttp.ClientSession() as session:
+        yield SlackClient(session, url, standin)
+    await runner.cleanup()
+
+
+class SlackClient:
+    """Plays Slack: signs and posts payloads to the app's /slack/events."""
+
+    def __init__(self, session, url, standin):
+        self.session, self.url, self.standin = session, url, standin
+
+    async def post(self, body: str, content_type: str, *, timestamp: int | None = None,
+                   signature: str | None = None) -> aiohttp.ClientResponse:
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        sig = signature or SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
+        headers = {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig, "Content-Type": content_type}
+        async with self.session.post(self.url, data=body.encode(), headers=headers) as response:
+            await response.read()
+            return response
+
+    async def command(self, text: str, *, user="U1", channel="C1", channel_name="general", **kw):
+        form = {"token": "x", "team_id": TEAM, "team_domain": "test", "channel_id": channel,
+                "channel_name": channel_name, "user_id": user, "user_name": kw.get("user_name", user.lower()),
+                "command": "/coach", "text": text, "api_app_id": "A1", "trigger_id": "1.2.3",
+                "response_url": f"{self.standin.url}/respond/cmd"}
+        return await self.post(urlencode(form), "application/x-www-form-urlencoded")
+
+    async def interaction(self, payload: dict):
+        return await self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+
+    async def click(self, button: dict, *, user="U1", channel="C1", blocks=(), ephemeral=False):
+        payload = {
+            "type": "block_actions", "team": {"id": TEAM, "domain": "test"},
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM},
+            "api_app_id": "A1", "token": "x", "trigger_id": "trig-1",
+            "container": {"type": "message", "message_ts": "1.1", "channel_id": channel, "is_ephemeral": ephemeral},
+            "channel": {"id": channel, "name": "directmessage" if channel.startswith("D") else "general"},
+            "response_url": f"{self.standin.url}/respond/click",
+            "actions": [{"type": "button", "action_id": button["action_id"], "block_id": "b1",
+                         "value": button["value"], "text": button["text"], "action_ts": "1.2"}],
+        }
+        if not ephemeral:
+            payload["message"] = {"type": "message", "ts": "1.1", "text": "x", "blocks": list(blocks)}
+        return await self.interaction(payload)
+
+    async def event(self, event: dict, *, event_id: str = "Ev1"):
+        body = {"token": "x", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
+                "event_id": event_id, "event_time": int(time.time()), "event": event,
+                "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}]}
+        return await self.post(json.dumps(body), "application/json")
+
+
+def buttons_of(blocks: list[dict]) -> list[dict]:
+    return [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+def section_text(blocks: list[dict]) -> str:
+    return "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b)
+
+
+# ---------------------------------------------------------------- signatures
+
+async def test_forged_signature_is_rejected(slack):
+    response = await slack.post("command=/coach&text=help", "application/x-www-form-urlencoded",
+                                signature="v0=" + "0" * 64)
+    assert response.status == 401
+    await slack.standin.settle(0.1)
+    assert slack.standin.calls == []
+
+
+async def test_stale_signature_is_rejected(slack):
+    body = urlencode({"command": "/coach", "text": "help", "team_id": TEAM, "user_id": "U1"})
+    old = int(time.time()) - 10 * 60
+    signature = "v0=" + hmac.new(SECRET.encode(), f"v0:{old}:{body}".encode(), hashlib.sha256).hexdigest()
+    response = await slack.post(body, "application/x-www-form-urlencoded", timestamp=old, signature=signature)
+    assert response.status == 401
+
+
+# ---------------------------------------------------------------- slash command
+
+async def test_slash_command_acks_then_answers_through_response_url(slack):
+    response = await slack.command("help", channel="C1")
+    assert response.status == 200
+    [posted] = await slack.standin.wait_for("response_url")
+    assert posted["response_type"] == "in_channel"
+    assert posted["replace_original"] is False
+    assert posted["blocks"][0] == {"type": "header", "text": {"type": "plain_text", "text": "PM Coach", "emoji": True}}
+    assert "`timezone [Area/City]`" in section_text(posted["blocks"])
+    assert "*PM Coach*" in posted["text"]  # the fallback text, in Slack's bold
+
+
+async def test_slash_command_reaches_the_coach_as_that_user_in_that_workspace(slack, coach):
+    await slack.command("timezone Europe/Berlin", user="U7", channel="C1", user_name="bob")
+    [posted] = await slack.standin.wait_for("response_url")
+    assert "*Europe/Berlin*" in posted["text"]
+    row = coach.db.execute("SELECT name, tz FROM users WHERE platform='slack' AND workspace=? AND user='U7'",
+                           [TEAM]).fetchone()
+    assert row == ("bob", "Europe/Berlin")
+
+
+async def test_slash_command_in_a_dm_is_a_dm(slack, coach):
+    await slack.command("timezone", user="U8", channel="D123", channel_name="directmessage")
+    await slack.standin.wait_for("response_url")
+    # a DM needs no membership check
+    assert slack.standin.called("conversations.members") == []
+
+
+async def test_error_replies_are_ephemeral_to_the_requester(slack):
+    await slack.command("timezone Mars/Olympus", user="U1", channel="C1")
+    [posted] = await slack.standin.wait_for("response_url")
+    assert posted["response_type"] == "ephemeral"
+
+
+async def test_response_url_failure_falls_back_to_the_web_api(slack, coach):
+    # An expired response_url: the answer still arrives through chat.postMessage.
+    form = {"team_id": TEAM, "channel_id": "C5", "channel_name": "team", "user_id": "U1", "user_name": "u1",
+            "command": "/coach", "text": "help", "response_url": slack.standin.url + "/gone"}
+    await slack.post(urlencode(form), "application/x-www-form-urlencoded")
+    [posted] = await slack.standin.wait_for("chat.postMessage")
+    assert posted["channel"] == "C5" and posted["blocks"][0]["type"] == "header"
+
+
+# ---------------------------------------------------------------- events
+
+async def test_app_mention_is_a_question_answered_in_channel(slack):
+    response = await slack.event({"type": "app_mention", "user": "U2", "text": f"<@{BOT_USER}> what is an F1 score?",
+                                  "ts": "1.5", "channel": "C9", "team": TEAM})
+    assert response.status == 200
+    [posted] = await slack.standin.wait_for("chat.postMessage")
+    assert posted["channel"] == "C9"
+    blocks = posted["blocks"]
+    context = [b for b in blocks if b["type"] == "context"]
+    assert context and context[0]["elements"][0]["text"].startswith("From: ")
+    labels = [b["text"]["text"] for b in buttons_of(blocks)]
+    assert "👍" in labels and "👎" in labels
+    # A mention proves channel membership, so no conversations.members call; the name is looked up once.
+    assert slack.standin.called("conversations.members") == []
+    assert [c["user"] for c in slack.standin.called("users.info")] == ["U2"]
+
+
+async def test_mention_in_a_thread_is_answered_in_that_thread(slack):
+    await slack.event({"type": "app_mention", "user": "U2", "text": f"<@{BOT_USER}> help", "ts": "1.6",
+                       "thread_ts": "1.0", "channel": "C9"})
+    [posted] = await slack.standin.wait_for("chat.postMessage")
+    assert posted["thread_ts"] == "1.0"
+
+
+async def test_direct_message_is_answered_in_the_dm(slack, coach):
+    await slack.event({"type": "message", "channel_type": "im", "user": "U3", "text": "help",
+                       "ts": "2.1", "channel": "D3"})
+    [posted] = await slack.standin.wait_for("chat.postMessage")
+    assert posted["channel"] == "D3"
+    name = coach.db.execute("SELECT name FROM users WHERE user='U3'").fetchone()[0]
+    assert name == "U3 Display"
+
+
+IGNORED = [
+    {"type": "message", "channel_type": "im", "subtype": "message_changed", "channel": "D3", "ts": "3.1",
+     "message": {"user": "U3", "text": "help"}},
+    {"type": "message", "channel_type": "im", "subtype": "channel_join", "user": "U3", "channel": "D3",
+     "ts": "3.2", "text": "joined"},
+    {"type": "message", "channel_type": "im", "bot_id": "BOTHER", "user": "U9", "channel": "D3", "ts": "3.3",
+     "text": "help"},
+    {"type": "message", "channel_type": "im", "bot_id": "BBOT", "user": BOT_USER, "channel": "D3", "ts": "3.4",
+     "text": "help"},
+    {"type": "message", "channel_type": "channel", "user": "U3", "channel": "C3", "ts": "3.5", "text": "help"},
+]
+
+
+async def test_edits_joins_bots_and_channel_chatter_are_ignored(slack):
+    for n, event in enumerate(IGNORED):
+        response = await slack.event(event, event_id=f"Ev{n}")
+        assert response.status == 200
+    # one answered DM afterwards proves the listener was alive all along
+    await slack.event({"type": "message", "channel_type": "im", "user": "U3", "text": "help", "ts": "3.9",
+                       "channel": "D3"}, event_id="EvLast")
+    [posted] = await slack.standin.wait_for("chat.postMessage")
+    await slack.standin.settle()
+    assert len(slack.standin.called("chat.postMessage")) == 1 and posted["channel"] == "D3"
+    assert slack.standin.called("chat.postEphemeral") == []
+
+
+async def test_a_429_from_slack_is_retried_and_the_answer_arrives(slack):
+    slack.standin.fail("chat.postMessage", status=429, headers={"Retry-After": "0"})
+    await slack.event({"type": "message", "channel_type": "im", "user": "U3", "text": "help",
+                       "ts": "2.2", "channel": "D3"})
+    attempts = await slack.standin.wait_for("chat.postMessage", count=2)
+    assert attempts[0] == attempts[1]  # the same message, sent again after the 429
+
+
+# ---------------------------------------------------------------- buttons and modals
+
+async def test_button_click_sends_its_action_to_the_coach(slack):
+    await slack.event({"type": "app_mention", "user": "U2", "text": f"<@{BOT_USER}> what is an F1 score?",
+                       "ts": "1.5", "channel": "C9"})
+    [answer] = await slack.standin.wait_for("chat.postMessage")
+    related = [b for b in buttons_of(answer["blocks"]) if b["value"].startswith("ask:")][0]
+    slack.standin.members["C9"] = ["U2", "U4"]
+    response = await slack.click(related, user="U4", channel="C9", blocks=answer["blocks"])
+    assert response.status == 200
+    posts = await slack.standin.wait_for("chat.postMessage", count=2)
+    follow_up = posts[1]
+    assert follow_up["channel"] == "C9"
+    assert any(b["type"] == "context" for b in follow_up["blocks"])  # answered, with a source
+
+
+async def test_feedback_button_reply_is_private_in_a_channel(slack):
+    await slack.event({"type": "app_mention", "user": "U2", "text": f"<@{BOT_USER}> what is an F1 score?",
+                       "ts": "1.5", "channel": "C9"})
+    [answer] = await slack.standin.wait_for("chat.postMessage")
+    thumbs = next(b for b in buttons_of(answer["blocks"]) if b["text"]["text"] == "👍")
+    slack.standin.members["C9"] = ["U2"]
+    await slack.click(thumbs, user="U2", channel="C9", blocks=answer["blocks"])
+    [private] = await slack.standin.wait_for("chat.postEphemeral")
+    assert private["user"] == "U2" and private["channel"] == "C9"
+    assert len(slack.standin.called("chat.postMessage")) == 1  # nothing public about the vote
+
+
+OPEN_DRILL, MCQ_DRILL = "aids-ai-pm-role-open", "aids-core-difference-mcq"
+
+
+async def test_drill_choice_button_grades_privately_in_a_channel(slack, coach):
+    slack.standin.members["C2"] = ["U1"]
+    await slack.command(f"drill {MCQ_DRILL}", user="U1", channel="C2")
+    [drill] = await slack.standin.wait_for("response_url")
+    assert drill["response_type"] == "ephemeral"  # a personal drill in a channel
+    choices = [b for b in buttons_of(drill["blocks"]) if b["value"].startswith("drill:choose:")]
+    assert [c["text"]["text"] for c in choices] == ["A", "B", "C", "D"]
+    assert len({b["action_id"] for b in buttons_of(drill["blocks"])}) == len(buttons_of(drill["blocks"]))
+    answer = coach.library.drills[MCQ_DRILL].answer_letter
+    await slack.click(next(c for c in choices if c["text"]["text"] == answer), user="U1", channel="C2",
+                      ephemeral=True)
+    [result] = await slack.standin.wait_for("chat.postEphemeral")
+    assert result["user"] == "U1" and result["channel"] == "C2"
+    assert "Correct" in result["blocks"][0]["text"]["text"]
+    assert slack.standin.called("chat.postMessage") == []
+    attempts = coach.db.execute("SELECT user, choice, correct FROM practice_attempts WHERE platform='slack'").fetchall()
+    assert attempts == [("U1", answer, 1)]
+
+
+async def test_open_drill_answer_button_opens_a_modal_and_the_typed_answer_is_graded(slack, coach):
+    slack.standin.members["C2"] = ["U1"]
+    await slack.command(f"drill {OPEN_DRILL}", user="U1", channel="C2")
+    [drill] = await slack.standin.wait_for("response_url")
+    [button] = [b for b in buttons_of(drill["blocks"]) if b["value"].startswith("drill:answer:")]
+    await slack.click(button, user="U1", channel="C2", blocks=drill["blocks"])
+    [opened] = await slack.standin.wait_for("views.open")
+    assert opened["trigger_id"] == "trig-1"
+    view = opened["view"]
+    assert view["callback_id"] == render.MODAL_CALLBACK
+    [input_block] = [b for b in view["blocks"] if b["type"] == "input"]
+    assert input_block["label"]["text"] == "Your answer"
+    assert input_block["element"]["type"] == "plain_text_input"
+    assert coach.library.drills[OPEN_DRILL].prompt[:40] in view["blocks"][0]["text"]["text"]
+    assert slack.standin.called("chat.postEphemeral") == []  # nothing answered yet
+
+    typed = coach.library.drills[OPEN_DRILL].model_answer
+    submission = {
+        "type": "view_submission", "team": {"id": TEAM}, "user": {"id": "U1", "name": "u1", "team_id": TEAM},
+        "api_app_id": "A1", "token": "x", "trigger_id": "t2",
+        "view": {**view, "id": "V1", "team_id": TEAM, "state": {"values": {
+            render.INPUT_BLOCK: {render.INPUT_ACTION: {"type": "plain_text_input", "value": typed}}}}},
+    }
+    response = await slack.interaction(submission)
+    assert response.status == 200
+    [result] = await slack.standin.wait_for("chat.postEphemeral")
+    assert result["user"] == "U1" and result["channel"] == "C2"
+    assert "/100" in result["blocks"][0]["text"]["text"]
+    saved = coach.db.execute("SELECT user, answer FROM practice_attempts WHERE drill_id = ?", [OPEN_DRILL]).fetchall()
+    assert saved == [("U1", typed)]
+
+
+async def test_non_members_cannot_manage_the_channel_and_admins_are_flagged(coach, standin):
+    """The flags the core enforces, computed from Slack: membership (cached) and COACH_ADMINS."""
+    from dataclasses import replace as dc_replace
+
+    seen = []
+    coach.config = dc_replace(coach.config, admins=frozenset({"UADMIN"}), admin_only_channels=True)
+    original = coach.handle
+    coach.handle = lambda req: seen.append(req) or original(req)  # observe, not replace, the real coach
+    client = make_client("xoxb-test", base_url=standin.url + "/api/")
+    app = build_app(coach, client=client, signing_secret=SECRET)
+    runner = await slack_adapter.start_http(app, port=0, host="127.0.0.1")
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
+    standin.members["C1"] = ["UMEMBER", "UADMIN"]
+    try:
+        async with aiohttp.ClientSession() as session:
+            play = SlackClient(session, url, standin)
+            for user in ("UMEMBER", "UOUTSIDER", "UADMIN", "UMEMBER"):
+                await play.command("help", user=user, channel="C1")
+            await standin.wait_for("response_url", count=4)
+    finally:
+        await runner.cleanup()
+    flags = [(r.user, r.can_manage_channel, r.is_admin) for r in seen]
+    assert flags == [("UMEMBER", True, False), ("UOUTSIDER", False, False), ("UADMIN", True, True),
+                     ("UMEMBER", True, False)]
+    # Cached: the first lookup serves UMEMBER and UADMIN; only the outsider's miss looks again.
+    assert len(standin.called("conversations.members")) == 2
+
+
+# ---------------------------------------------------------------- scheduler sender
+
+async def test_sender_posts_to_a_channel_and_returns_the_ts(standin):
+    sender = SlackSender(make_client("xoxb-test", base_url=standin.url + "/api/"))
+    ts = await sender.send(Target("slack", TEAM, "C1"), [Reply(text="Daily drill", buttons=(Button("A", "x:1"),))], "k1")
+    [posted] = standin.called("chat.postMessage")
+    assert ts and posted["channel"] == "C1" and posted["text"] == "Daily drill"
+
+
+async def test_sender_opens_the_dm_for_a_user_target_and_threads(standin):
+    sender = SlackSender(make_client("xoxb-test", base_url=standin.url + "/api/"))
+    await sender.send(Target("slack", TEAM, "U42", is_dm=True, thread="9.9"), [Reply(text="hi")], "k2")
+    assert standin.called("conversations.open")[0]["users"] == "U42"
+    [posted] = standin.called("chat.postMessage")
+    assert posted["channel"] == "DU42" and posted["thread_ts"] == "9.9"
+
+
+async def test_sender_survives_a_single_429(standin):
+    standin.fail("chat.postMessage", status=429, headers={"Retry-After": "0"})
+    sender = SlackSender(make_client("xoxb-test", base_url=standin.url + "/api/"))
+    assert await sender.send(Target("slack", TEAM, "C1"), [Reply(text="hi")], "k3")
+    assert len(standin.called("chat.postMessage")) == 2
+
+
+@pytest.mark.parametrize("status,error,kind", [
+    (429, "ratelimited", RateLimited),
+    (200, "channel_not_found", PermanentError),
+    (200, "not_in_channel", PermanentError),
+    (200, "is_archived", PermanentError),
+    (200, "token_revoked", PermanentError),
+    (500, "internal_error", TransientError),
+    (200, "fatal_error", TransientError),
+])
+async def test_sender_maps_slack_errors(standin, status, error, kind):
+    standin.fail("chat.postMessage", status=status, error=error, headers={"Retry-After": "7"}, times=5)
+    sender = SlackSender(make_client("xoxb-test", base_url=standin.url + "/api/", retries=0))
+    with pytest.raises(kind) as raised:
+        await sender.send(Target("slack", TEAM, "C1"), [Reply(text="hi")], "k4")
+    if kind is RateLimited:
+        assert raised.value.retry_after == 7
+
+
+async def test_sender_maps_a_dead_connection_to_transient():
+    sender = SlackSender(make_client("xoxb-test", base_url="http://127.0.0.1:9/api/", retries=0))
+    with pytest.raises(TransientError):
+        await sender.send(Target("slack", TEAM, "C1"), [Reply(text="hi")], "k5")
+
+
+async def test_sender_uses_each_workspaces_token_from_the_installation_store(standin, tmp_path):
+    from slack_sdk.oauth.installation_store import Installation
+    from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+    store = SQLite3InstallationStore(database=str(tmp_path / "install.db"), client_id="cid")
+    await store.async_save(Installation(app_id="A1", team_id="T2", bot_token="xoxb-team-two", bot_id="B2",
+                                        bot_user_id="UB2", user_id="U1", bot_scopes=["chat:write"]))
+    sender = SlackSender(make_client(None, base_url=standin.url + "/api/"), installation_store=store)
+    await sender.send(Target("slack", "T2", "C1"), [Reply(text="hi")], "k6")
+    [posted] = standin.called("chat.postMessage")
+    assert posted["_auth"] == "Bearer xoxb-team-two"
+    with pytest.raises(PermanentError):
+        await sender.send(Target("slack", "T3", "C1"), [Reply(text="hi")], "k7")
+
+
+# ---------------------------------------------------------------- configuration
+
+def test_configured_and_help():
+    assert not slack_adapter.configured({})
+    assert not slack_adapter.configured({"SLACK_BOT_TOKEN": "xoxb-1"})
+    assert slack_adapter.configured({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
+    assert slack_adapter.configured({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"})
+    assert slack_adapter.configured({"SLACK_CLIENT_ID": "1", "SLACK_CLIENT_SECRET": "2", "SLACK_SIGNING_SECRET": "s"})
+    assert not slack_adapter.configured({"SLACK_CLIENT_ID": "1", "SLACK_CLIENT_SECRET": "2"})
+    text = slack_adapter.missing_help()
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_ID", "manifest.yml"):
+        assert name in text
