@@ -1,16 +1,64 @@
-"""Answers from the articles: index (FTS5), rank, compose an answer or decline.
+"""Answers from the articles: rank units (retrieval.py), answer first, cite, or decline.
 
-PLACEHOLDER interface, to be replaced by the real retrieval (issue 3).
+``AnswerIndex(db, library).ask(question) -> Answer``. An answer is the 1–3 sentences
+of the best unit that best match the question, with the article and section it came
+from. Below confidence the bot says plainly it has no answer and offers the nearest
+topics: it never answers with an unrelated passage.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
+from . import retrieval
 from .commands import Command
-from .messages import Citation, Reply
-from .storage import Migrations
+from .messages import Button, Citation, Reply, error, info
+from .storage import Migrations, transaction
+from .synonyms import terms
 
 MIGRATIONS = Migrations("answers")
+
+# Share of the question's weight (idf) the best unit must cover to be answered; below it we decline.
+MIN_COVERAGE = 0.55
+MAX_QUESTION_TERMS = 64  # a pasted essay is not a question; its first words say what it's about
+MAX_ANSWER_CHARS = 700
+MAX_SECTION_CHARS = 2800  # Slack section blocks stop at 3000
+BUTTON_LABEL = 72
+
+
+@MIGRATIONS
+def create_answer_index(db):
+    retrieval.create_schema(db)
+
+
+@MIGRATIONS
+def create_answer_log(db):
+    db.execute("""CREATE TABLE answer_log (
+        id INTEGER PRIMARY KEY, platform TEXT NOT NULL, workspace TEXT NOT NULL, channel TEXT NOT NULL,
+        user TEXT NOT NULL, question TEXT NOT NULL, terms TEXT NOT NULL, found INTEGER NOT NULL,
+        unit_key TEXT, score REAL NOT NULL, created_at TEXT NOT NULL)""")
+    db.execute("CREATE INDEX answer_log_scope ON answer_log(platform, workspace, found)")
+    db.execute("""CREATE TABLE answer_feedback (
+        log_id INTEGER NOT NULL REFERENCES answer_log(id), platform TEXT NOT NULL, workspace TEXT NOT NULL,
+        user TEXT NOT NULL, vote INTEGER NOT NULL, updated_at TEXT NOT NULL,
+        PRIMARY KEY (log_id, platform, workspace, user))""")
+    db.execute("""CREATE TABLE answer_last (
+        platform TEXT NOT NULL, workspace TEXT NOT NULL, user TEXT NOT NULL, unit_key TEXT NOT NULL,
+        log_id INTEGER, at TEXT NOT NULL, PRIMARY KEY (platform, workspace, user))""")
+
+
+# ------------------------------------------------------------------- answers
+
+@dataclass
+class Topic:
+    key: str  # unit key of the section
+    article: str
+    title: str
+    section: str
+
+    @property
+    def label(self) -> str:
+        return _label(self.section)
 
 
 @dataclass
@@ -20,39 +68,389 @@ class Answer:
     answer: str | None
     sources: list[dict] = field(default_factory=list)
     score: float = 0.0
+    unit_key: str = ""
+    citation: Citation | None = None
+    related: list[Topic] = field(default_factory=list)  # found: other questions worth asking
+    nearest: list[Topic] = field(default_factory=list)  # declined: the closest things we do cover
 
     def to_json(self) -> dict:
         return {"question": self.question, "found": self.found, "answer": self.answer,
-                "sources": self.sources, "score": self.score}
+                "sources": self.sources, "score": round(self.score, 4)}
+
+
+def _label(text: str) -> str:
+    return text if len(text) <= BUTTON_LABEL else text[: BUTTON_LABEL - 1].rstrip() + "…"
 
 
 class AnswerIndex:
+    """Built at every start; the rebuild runs only when the content (or the indexer) changed."""
+
     def __init__(self, db, library):
         self.db, self.library = db, library
+        if retrieval.current_digest(db) != retrieval.index_digest(library):
+            retrieval.rebuild(db, library)
+        self.units = retrieval.unit_count(db)
 
-    def ask(self, question: str) -> Answer:
-        return Answer(question, False, None)
+    # -------------------------------------------------------------- lookups
+    def _rows(self, where: str, args) -> list[dict]:
+        cur = self.db.execute(f"SELECT * FROM answer_units WHERE {where}", args)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
 
+    def unit(self, key: str) -> dict | None:
+        rows = self._rows("key = ?", [key])
+        return rows[0] if rows else None
+
+    def section_unit(self, unit: dict) -> dict:
+        if unit["kind"] == "section":
+            return unit
+        return self._rows("key = ?", [unit["section_key"]])[0]
+
+    def topic(self, unit: dict) -> Topic:
+        return Topic(unit["section_key"], unit["article"], unit["title"], unit["section"])
+
+    # ------------------------------------------------------------------ ask
+    def ask(self, question: str, debug: bool = False) -> Answer:
+        question = question or ""
+        qterms = terms(question, query=True)[:MAX_QUESTION_TERMS]
+        if not qterms:
+            return Answer(question, False, None)
+        weights = retrieval.idf(self.db, qterms, self.units)
+        total = sum(weights.values()) or 1.0
+        hits = retrieval.search(self.db, qterms)
+        if not hits:
+            return Answer(question, False, None)
+        rows = {r["id"]: r for r in self._rows(f"id IN ({', '.join('?' * len(hits))})", [h[0] for h in hits])}
+        top_bm25 = max(h[1] for h in hits) or 1.0
+        scored = []
+        for uid, bm25 in hits:
+            row = rows[uid]
+            every = set(f"{row['head']} {row['body']} {row['ctx']}".split())
+            own = set(f"{row['head']} {row['body']}".split())
+            coverage = sum(w for t, w in weights.items() if t in every) / total
+            own_cov = sum(w for t, w in weights.items() if t in own) / total
+            phrasing = max((_phrasing_match(p.split(), weights, total) for p in json.loads(row["phr"])), default=0.0)
+            rank = coverage + 0.5 * own_cov + phrasing + 0.3 * bm25 / top_bm25
+            scored.append((rank, coverage, row))
+        if debug:
+            for s in sorted(scored, key=lambda s: -s[0])[:5]:
+                print(f"  {s[0]:.2f} cov={s[1]:.2f} {s[2]['kind']:8} {s[2]['section'][:50]} #{s[2]['atom']}")
+        scored.sort(key=lambda s: -s[0])
+        rank, coverage, best = scored[0]
+        topics = _distinct_topics(self, [s[2] for s in scored])
+        phrasing = max((_phrasing_match(p.split(), weights, total) for p in json.loads(best["phr"])), default=0.0)
+        # one-word questions ("life?") must name what a heading or item is about, not just occur in it
+        if coverage < MIN_COVERAGE or (len(weights) == 1 and phrasing < 0.5):
+            return Answer(question, False, None, score=coverage, nearest=topics[:3])
+        return self._answer(question, best, weights, coverage, topics)
+
+    def _answer(self, question: str, unit: dict, weights: dict[str, float], score: float,
+                topics: list[Topic]) -> Answer:
+        section = self.section_unit(unit)
+        text = compose(section, weights, None if unit["kind"] == "section" else unit["atom"])
+        topic = self.topic(unit)
+        citation = Citation(unit["article"], unit["title"], unit["section"])
+        return Answer(question, True, text,
+                      sources=[{"article": unit["article"], "title": unit["title"], "section": unit["section"],
+                                "unit": unit["key"]}],
+                      score=score, unit_key=unit["key"], citation=citation,
+                      related=[t for t in topics if t.key != topic.key][:3])
+
+    def answer_unit(self, key: str) -> Answer | None:
+        """A unit answered directly (a related-question button): its lead sentences."""
+        unit = self.unit(key)
+        if unit is None:
+            return None
+        section = self.section_unit(unit)
+        weights = {t: 1.0 for t in section["head"].split()}
+        answer = self._answer(unit["section"], unit, weights, 1.0, [])
+        answer.related = self.neighbours(section)
+        return answer
+
+    def neighbours(self, section: dict) -> list[Topic]:
+        rows = self._rows("article = ? AND kind = 'section' ORDER BY id", [section["article"]])
+        keys = [r["key"] for r in rows]
+        i = keys.index(section["key"]) if section["key"] in keys else 0
+        around = rows[i + 1:] + rows[:i]
+        return [self.topic(r) for r in around[:3]]
+
+    def section_text(self, key: str) -> tuple[str, Citation] | None:
+        unit = self.unit(key)
+        if unit is None:
+            return None
+        section = self.section_unit(unit)
+        article = self.library.articles.get(section["article"])
+        sec = article.section(section["section"]) if article else None
+        body = sec.body if sec else "\n".join(a[0] for a in json.loads(section["atoms"]))
+        if len(body) > MAX_SECTION_CHARS:
+            body = body[:MAX_SECTION_CHARS].rsplit(" ", 1)[0] + " …"
+        return body, Citation(section["article"], section["title"], section["section"])
+
+    def topics_overview(self) -> list[tuple[str, list[str], list[Topic]]]:
+        """(article title, main sections, example questions) per article."""
+        out = []
+        for article in self.library.articles.values():
+            main = [s.heading for s in article.sections if s.level == 2]
+            rows = self._rows("article = ? AND kind = 'section' ORDER BY id", [article.slug])
+            questions = [self.topic(r) for r in rows if r["section"].endswith("?")]
+            out.append((article.title, main, questions[:2]))
+        return out
+
+
+def _phrasing_match(phrasing: list[str], weights: dict[str, float], total: float) -> float:
+    """How well one heading or also-phrasing says the same as the question: the share of the
+    question it covers, damped by how much of the phrasing is about something else."""
+    if not phrasing:
+        return 0.0
+    pset = set(phrasing)
+    covered = sum(w for t, w in weights.items() if t in pset) / total
+    return covered * (len(pset & weights.keys()) / len(pset)) ** 0.5
+
+
+def _distinct_topics(index: AnswerIndex, rows: list[dict]) -> list[Topic]:
+    seen, out = set(), []
+    for row in rows:
+        if row["section_key"] not in seen:
+            seen.add(row["section_key"])
+            out.append(index.topic(row))
+    return out
+
+
+def compose(section: dict, weights: dict[str, float], forced: int | None = None) -> str:
+    """The 1–3 atoms of a section that best answer: the best match, the lead sentence when it
+    also matches (these articles answer first), a list's lead-in when the match is an item."""
+    atoms = [retrieval.Atom(*a) for a in json.loads(section["atoms"])]
+    if not atoms:
+        return ""
+    # the heading's own words say "this section", not "this sentence"
+    heading = set(json.loads(section["phr"])[0].split())
+    in_heading = sum(w for t, w in weights.items() if t in heading)
+    weights = {t: w * (0.2 if t in heading else 1.0) for t, w in weights.items()}
+    scores = [sum(w for t, w in weights.items() if t in retrieval.atom_terms(a.text)) for a in atoms]
+    # the lead wins unless another atom holds words the heading doesn't explain
+    lead_bonus = 0.2 * in_heading + 0.25 * max(scores)
+    if forced is not None and 0 <= forced < len(atoms):
+        best = forced
+    else:
+        best = max(range(len(atoms)), key=lambda i: (scores[i] + (lead_bonus if i == 0 else 0), -i))
+    chosen = {best}
+    if best > 0 and atoms[best].kind != "sentence" and atoms[best - 1].text.endswith(":"):
+        chosen.add(best - 1)
+    elif best > 0 and scores[0] > 0 and scores[0] >= 0.5 * scores[best]:
+        chosen.add(0)
+    others = [i for i in range(len(atoms)) if i not in chosen]
+    if others and forced is None:
+        second = max(others, key=lambda i: (scores[i], -i))
+        if scores[second] > 0 and scores[second] >= 0.6 * scores[best]:
+            chosen.add(second)
+    last = max(chosen)
+    if atoms[last].text.endswith(":"):
+        chosen.update(range(last + 1, min(len(atoms), last + 3)))
+    elif len(chosen) == 1 and len(atoms[best].text) < 120 and best + 1 < len(atoms) \
+            and atoms[best + 1].block == atoms[best].block:
+        chosen.add(best + 1)
+    size, out = 0, []
+    for i in sorted(chosen)[:3]:
+        if out and size + len(atoms[i].text) > MAX_ANSWER_CHARS:
+            break
+        out.append(atoms[i])
+        size += len(atoms[i].text)
+    if all(a.kind == "sentence" for a in out):
+        return " ".join(a.text for a in out)
+    return "\n".join(a.text if a.kind == "sentence" else f"- {a.text}" for a in out)
+
+
+# ------------------------------------------------------------------ replies
 
 def ask_json(coach, question: str) -> dict:
     return coach.index.ask(question).to_json()
 
 
+def _now(coach) -> str:
+    return coach.clock().isoformat(timespec="seconds")
+
+
+def _log(coach, req, question: str, answer: Answer) -> int:
+    cur = coach.db.execute(
+        "INSERT INTO answer_log (platform, workspace, channel, user, question, terms, found, unit_key, score, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [req.platform, req.workspace, req.channel, req.user, question[:500],
+         " ".join(terms(question, query=True)[:retrieval_terms_cap()]), int(answer.found),
+         answer.unit_key or None, answer.score, _now(coach)])
+    return cur.lastrowid
+
+
+def retrieval_terms_cap() -> int:
+    return MAX_QUESTION_TERMS
+
+
+def _remember(coach, req, unit_key: str, log_id: int | None) -> None:
+    coach.db.execute(
+        "INSERT INTO answer_last (platform, workspace, user, unit_key, log_id, at) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(platform, workspace, user) DO UPDATE SET unit_key = excluded.unit_key, "
+        "log_id = excluded.log_id, at = excluded.at",
+        [req.platform, req.workspace, req.user, unit_key, log_id, _now(coach)])
+
+
+def _topic_buttons(topics: list[Topic]) -> tuple[Button, ...]:
+    return tuple(Button(t.label, f"ask:u:{t.key}") for t in topics[:3])
+
+
+def answer_reply(answer: Answer, log_id: int) -> Reply:
+    buttons = (*_topic_buttons(answer.related),
+               Button("More", f"more:{answer.unit_key}"),
+               Button("👍", f"fb:up:{log_id}"), Button("👎", f"fb:down:{log_id}"))
+    return Reply(text=answer.answer or "", citation=answer.citation, buttons=buttons, kind="answer")
+
+
+def decline_reply(answer: Answer) -> Reply:
+    text = "I don't have an answer to that in my library — it covers AI PM, Data Scientist PM and " \
+           "traditional PM roles, skills, interviews and pay."
+    if answer.nearest:
+        text += " The nearest topics I do cover:"
+    return Reply(text=text, buttons=_topic_buttons(answer.nearest), kind="decline")
+
+
 def cmd_ask(coach, req, args):
-    a = coach.index.ask(args)
-    if not a.found:
-        return [Reply(text="I don't have an answer to that in my library.", kind="decline")]
-    return [Reply(text=a.answer, kind="answer")]
+    question = args.strip()
+    if not question:
+        return [info("Ask me a question in your own words, for example `ask what does a DS PM do?` or "
+                     "`ask how much more do AI PMs earn?`. Type `topics` to see what I cover.")]
+    answer = coach.index.ask(question)
+    log_id = _log(coach, req, question, answer)
+    if not answer.found:
+        return [decline_reply(answer)]
+    _remember(coach, req, answer.unit_key, log_id)
+    return [answer_reply(answer, log_id)]
 
 
-COMMANDS = [Command("ask", cmd_ask, "ask <question>", "answer a question from the articles", order=1)]
-ACTIONS: dict = {}
+def cmd_more(coach, req, args):
+    row = coach.db.execute("SELECT unit_key FROM answer_last WHERE platform = ? AND workspace = ? AND user = ?",
+                           [req.platform, req.workspace, req.user]).fetchone()
+    if row is None:
+        return [info("Ask me something first; `more` then shows the whole section my answer came from.")]
+    return _more(coach, row[0])
+
+
+def _more(coach, key: str) -> list[Reply]:
+    found = coach.index.section_text(key)
+    if found is None:
+        return [error("That section is no longer in my library. Ask again and I'll find the current one.")]
+    body, citation = found
+    return [Reply(text=body, title=citation.section, citation=citation, kind="answer")]
+
+
+def cmd_topics(coach, req, args):
+    lines, buttons = [], []
+    for title, sections, questions in coach.index.topics_overview():
+        lines.append(f"**{title}**")
+        lines.extend(f"- {s}" for s in sections)
+        buttons.extend(Button(t.label, f"ask:u:{t.key}") for t in questions)
+    return [Reply(title="What I can answer", text="\n".join(lines) + "\n\nAsk in your own words, or try one of these:",
+                  buttons=tuple(buttons[:8]), kind="info")]
+
+
+def act_ask(coach, req, parts):
+    # ask:u:<unit key> — a related-question or topic button
+    if len(parts) != 3 or parts[1] != "u":
+        return [error("That button is no longer active. Ask your question in your own words.")]
+    answer = coach.index.answer_unit(parts[2])
+    if answer is None:
+        return [error("That topic is no longer in my library. Type `topics` to see what I cover.")]
+    log_id = _log(coach, req, answer.question, answer)
+    _remember(coach, req, answer.unit_key, log_id)
+    return [answer_reply(answer, log_id)]
+
+
+def act_more(coach, req, parts):
+    if len(parts) != 2:
+        return [error("That button is no longer active. Type `more` after an answer instead.")]
+    return _more(coach, parts[1])
+
+
+def act_feedback(coach, req, parts):
+    if len(parts) != 3 or parts[1] not in ("up", "down") or not parts[2].isdigit():
+        return [error("That feedback button is no longer active.")]
+    log_id, vote = int(parts[2]), 1 if parts[1] == "up" else -1
+    with transaction(coach.db):
+        row = coach.db.execute("SELECT 1 FROM answer_log WHERE id = ? AND platform = ? AND workspace = ?",
+                               [log_id, req.platform, req.workspace]).fetchone()
+        if row is None:
+            return [error("I can't find that answer any more, so I couldn't record your feedback.")]
+        coach.db.execute(
+            "INSERT INTO answer_feedback (log_id, platform, workspace, user, vote, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(log_id, platform, workspace, user) "
+            "DO UPDATE SET vote = excluded.vote, updated_at = excluded.updated_at",
+            [log_id, req.platform, req.workspace, req.user, vote, _now(coach)])
+    if vote > 0:
+        return [info("Thanks — glad that helped.", ephemeral=True)]
+    return [info("Thanks — I've noted that this answer missed, so the content authors can fix it. "
+                 "`more` shows the whole section.", ephemeral=True)]
+
+
+COMMANDS = [
+    Command("ask", cmd_ask, "ask <question>", "answer a question from the articles", order=1),
+    Command("more", cmd_more, "more", "the whole section behind my last answer", order=2),
+    Command("topics", cmd_topics, "topics", "what the library covers", ("topic",), order=3),
+]
+ACTIONS = {"ask": act_ask, "more": act_more, "fb": act_feedback}
 
 
 def render_plain(coach, question: str) -> str:
-    a = coach.index.ask(question)
-    return a.answer if a.found else "I don't have an answer to that in my library."
+    answer = coach.index.ask(question)
+    if not answer.found:
+        reply = decline_reply(answer)
+        return "\n".join([reply.text, *(f"- {b.label}" for b in reply.buttons)])
+    return f"{answer.answer}\n{answer.citation.line()}"
+
+
+# --------------------------------------------------------------------- gaps
+
+def _similar(a: set[str], b: set[str]) -> bool:
+    if not a or not b:
+        return a == b
+    return len(a & b) / len(a | b) >= 0.5
+
+
+def gaps(db) -> list[dict]:
+    """Unanswered and down-voted questions, per (platform, workspace), similar ones grouped."""
+    rows = db.execute("""
+        SELECT l.platform, l.workspace, l.question, l.terms, l.created_at, 'unanswered' AS why
+          FROM answer_log l WHERE l.found = 0
+        UNION ALL
+        SELECT l.platform, l.workspace, l.question, l.terms, f.updated_at, 'down-voted' AS why
+          FROM answer_feedback f JOIN answer_log l ON l.id = f.log_id
+         WHERE f.vote < 0 AND f.platform = l.platform AND f.workspace = l.workspace
+        ORDER BY 5""").fetchall()
+    groups: list[dict] = []
+    for platform, workspace, question, qterms, at, why in rows:
+        tset = set(qterms.split())
+        for g in groups:
+            if (g["platform"], g["workspace"]) == (platform, workspace) and _similar(g["terms"], tset):
+                break
+        else:
+            g = {"platform": platform, "workspace": workspace, "terms": tset, "count": 0, "questions": {},
+                 "why": set(), "last_seen": at}
+            groups.append(g)
+        g["count"] += 1
+        g["questions"][question] = g["questions"].get(question, 0) + 1
+        g["why"].add(why)
+        g["last_seen"] = max(g["last_seen"], at)
+    groups.sort(key=lambda g: (g["platform"], g["workspace"], -g["count"], g["last_seen"]))
+    return groups
 
 
 def gaps_report(coach) -> str:
-    return "No unanswered questions logged."
+    groups = gaps(coach.db)
+    if not groups:
+        return "No unanswered or down-voted questions logged."
+    lines, scope = [], None
+    for g in groups:
+        if (g["platform"], g["workspace"]) != scope:
+            scope = (g["platform"], g["workspace"])
+            lines.append(f"{'' if not lines else chr(10)}== {g['platform']} / {g['workspace']} ==")
+        phrasings = sorted(g["questions"].items(), key=lambda kv: -kv[1])
+        lines.append(f"{g['count']}× ({', '.join(sorted(g['why']))}; last seen {g['last_seen']}) "
+                     f"{phrasings[0][0]!r}")
+        lines.extend(f"    also: {q!r}" + (f" ×{n}" if n > 1 else "") for q, n in phrasings[1:5])
+    return "\n".join(lines)

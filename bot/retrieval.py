@@ -1,0 +1,226 @@
+"""The answer index: articles cut into answerable units, stored in SQLite FTS5.
+
+A unit is a whole section (or FAQ item), one list item, or one table row. Each unit
+keeps three searchable fields of canonical terms (synonyms.terms): ``head`` (heading
+and its also-phrasings), ``body`` (its own text) and ``ctx`` (where it sits: article
+title, parent heading, and for items and rows the section they belong to).
+Unit keys are short hashes of (article, heading, kind, position): stable across
+rebuilds, so a button that names one keeps working after a restart.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from . import storage
+from .synonyms import terms
+
+# bump when unit building or term extraction changes: the index rebuilds on the next start
+INDEX_VERSION = "6"
+FTS_WEIGHTS = (4.0, 1.0, 0.5)  # head, body, ctx
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9$])")
+_ROW_SPLIT = re.compile(r"(?<!\\)\|")
+_RULE = re.compile(r"^\|?\s*:?-{2,}")
+
+
+@dataclass(frozen=True)
+class Atom:
+    """The smallest piece an answer is made of: a sentence, a list item or a table row."""
+    text: str
+    kind: str  # "sentence" | "item" | "row"
+    block: int  # which paragraph / list / table of the section it came from
+    first: bool = False  # first sentence of its paragraph (answer-first writing puts the answer here)
+
+
+def _strip_md(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def section_atoms(body: str) -> list[Atom]:
+    atoms: list[Atom] = []
+    block = 0
+    header: list[str] = []
+    para: list[str] = []
+
+    def flush_para():
+        nonlocal block
+        if para:
+            text = _strip_md(" ".join(para))
+            for i, sentence in enumerate(s for s in _SENTENCE_END.split(text) if s.strip()):
+                atoms.append(Atom(sentence.strip(), "sentence", block, i == 0))
+            para.clear()
+            block += 1
+
+    prev_kind = ""
+    for raw in body.splitlines():
+        line = raw.strip()
+        kind = "row" if line.startswith("|") else "item" if re.match(r"^([-*+]|\d+[.)])\s+", line) else \
+            "blank" if not line else "text"
+        if kind != "text":
+            flush_para()
+        if kind != prev_kind and prev_kind in ("row", "item"):
+            block += 1
+        if kind == "row":
+            if _RULE.match(line):
+                pass
+            else:
+                cells = [c.strip() for c in _ROW_SPLIT.split(line.strip().strip("|"))]
+                if prev_kind != "row":
+                    header = cells
+                else:
+                    atoms.append(Atom(_row_text(header, cells), "row", block))
+        elif kind == "item":
+            atoms.append(Atom(_strip_md(re.sub(r"^([-*+]|\d+[.)])\s+", "", line)), "item", block))
+        elif kind == "text":
+            para.append(line)
+        prev_kind = kind
+    flush_para()
+    return atoms
+
+
+def _row_text(header: list[str], cells: list[str]) -> str:
+    label, values = cells[0], cells[1:]
+    names = header[1:] if len(header) == len(cells) else [""] * len(values)
+    return f"{label}: " + "; ".join(f"{n} — {v}" if n else v for n, v in zip(names, values))
+
+
+def _table_header(body: str) -> list[str]:
+    for line in body.splitlines():
+        if line.strip().startswith("|"):
+            return [c.strip() for c in _ROW_SPLIT.split(line.strip().strip("|"))]
+    return []
+
+
+def _atom_labels(atom: Atom, header: list[str]) -> list[str]:
+    """What an item or row is about, the way a heading says what a section is about:
+    a row's label with the table's column names, an item's "Label:" prefix."""
+    label = atom.text.split(":", 1)[0] if ":" in atom.text[:80] else ""
+    if atom.kind == "row":
+        return [f"{label} {' '.join(header[1:])}"]
+    return [label] if label and len(label.split()) <= 6 else []
+
+
+def unit_key(*parts) -> str:
+    return hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=6).hexdigest()
+
+
+def build_units(library) -> list[dict]:
+    units = []
+    for article in library.articles.values():
+        for section in article.sections:
+            atoms = section_atoms(section.body)
+            header = _table_header(section.body)
+            if not atoms:
+                continue  # a heading that only groups sub-sections ("FAQ") answers nothing itself
+            head = " ".join((section.heading, *section.alternates))
+            where = " ".join((article.title, section.parent))
+            skey = unit_key(article.slug, section.heading, "section")
+            units.append(dict(
+                key=skey, section_key=skey, article=article.slug, title=article.title,
+                section=section.heading, kind="section", atom=-1,
+                head=" ".join(terms(head)), body=" ".join(terms(section.body)), ctx=" ".join(terms(where)),
+                atoms=json.dumps([[a.text, a.kind, a.block, a.first] for a in atoms], ensure_ascii=False),
+                phr=json.dumps([" ".join(terms(p)) for p in (section.heading, *section.alternates)]),
+            ))
+            for i, atom in enumerate(atoms):
+                if atom.kind == "sentence":
+                    continue
+                units.append(dict(
+                    key=unit_key(article.slug, section.heading, atom.kind, i), section_key=skey,
+                    article=article.slug, title=article.title, section=section.heading, kind=atom.kind, atom=i,
+                    head="", body=" ".join(terms(atom.text)), ctx=" ".join(terms(f"{head} {where}")), atoms="",
+                    phr=json.dumps([" ".join(terms(p)) for p in _atom_labels(atom, header)]),
+                ))
+    return units
+
+
+# ------------------------------------------------------------------ storage
+
+def create_schema(db) -> None:
+    db.execute("""CREATE TABLE answer_units (
+        id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, section_key TEXT NOT NULL,
+        article TEXT NOT NULL, title TEXT NOT NULL, section TEXT NOT NULL, kind TEXT NOT NULL,
+        atom INTEGER NOT NULL, head TEXT NOT NULL, body TEXT NOT NULL, ctx TEXT NOT NULL, atoms TEXT NOT NULL,
+        phr TEXT NOT NULL)""")
+    db.execute("CREATE INDEX answer_units_section ON answer_units(section_key)")
+    # external content: the FTS table indexes answer_units' columns without a second copy of the text
+    db.execute("CREATE VIRTUAL TABLE answer_fts USING fts5(head, body, ctx, content='answer_units', "
+               "content_rowid='id', tokenize='unicode61')")
+    db.execute("CREATE TABLE answer_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID")
+    db.execute("CREATE TABLE answer_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+def index_digest(library) -> str:
+    return f"{library.digest}:{INDEX_VERSION}"
+
+
+def current_digest(db) -> str | None:
+    row = db.execute("SELECT value FROM answer_meta WHERE name = 'digest'").fetchone()
+    return row[0] if row else None
+
+
+def rebuild(db, library) -> int:
+    """Replace the whole index in one transaction (another process may be reading)."""
+    units = build_units(library)
+    df: dict[str, int] = {}
+    for u in units:
+        for t in set(f"{u['head']} {u['body']} {u['ctx']}".split()):
+            df[t] = df.get(t, 0) + 1
+    cols = ("key", "section_key", "article", "title", "section", "kind", "atom", "head", "body", "ctx", "atoms",
+            "phr")
+    with storage.transaction(db):
+        digest = index_digest(library)
+        if current_digest(db) == digest:  # another process rebuilt it while we waited
+            return len(units)
+        db.execute("DELETE FROM answer_units")
+        db.execute("DELETE FROM answer_df")
+        db.conn.executemany(
+            f"INSERT INTO answer_units ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [tuple(u[c] for c in cols) for u in units])
+        db.conn.executemany("INSERT INTO answer_df (term, df) VALUES (?, ?)", sorted(df.items()))
+        db.execute("INSERT INTO answer_fts(answer_fts) VALUES ('rebuild')")
+        db.execute("INSERT INTO answer_meta (name, value) VALUES ('digest', ?) "
+                   "ON CONFLICT(name) DO UPDATE SET value = excluded.value", [digest])
+        db.execute("INSERT INTO answer_meta (name, value) VALUES ('units', ?) "
+                   "ON CONFLICT(name) DO UPDATE SET value = excluded.value", [str(len(units))])
+    return len(units)
+
+
+def unit_count(db) -> int:
+    row = db.execute("SELECT value FROM answer_meta WHERE name = 'units'").fetchone()
+    return int(row[0]) if row else 0
+
+
+# ------------------------------------------------------------------- search
+
+def fts_query(qterms) -> str:
+    """Our own terms, each quoted: user text never reaches MATCH syntax."""
+    return " OR ".join(f'"{t}"' for t in dict.fromkeys(qterms) if re.fullmatch(r"[a-z0-9]+", t))
+
+
+def search(db, qterms, limit: int = 30) -> list[tuple[int, float]]:
+    match = fts_query(qterms)
+    if not match:
+        return []
+    sql = (f"SELECT rowid, bm25(answer_fts, {', '.join(map(str, FTS_WEIGHTS))}) AS r FROM answer_fts "
+           "WHERE answer_fts MATCH ? ORDER BY r LIMIT ?")
+    return [(row[0], -row[1]) for row in db.execute(sql, [match, limit]).fetchall()]
+
+
+def idf(db, qterms, n_units: int) -> dict[str, float]:
+    """Inverse document frequency; a word the library never uses weighs the most."""
+    uniq = list(dict.fromkeys(qterms))
+    found = dict(db.execute(
+        f"SELECT term, df FROM answer_df WHERE term IN ({', '.join('?' * len(uniq))})", uniq).fetchall()) if uniq else {}
+    n = max(n_units, 1)
+    return {t: math.log(1 + (n - found.get(t, 0) + 0.5) / (found.get(t, 0) + 0.5)) for t in uniq}
+
+
+@lru_cache(maxsize=8192)
+def atom_terms(text: str) -> frozenset[str]:
+    return frozenset(terms(text))

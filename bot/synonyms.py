@@ -1,0 +1,113 @@
+"""The domain's vocabulary: different words people use for the same thing.
+
+Applied to both the articles and the question, before stemming, so "comp", "salary"
+and "pay" all become one term and a Data Scientist PM is a "ds pm" however it's spelled.
+Phrases are matched longest first on raw lowercase words (see text.words).
+"""
+from __future__ import annotations
+
+from .text import STOPWORDS, stem, words
+
+# canonical term -> the phrasings that mean it (space-separated words, as text.words splits them)
+GROUPS: dict[str, tuple[str, ...]] = {
+    "pm": ("pm", "pms", "product manager", "product managers", "product management", "product managing",
+           "product mgr", "product owner", "product owners", "product person"),
+    "ai": ("ai", "artificial intelligence", "a i", "genai", "gen ai", "generative ai"),
+    "ml": ("ml", "machine learning", "machine-learning", "ai ml"),
+    "de": ("data engineer", "data engineers", "data engineering"),
+    "swe": ("software engineer", "software engineers", "swe", "swes", "software developer", "software developers",
+            "developer", "developers"),
+    "ds": ("ds", "data scientist", "data scientists", "data science", "data sci"),
+    "tpm": ("tpm", "tpms", "technical program manager", "technical program managers", "program manager"),
+    "mle": ("mle", "ml engineer", "ml engineers", "machine learning engineer", "machine learning engineers"),
+    "compens": ("comp", "compensation", "salary", "salaries", "pay", "paid", "pays", "paying", "tc", "earn",
+                "earns", "earning", "earnings", "wage", "wages", "income", "money", "remuneration",
+                "paycheck", "package", "packages", "band", "base", "premium", "premiums", "ote"),
+    "equiti": ("equity", "stock", "stocks", "rsu", "rsus", "shares", "vesting", "vest"),
+    "interview": ("interview", "interviews", "interviewing", "interviewer", "interviewers", "interview loop",
+                  "loop", "loops", "onsite", "onsites", "hiring process", "hiring loop", "hiring", "hire", "hired"),
+    "feedbackloop": ("feedback loop", "feedback loops"),
+    "phd": ("phd", "ph d", "ph.d", "doctorate", "doctoral", "doctorates", "phds"),
+    "faang": ("faang", "maang", "big tech", "bigtech", "top companies", "top tech"),
+    "switch": ("switch", "switching", "switched", "transition", "transitioning", "transitions", "pivot",
+               "pivoting", "move", "moving", "moves", "change careers", "career change", "jump", "shift", "get into",
+               "getting into", "break into", "breaking into", "break in", "enter", "entering", "entry", "become",
+               "becoming", "move over", "move into"),
+    "code": ("code", "coding", "programming", "program", "write code", "coder", "programmer", "software development skills"),
+    "mistak": ("mistake", "mistakes", "pitfall", "pitfalls", "trap", "traps", "red flag", "red flags",
+               "avoid", "errors to avoid", "gotchas", "bad answers"),
+    "prepar": ("prep", "prepare", "preparing", "preparation", "practice", "practise", "study", "studying",
+               "get ready", "checklist"),
+    "choos": ("choose", "choosing", "chose", "pick", "picking", "decide", "deciding", "choice", "select",
+              "target", "pursue", "go for", "go with", "opt", "suit", "suits", "fit", "fits", "right for"),
+    "differ": ("difference", "differences", "different", "differ", "differs", "distinguish", "distinction",
+               "separate", "separates", "separating", "contrast", "gap"),
+    "requir": ("require", "required", "requirement", "requirements", "mandatory", "necessary", "prerequisite",
+               "prerequisites", "needed"),
+    "import": ("important", "importance", "matter", "matters", "crucial", "vital", "critical", "essential",
+               "paramount", "key to"),
+    "eval": ("eval", "evals", "evaluate", "evaluating", "evaluation", "evaluations", "assess", "assessing"),
+    "output": ("output", "outputs", "produce", "produces", "deliver", "delivers", "deliverable", "deliverables"),
+    "daili": ("day to day", "day-to-day", "daily", "everyday", "typical day", "day in the life"),
+    "abtest": ("abtest", "abtest test", "abtest tests", "abtest testing", "ab test", "ab tests", "ab testing", "split test", "split testing"),
+    "mlop": ("mlops", "ml ops"),
+    "llm": ("llm", "llms", "large language model", "large language models"),
+    "metric": ("metric", "metrics", "kpi", "kpis"),
+    "role": ("role", "roles", "job", "jobs", "position", "positions", "title"),
+    "career": ("career", "careers", "career path", "career paths", "path", "paths", "track", "tracks"),
+    "senior": ("senior", "seniors", "sr", "staff", "principal", "experienced"),
+    "bias": ("bias", "biases", "biased", "unfair", "fairness", "discrimination"),
+    "tool": ("tool", "tools", "tooling", "software tools", "stack"),
+    "timelin": ("timeline", "timelines", "how long", "duration"),
+    "time": ("time", "week", "weeks", "hours", "hour"),
+    "altern": ("alternative", "alternatives", "option", "options", "besides", "apart from", "other roles",
+               "other jobs", "other careers", "other paths", "other career paths", "other positions"),
+    "responsibleai": ("responsible ai",),
+    "statist": ("statistician", "statisticians", "stats", "statistics", "statistical"),
+    "better": ("better", "best", "superior", "preferable", "prefer", "preferred"),
+    "own": ("own", "owns", "owning", "owner", "ownership", "responsible", "responsibility", "responsibilities",
+            "accountable", "in charge"),
+    "challeng": ("challenge", "challenges", "challenging", "hard", "harder", "hardest", "difficult", "difficulty",
+                 "difficulties", "tough", "toughest", "obstacle", "obstacles", "hurdle", "hurdles"),
+    "handl": ("handle", "handles", "handling", "deal with", "deals with", "dealing with", "cope with", "navigate"),
+}
+
+# Words that frame a question but carry no topic ("explain", "what is the meaning of").
+QUERY_STOPWORDS = frozenset(
+    "define definition explain describe meaning mean means know tell question questions anything something "
+    "someone somebody people person guy typical typically actually basically exactly generally usually kind sort "
+    "hi hello hey thanks thank pls plz say says saying said instead go goes going able ask asks asked asking real actual take takes taking part parts".split())
+
+
+def _build():
+    table: dict[tuple[str, ...], str] = {}
+    for canon, phrases in GROUPS.items():
+        for phrase in phrases:
+            key = tuple(words(phrase))
+            if key:
+                table[key] = canon
+    return table, max(len(k) for k in table)
+
+
+_PHRASES, _LONGEST = _build()
+
+
+def terms(text: str, query: bool = False) -> list[str]:
+    """Canonical, stemmed terms in order: the unit of matching for the answer index."""
+    ws = words(text)
+    out: list[str] = []
+    i = 0
+    while i < len(ws):
+        for n in range(min(_LONGEST, len(ws) - i), 0, -1):
+            canon = _PHRASES.get(tuple(ws[i:i + n]))
+            if canon:
+                out.append(canon)
+                i += n
+                break
+        else:
+            w = ws[i]
+            i += 1
+            if w in STOPWORDS or (query and w in QUERY_STOPWORDS):
+                continue
+            out.append(stem(w))
+    return out
