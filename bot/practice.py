@@ -127,9 +127,8 @@ def next_for_user(coach, platform: str, workspace: str, user: str, track: str | 
     pool = _pool(coach, track)
     if due_only:
         pool = [d for d in pool if d.id in set(due)]
-        seen = []
-    drill = drills.choose(pool, due=due, seen=seen, recent=_recent_for_user(coach, platform, workspace, user),
-                          seed=f"{platform}:{workspace}:{user}")
+    drill = drills.choose(pool, due=due, seen=[] if due_only else seen,
+                          recent=_recent_for_user(coach, platform, workspace, user), seed=f"{platform}:{workspace}:{user}")
     return drill, bool(drill and drill.id in seen)
 
 
