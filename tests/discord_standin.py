@@ -63,6 +63,7 @@ class StandIn:
     nonces: dict[tuple[str, str], dict] = field(default_factory=dict)
     ids: itertools.count = field(default_factory=lambda: itertools.count(900000000000000001))
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    gateway_ops: list[dict] = field(default_factory=list)
 
     @property
     def base(self) -> str:
@@ -153,8 +154,37 @@ class StandIn:
             return _json(self.message(str(CHANNEL_ID), body))
         return _json({"message": "404: Not Found", "code": 0}, status=404)
 
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    async def gateway(self, request: web.Request) -> web.WebSocketResponse:
+        """Just enough of the gateway for a client to connect: HELLO, then READY on IDENTIFY."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 45000}, "s": None, "t": None}))
+        async for frame in ws:
+            sent = json.loads(frame.data)
+            self.gateway_ops.append(sent)
+            self.changed.set()
+            if sent["op"] == 2:  # IDENTIFY
+                await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": 1, "d": {
+                    "v": 10, "user": user_payload(BOT_ID, "coach", bot=True), "guilds": [], "session_id": "s1",
+                    "resume_gateway_url": self.gateway_url, "application": {"id": str(APP_ID), "flags": 0}}}))
+        return ws
+
+    async def wait_for_op(self, op: int, timeout: float = 3.0) -> dict:
+        async def until():
+            while not (found := [o for o in self.gateway_ops if o["op"] == op]):
+                self.changed.clear()
+                await self.changed.wait()
+            return found[0]
+
+        return await asyncio.wait_for(until(), timeout)
+
     async def start(self) -> "StandIn":
         app = web.Application()
+        app.router.add_get("/gateway", self.gateway)
         app.router.add_route("*", "/api/v10/{tail:.*}", self.handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -220,8 +250,12 @@ import pytest  # noqa: E402
 
 @pytest.fixture
 async def standin(monkeypatch):
+    import yarl
+
     server = await StandIn().start()
+    # The library's own endpoints; nothing leaves 127.0.0.1.
     monkeypatch.setattr(discord.http.Route, "BASE", server.base)
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
     yield server
     await server.stop()
 
@@ -234,3 +268,35 @@ async def discord_client(coach, standin):
     await client.login(TOKEN)  # runs setup_hook: dynamic items, command sync
     yield client
     await client.close()
+
+
+def guild_create_payload(everyone_permissions: int = PERM_VIEW_SEND) -> dict:
+    """GUILD_CREATE for one server with one text channel, as the gateway sends it."""
+    return {"id": str(GUILD_ID), "name": "PM Guild", "owner_id": "1", "icon": None, "splash": None,
+            "discovery_splash": None, "afk_channel_id": None, "afk_timeout": 300, "verification_level": 0,
+            "default_message_notifications": 0, "explicit_content_filter": 0, "mfa_level": 0, "features": [],
+            "emojis": [], "stickers": [], "member_count": 2, "members": [], "voice_states": [], "presences": [],
+            "threads": [], "stage_instances": [], "guild_scheduled_events": [], "premium_tier": 0,
+            "preferred_locale": "en-US", "nsfw_level": 0, "premium_progress_bar_enabled": False,
+            "system_channel_id": None, "system_channel_flags": 0, "rules_channel_id": None,
+            "public_updates_channel_id": None, "vanity_url_code": None, "description": None, "banner": None,
+            "large": False, "unavailable": False, "application_id": None,
+            "roles": [{"id": str(GUILD_ID), "name": "@everyone", "permissions": str(everyone_permissions),
+                       "position": 0, "color": 0, "hoist": False, "managed": False, "mentionable": False}],
+            "channels": [{"id": str(CHANNEL_ID), "type": 0, "name": "team", "position": 0,
+                          "permission_overwrites": [], "nsfw": False, "parent_id": None}]}
+
+
+def message_create_payload(content: str, *, guild: bool = True, user_id: int = 111, name: str = "alice",
+                           bot: bool = False, mentions: list[dict] | None = None) -> dict:
+    """MESSAGE_CREATE for a user's message in the server channel or in a DM."""
+    author = user_payload(user_id, name, bot=bot)
+    payload = {"id": str(next(_interaction_ids)), "channel_id": str(CHANNEL_ID if guild else DM_CHANNEL_ID),
+               "author": author, "content": content, "type": 0, "timestamp": "2026-11-23T09:00:00+00:00",
+               "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": mentions or [],
+               "mention_roles": [], "attachments": [], "embeds": [], "pinned": False, "flags": 0}
+    if guild:
+        payload["guild_id"] = str(GUILD_ID)
+        payload["member"] = {"roles": [], "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False, "mute": False,
+                             "flags": 0, "nick": None}
+    return payload

@@ -12,8 +12,15 @@ from bot.messages import Button, Citation, Reply
 
 
 @pytest.fixture
-def store(coach):
-    return ButtonStore(coach.db)
+def db(tmp_path):
+    db = storage.open_db(tmp_path / "buttons.db")  # rendering needs only the buttons table, not a Coach
+    yield db
+    db.conn.close()
+
+
+@pytest.fixture
+def store(db):
+    return ButtonStore(db)
 
 
 def test_embed_carries_title_text_fields_and_citation_footer(store):
@@ -70,18 +77,19 @@ def test_button_styles_and_modal_buttons(store):
     assert store.resolve(answer["custom_id"][len("coach"):]) == ("drill:answer:d1:7", "Your answer")
 
 
-def test_long_actions_get_short_custom_ids_that_survive_a_restart(coach, db_file):
+def test_long_actions_get_short_custom_ids_that_survive_a_restart(db, tmp_path):
     action = "ask:u:" + "a-very-long-unit-key/" * 10
-    custom_id = ButtonStore(coach.db).button_id(action)
+    custom_id = ButtonStore(db).button_id(action)
     assert len(custom_id) <= 100 and custom_id.startswith("coach#")
-    assert ButtonStore(coach.db).button_id(action) == custom_id  # same button, same key, one row
-    reopened = storage.open_db(db_file)
+    assert ButtonStore(db).button_id(action) == custom_id  # same button, same key, one row
+    assert db.execute("SELECT count(*) FROM discord_buttons").fetchone() == (1,)
+    reopened = storage.open_db(tmp_path / "buttons.db")
     try:
         assert ButtonStore(reopened).resolve(custom_id[len("coach"):]) == (action, "")
     finally:
         reopened.conn.close()
     assert render.CoachButton.__discord_ui_compiled_template__.fullmatch(custom_id)
-    assert ButtonStore(coach.db).resolve("#" + "0" * 24) is None
+    assert ButtonStore(db).resolve("#" + "0" * 24) is None
 
 
 def test_modal_id_round_trips_and_modal_text_reads_both_payload_shapes(store):

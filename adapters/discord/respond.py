@@ -17,8 +17,10 @@ log = logging.getLogger(__name__)
 def _guild_flags(guild_id, permissions: discord.Permissions) -> dict:
     if guild_id is None:  # a DM: the user owns it
         return {"workspace": "dm", "is_dm": True, "can_manage_channel": True, "is_admin": False}
+    # Discord resolves Administrator into every bit; checking it too costs nothing.
     return {"workspace": str(guild_id), "is_dm": False,
-            "can_manage_channel": permissions.manage_channels, "is_admin": permissions.administrator}
+            "can_manage_channel": permissions.manage_channels or permissions.administrator,
+            "is_admin": permissions.administrator}
 
 
 def request_from_interaction(interaction: discord.Interaction, text: str = "", action: str | None = None) -> Request:
