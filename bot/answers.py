@@ -87,7 +87,8 @@ class AnswerIndex:
 
     def __init__(self, db, library):
         self.db, self.library = db, library
-        if retrieval.current_digest(db) != retrieval.index_digest(library):
+        self.rebuilt = retrieval.current_digest(db) != retrieval.index_digest(library)
+        if self.rebuilt:
             retrieval.rebuild(db, library)
         self.units = retrieval.unit_count(db)
 
@@ -110,7 +111,7 @@ class AnswerIndex:
         return Topic(unit["section_key"], unit["article"], unit["title"], unit["section"])
 
     # ------------------------------------------------------------------ ask
-    def ask(self, question: str, debug: bool = False) -> Answer:
+    def ask(self, question: str) -> Answer:
         question = question or ""
         qterms = terms(question, query=True)[:MAX_QUESTION_TERMS]
         if not qterms:
@@ -132,9 +133,6 @@ class AnswerIndex:
             phrasing = max((_phrasing_match(p.split(), weights, total) for p in json.loads(row["phr"])), default=0.0)
             rank = coverage + 0.5 * own_cov + phrasing + 0.3 * bm25 / top_bm25
             scored.append((rank, coverage, row))
-        if debug:
-            for s in sorted(scored, key=lambda s: -s[0])[:5]:
-                print(f"  {s[0]:.2f} cov={s[1]:.2f} {s[2]['kind']:8} {s[2]['section'][:50]} #{s[2]['atom']}")
         scored.sort(key=lambda s: -s[0])
         rank, coverage, best = scored[0]
         topics = _distinct_topics(self, [s[2] for s in scored])
@@ -275,13 +273,9 @@ def _log(coach, req, question: str, answer: Answer) -> int:
         "INSERT INTO answer_log (platform, workspace, channel, user, question, terms, found, unit_key, score, "
         "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [req.platform, req.workspace, req.channel, req.user, question[:500],
-         " ".join(terms(question, query=True)[:retrieval_terms_cap()]), int(answer.found),
+         " ".join(terms(question, query=True)[:MAX_QUESTION_TERMS]), int(answer.found),
          answer.unit_key or None, answer.score, _now(coach)])
     return cur.lastrowid
-
-
-def retrieval_terms_cap() -> int:
-    return MAX_QUESTION_TERMS
 
 
 def _remember(coach, req, unit_key: str, log_id: int | None) -> None:

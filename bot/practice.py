@@ -335,6 +335,15 @@ def _nothing_due(coach, req) -> Reply:
                 ephemeral=not req.is_dm)
 
 
+def _question_instead(coach, req, args: str) -> list[Reply] | None:
+    """'review cycles for an AI PM?' is a question, not a track: several words that aren't
+    a track go to ``ask`` rather than earning an error."""
+    ask = coach.commands.get("ask")
+    if ask is None or len(args.split()) < 3:
+        return None
+    return ask.handler(coach, req, req.text)
+
+
 def _unknown_track(args: str) -> Reply:
     shown = args[:40] + ("…" if len(args) > 40 else "")
     return error(f"I don't know the track '{shown}'. Tracks: {drills.track_list()} "
@@ -347,14 +356,14 @@ def cmd_drill(coach, req, args: str) -> list[Reply]:
         return _serve(coach, req, None, drill=coach.library.drills[args.lower()])
     track = drills.resolve_track(args) if args else None
     if args and track is None:
-        return [_unknown_track(args)]
+        return _question_instead(coach, req, args) or [_unknown_track(args)]
     return _serve(coach, req, track)
 
 
 def cmd_review(coach, req, args: str) -> list[Reply]:
     track = drills.resolve_track(args) if args.strip() else None
     if args.strip() and track is None:
-        return [_unknown_track(args)]
+        return _question_instead(coach, req, args) or [_unknown_track(args)]
     return _serve(coach, req, track, due_only=True)
 
 
@@ -382,6 +391,8 @@ def cmd_reveal(coach, req, args: str) -> list[Reply]:
 
 
 def cmd_stats(coach, req, args: str) -> list[Reply]:
+    if args.strip():
+        return _question_instead(coach, req, args) or [error("`stats` takes no arguments: just type `stats`.")]
     tz = users.effective_tz(coach, req)
     now = coach.clock()
     s = progress.user_stats(coach.db, req.platform, req.workspace, req.user, now, tz)
@@ -428,6 +439,8 @@ def leaderboard(coach, platform: str, workspace: str, channel: str) -> Reply:
 
 
 def cmd_leaderboard(coach, req, args: str) -> list[Reply]:
+    if args.strip():
+        return _question_instead(coach, req, args) or [error("`leaderboard` takes no arguments.")]
     if req.is_dm:
         return [info("Leaderboards are per team channel: run `leaderboard` in a channel where the team practises.")]
     return [leaderboard(coach, req.platform, req.workspace, req.channel)]
@@ -602,9 +615,9 @@ COMMANDS = [
     Command("answer", cmd_answer, "answer <text>", "answer your open drill", order=11),
     Command("reveal", cmd_reveal, "reveal", "show the answer to your open drill", order=12),
     Command("review", cmd_review, "review [track]", "a drill that is due for review", order=13),
-    Command("stats", cmd_stats, "stats", "your streak, accuracy and review calendar", aliases=("progress",), order=14),
+    Command("stats", cmd_stats, "stats", "your streak, accuracy and review calendar", order=14),
     Command("leaderboard", cmd_leaderboard, "leaderboard", "this channel's leaderboard (week and all time)",
-            aliases=("top", "lb"), order=15),
+            aliases=("lb",), order=15),
     *privacy.COMMANDS,
 ]
 ACTIONS = {"drill": on_action, **privacy.ACTIONS}

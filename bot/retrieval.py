@@ -20,7 +20,7 @@ from . import storage
 from .synonyms import terms
 
 # bump when unit building or term extraction changes: the index rebuilds on the next start
-INDEX_VERSION = "6"
+INDEX_VERSION = "7"
 FTS_WEIGHTS = (4.0, 1.0, 0.5)  # head, body, ctx
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9$])")
@@ -164,9 +164,16 @@ def current_digest(db) -> str | None:
     return row[0] if row else None
 
 
+_built: dict[str, list[dict]] = {}  # digest -> units: tests and benches open many coaches on one library
+
+
 def rebuild(db, library) -> int:
     """Replace the whole index in one transaction (another process may be reading)."""
-    units = build_units(library)
+    units = _built.get(index_digest(library))
+    if units is None:
+        units = build_units(library)
+        _built.clear()
+        _built[index_digest(library)] = units
     df: dict[str, int] = {}
     for u in units:
         for t in set(f"{u['head']} {u['body']} {u['ctx']}".split()):

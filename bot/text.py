@@ -22,7 +22,7 @@ was wasn we were weren what whats when where whether which while who whom whose 
 wouldn y yes yet you your yours yourself yourselves d m o e g ie eg etc vs versus thing things kind
 """.split())
 
-_WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+_WORD = re.compile(r"[a-z0-9]+(?:,[0-9]{3})*")
 _AB = re.compile(r"\ba\s*/\s*b\b")
 
 
