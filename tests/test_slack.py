@@ -37,6 +37,7 @@ class SlackStandIn:
         self._ts = itertools.count(1)
         self._changed = asyncio.Event()
         self.url = ""
+        self.envelopes: list[dict] = []
 
     def fail(self, method: str, status: int = 200, error: str = "", headers: dict | None = None, times: int = 1):
         body = {"ok": False, "error": error or "ratelimited"}
@@ -104,11 +105,29 @@ class SlackStandIn:
                     "response_metadata": {"next_cursor": ""}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + params.get("users", "")}}
+        if method == "oauth.v2.access":
+            return {"ok": True, "app_id": "A1", "authed_user": {"id": "U1"}, "scope": "chat:write,commands",
+                    "token_type": "bot", "access_token": "xoxb-team-two", "bot_user_id": "UB2",
+                    "team": {"id": "T2", "name": "Two"}, "enterprise": None, "is_enterprise_install": False}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.url.replace("http://", "ws://") + "/link"}
         if method == "users.info":
             user = params.get("user", "")
             return {"ok": True, "user": {"id": user, "name": user.lower(),
                                          "profile": {"display_name": f"{user} Display"}}}
         return {"ok": False, "error": "unknown_method"}
+
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, push the queued envelopes, record the acks."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {}, "connection_info": {}})
+        for envelope in self.envelopes:
+            await ws.send_json(envelope)
+        async for frame in ws:
+            if frame.type == aiohttp.WSMsgType.TEXT:
+                self._record("socket_ack", json.loads(frame.data))
+        return ws
 
     async def respond(self, request: web.Request) -> web.Response:
         self._record("response_url", json.loads(await request.read()))
@@ -121,6 +140,7 @@ async def standin():
     web_app = web.Application()
     web_app.router.add_route("*", "/api/{method}", stub.api)
     web_app.router.add_post("/respond/{id}", stub.respond)
+    web_app.router.add_get("/link", stub.socket)
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -182,10 +202,10 @@ class SlackClient:
             payload["message"] = {"type": "message", "ts": "1.1", "text": "x", "blocks": list(blocks)}
         return await self.interaction(payload)
 
-    async def event(self, event: dict, *, event_id: str = "Ev1"):
-        body = {"token": "x", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
+    async def event(self, event: dict, *, event_id: str = "Ev1", team: str = TEAM):
+        body = {"token": "x", "team_id": team, "api_app_id": "A1", "type": "event_callback",
                 "event_id": event_id, "event_time": int(time.time()), "event": event,
-                "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}]}
+                "authorizations": [{"team_id": team, "user_id": BOT_USER, "is_bot": True}]}
         return await self.post(json.dumps(body), "application/json")
 
 
@@ -199,20 +219,17 @@ def section_text(blocks: list[dict]) -> str:
 
 # ---------------------------------------------------------------- signatures
 
-async def test_forged_signature_is_rejected(slack):
+async def test_forged_or_stale_signatures_are_rejected(slack):
     response = await slack.post("command=/coach&text=help", "application/x-www-form-urlencoded",
                                 signature="v0=" + "0" * 64)
     assert response.status == 401
-    await slack.standin.settle(0.1)
-    assert slack.standin.calls == []
-
-
-async def test_stale_signature_is_rejected(slack):
     body = urlencode({"command": "/coach", "text": "help", "team_id": TEAM, "user_id": "U1"})
-    old = int(time.time()) - 10 * 60
+    old = int(time.time()) - 10 * 60  # correctly signed, but replayed ten minutes later
     signature = "v0=" + hmac.new(SECRET.encode(), f"v0:{old}:{body}".encode(), hashlib.sha256).hexdigest()
     response = await slack.post(body, "application/x-www-form-urlencoded", timestamp=old, signature=signature)
     assert response.status == 401
+    await slack.standin.settle(0.1)
+    assert slack.standin.calls == []
 
 
 # ---------------------------------------------------------------- slash command
@@ -237,17 +254,14 @@ async def test_slash_command_reaches_the_coach_as_that_user_in_that_workspace(sl
     assert row == ("bob", "Europe/Berlin")
 
 
-async def test_slash_command_in_a_dm_is_a_dm(slack, coach):
-    await slack.command("timezone", user="U8", channel="D123", channel_name="directmessage")
-    await slack.standin.wait_for("response_url")
-    # a DM needs no membership check
-    assert slack.standin.called("conversations.members") == []
-
-
-async def test_error_replies_are_ephemeral_to_the_requester(slack):
+async def test_errors_are_private_in_channels_and_dms_need_no_membership_check(slack):
     await slack.command("timezone Mars/Olympus", user="U1", channel="C1")
     [posted] = await slack.standin.wait_for("response_url")
     assert posted["response_type"] == "ephemeral"
+    await slack.command("timezone Mars/Olympus", user="U8", channel="D123", channel_name="directmessage")
+    posted = (await slack.standin.wait_for("response_url", count=2))[1]
+    assert posted["response_type"] == "in_channel"  # in a DM there is nobody to hide it from
+    assert [c["channel"] for c in slack.standin.called("conversations.members")] == ["C1"]
 
 
 async def test_response_url_failure_falls_back_to_the_web_api(slack, coach):
@@ -500,6 +514,75 @@ async def test_sender_uses_each_workspaces_token_from_the_installation_store(sta
         await sender.send(Target("slack", "T3", "C1"), [Reply(text="hi")], "k7")
 
 
+# ---------------------------------------------------------------- coach run
+
+async def test_serve_connects_over_socket_mode_and_registers_the_sender(coach, standin):
+    """What `coach run` does with SLACK_BOT_TOKEN + SLACK_APP_TOKEN: Socket Mode, no public URL."""
+    standin.envelopes.append({
+        "envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
+        "payload": {"team_id": TEAM, "channel_id": "D1", "channel_name": "directmessage", "user_id": "U1",
+                    "user_name": "u1", "command": "/coach", "text": "help",
+                    "response_url": standin.url + "/respond/socket"},
+    })
+    env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-test", "SLACK_API_URL": standin.url + "/api/"}
+    senders: dict = {}
+    task = asyncio.create_task(slack_adapter.serve(coach, senders, env=env))
+    try:
+        [ack] = await standin.wait_for("socket_ack")
+        assert ack["envelope_id"] == "env-1"
+        [posted] = await standin.wait_for("response_url")
+        assert posted["blocks"][0]["type"] == "header"
+        assert standin.called("apps.connections.open")[0]["_auth"] == "Bearer xapp-test"
+        assert isinstance(senders["slack"], SlackSender)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_serve_over_http_without_a_signing_secret_refuses_to_start():
+    with pytest.raises(RuntimeError, match="SLACK_SIGNING_SECRET"):
+        await slack_adapter.serve(None, {}, http=True, env={"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "x"})
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # slack_sdk's use of aiohttp BasicAuth
+async def test_oauth_install_stores_the_workspace_and_the_sender_uses_its_token(coach, standin, tmp_path):
+    """SLACK_CLIENT_ID/SECRET: /slack/install -> Slack -> /slack/oauth_redirect saves the bot token in SQLite."""
+    import re
+
+    from adapters.slack.app import SlackSettings
+
+    settings = SlackSettings(client_id="cid", client_secret="csecret", signing_secret=SECRET,
+                             api_url=standin.url + "/api/", install_db=str(tmp_path / "install.db"))
+    app = build_app(coach, settings=settings)
+    runner = await slack_adapter.start_http(app, port=0, host="127.0.0.1")
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(base + "/slack/install") as page:
+                html = await page.text()
+            assert page.status == 200
+            authorize = re.search(r'href="(https://slack.com/oauth/v2/authorize[^"]+)"', html).group(1)
+            assert "client_id=cid" in authorize and "chat%3Awrite" in authorize.replace(":", "%3A")
+            state = re.search(r"state=([^&\"]+)", authorize).group(1)
+            # The state cookie is Secure (https only), so hand it back the way a browser would over TLS.
+            cookie = page.cookies["slack-app-oauth-state"]
+            async with session.get(f"{base}/slack/oauth_redirect?code=abc&state={state}",
+                                   headers={"Cookie": f"slack-app-oauth-state={cookie.value}"}) as done:
+                assert done.status == 200, await done.text()
+            assert standin.called("oauth.v2.access")[0]["code"] == "abc"
+            # Events from the new workspace are answered with its own bot token.
+            play = SlackClient(session, base + "/slack/events", standin)
+            await play.event({"type": "message", "channel_type": "im", "user": "U1", "text": "help", "ts": "5.1",
+                              "channel": "D5"}, team="T2")
+            [answer] = await standin.wait_for("chat.postMessage")
+            assert answer["channel"] == "D5" and answer["_auth"] == "Bearer xoxb-team-two"
+        sender = SlackSender(app.client, installation_store=app.installation_store)
+        await sender.send(Target("slack", "T2", "C1"), [Reply(text="hi")], "k8")
+        assert standin.called("chat.postMessage")[-1]["_auth"] == "Bearer xoxb-team-two"
+    finally:
+        await runner.cleanup()
+
+
 # ---------------------------------------------------------------- configuration
 
 def test_configured_and_help():
@@ -512,3 +595,19 @@ def test_configured_and_help():
     text = slack_adapter.missing_help()
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_ID", "manifest.yml"):
         assert name in text
+
+
+def test_manifest_creates_the_app_this_adapter_expects():
+    from pathlib import Path
+
+    import yaml
+
+    from adapters.slack.app import BOT_SCOPES
+
+    manifest = yaml.safe_load((Path(__file__).resolve().parent.parent / "manifest.yml").read_text())
+    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/coach"]
+    settings = manifest["settings"]
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert settings["interactivity"]["is_enabled"] and settings["socket_mode_enabled"]
+    assert manifest["features"]["app_home"]["messages_tab_enabled"]  # people can DM the bot

@@ -131,6 +131,8 @@ class Conversation:
 
     async def deliver(self, replies: list[Reply]) -> None:
         for reply in replies:
+            if render.is_empty(reply):
+                continue
             # A reply with a thread_key is a public note for the channel, never private.
             ephemeral = reply.ephemeral and not self.is_dm and not reply.thread_key
             try:

@@ -71,7 +71,8 @@ def _prose(text: str) -> str:
 
 
 def plain_text(text: str, limit: int) -> dict:
-    return {"type": "plain_text", "text": clip(text or " ", limit), "emoji": True}
+    # Slack rejects empty plain text; an ellipsis is the least surprising stand-in.
+    return {"type": "plain_text", "text": clip(text if (text or "").strip() else "…", limit), "emoji": True}
 
 
 def _chunks(text: str, limit: int = MAX_SECTION) -> list[str]:
@@ -124,7 +125,7 @@ def button_element(index: int, button: Button) -> dict | None:
 
 def blocks(reply: Reply) -> list[dict]:
     content: list[dict] = []
-    if reply.title:
+    if reply.title.strip():
         content.append({"type": "header", "text": plain_text(reply.title, MAX_HEADER)})
     for chunk in _chunks(mrkdwn(reply.text)):
         content.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
@@ -149,7 +150,12 @@ def blocks(reply: Reply) -> list[dict]:
 
 def fallback(reply: Reply) -> str:
     """The notification / screen-reader text Slack shows when blocks cannot be."""
-    return clip(mrkdwn(reply.plain()), MAX_FALLBACK) or " "
+    text = reply.plain().strip() or " · ".join(b.label for b in reply.buttons if b.label.strip())
+    return clip(mrkdwn(text), MAX_FALLBACK) if text.strip() else "…"
+
+
+def is_empty(reply: Reply) -> bool:
+    return not reply.plain().strip() and not reply.buttons
 
 
 def message(reply: Reply) -> dict:

@@ -84,6 +84,8 @@ def delivery_error(exc: BaseException) -> DeliveryError:
 async def post(client: AsyncWebClient, channel: str, reply: Reply, *, user: str = "", ephemeral: bool = False,
                thread_ts: str = "") -> str:
     """Post one reply; ephemeral ones only ``user`` sees. Returns the message ts ("" for ephemeral)."""
+    if render.is_empty(reply):  # Slack rejects a message with nothing in it
+        return ""
     kwargs = dict(channel=channel, unfurl_links=False, unfurl_media=False, **render.message(reply))
     if thread_ts:
         kwargs["thread_ts"] = thread_ts

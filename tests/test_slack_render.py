@@ -1,0 +1,130 @@
+"""Reply -> Block Kit: Slack's dialect, escaping, and every Block Kit limit, for any Reply."""
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adapters.slack import render
+from bot.messages import Button, Citation, Reply
+
+
+def test_light_markdown_becomes_slack_mrkdwn():
+    assert render.mrkdwn("**bold** and _italic_") == "*bold* and _italic_"
+    assert render.mrkdwn("see [the guide](https://x.io/a?b=1&c=2)") == "see <https://x.io/a?b=1&amp;c=2|the guide>"
+    assert render.mrkdwn("- one\n- two") == "• one\n• two"
+    assert render.mrkdwn("`**not bold** <x>`") == "`**not bold** &lt;x&gt;`"
+
+
+def test_user_text_cannot_inject_mentions_or_links():
+    assert render.mrkdwn("<!channel> & <@U1> <https://evil|ok>") == \
+        "&lt;!channel&gt; &amp; &lt;@U1&gt; &lt;https://evil|ok&gt;"
+    assert render.mrkdwn("[a|b>](https://x)") == "<https://x|a¦b&gt;>"
+
+
+def test_an_answer_renders_text_citation_and_buttons():
+    reply = Reply(text="An **F1** score balances precision & recall.",
+                  citation=Citation("a", "AI PM vs DS PM", "Metrics"),
+                  buttons=(Button("What is recall?", "ask:u:1"), Button("👍", "fb:up:1"), Button("👎", "fb:down:1")),
+                  kind="answer")
+    blocks = render.blocks(reply)
+    assert blocks[0] == {"type": "section",
+                         "text": {"type": "mrkdwn", "text": "An *F1* score balances precision &amp; recall."}}
+    assert blocks[1] == {"type": "context", "elements": [{"type": "mrkdwn", "text": "From: AI PM vs DS PM › Metrics"}]}
+    [actions] = [b for b in blocks if b["type"] == "actions"]
+    assert [(e["action_id"], e["value"]) for e in actions["elements"]] == \
+        [("coach:0", "ask:u:1"), ("coach:1", "fb:up:1"), ("coach:2", "fb:down:1")]
+    message = render.message(reply)
+    assert message["text"].startswith("An *F1* score") and "From: AI PM vs DS PM › Metrics" in message["text"]
+
+
+def test_fields_become_section_fields_and_styles_survive():
+    reply = Reply(title="Leaderboard", text="This week", fields=(("1. ana", "5 correct"), ("2. bo", "3 correct")),
+                  buttons=(Button("Go", "drill:next", style="primary"), Button("Stop", "x", style="danger"),
+                           Button("Odd", "y", style="weird")))
+    blocks = render.blocks(reply)
+    assert blocks[0]["type"] == "header"
+    [fields] = [b for b in blocks if "fields" in b]
+    assert fields["fields"][0] == {"type": "mrkdwn", "text": "*1. ana*\n5 correct"}
+    styles = [e.get("style") for e in blocks[-1]["elements"]]
+    assert styles == ["primary", "danger", None]
+
+
+def test_input_buttons_carry_their_label_in_the_action_id():
+    button = Button("Answer", "drill:answer:d1:7", input_label="Your answer")
+    element = render.button_element(3, button)
+    assert element["value"] == "drill:answer:d1:7"
+    assert render.parse_action_id(element["action_id"]) == (3, "Your answer")
+    assert render.parse_action_id("coach:4") == (4, "")
+    long_label = render.button_element(0, Button("A", "a", input_label="L" * 400))["action_id"]
+    assert len(long_label) <= render.MAX_ACTION_ID
+
+
+def test_modal_metadata_round_trips_and_stays_within_limits():
+    view = render.modal("Your answer", {"action": "drill:answer:d:1", "channel": "C1", "response_url": "u" * 4000},
+                        context="Prompt")
+    assert len(view["private_metadata"]) <= render.MAX_METADATA
+    assert render.decode_metadata(view["private_metadata"]) == {"action": "drill:answer:d:1", "channel": "C1"}
+    assert render.decode_metadata("not json") == {}
+    assert len(view["title"]["text"]) <= render.MAX_MODAL_TITLE
+
+
+def test_a_button_whose_action_cannot_fit_is_left_out_rather_than_corrupted():
+    reply = Reply(text="x", buttons=(Button("ok", "a:1"), Button("too long", "b:" + "x" * 3000)))
+    values = [e["value"] for b in render.blocks(reply) if b["type"] == "actions" for e in b["elements"]]
+    assert values == ["a:1"]
+
+
+def test_a_huge_reply_is_clipped_but_keeps_its_buttons():
+    reply = Reply(text="\n".join(f"line {i} " + "w" * 2500 for i in range(80)),
+                  buttons=tuple(Button(f"b{i}", f"act:{i}") for i in range(30)))
+    blocks = render.blocks(reply)
+    assert len(blocks) == render.MAX_BLOCKS
+    elements = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert len(elements) == 30 and blocks[-1]["type"] == "actions"
+    assert any(b["type"] == "context" and "shortened" in b["elements"][0]["text"] for b in blocks)
+
+
+@given(st.text())
+def test_text_without_links_never_yields_slack_control_sequences(text):
+    out = render.mrkdwn(text.replace("](", "] ("))
+    assert "<" not in out and ">" not in out
+
+
+_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=4000)
+_button = st.builds(Button, label=st.text(max_size=120), action=st.text(min_size=1, max_size=2100),
+                    style=st.sampled_from(["", "primary", "danger"]), input_label=st.text(max_size=300))
+_reply = st.builds(Reply, text=_text, title=st.text(max_size=300),
+                   fields=st.lists(st.tuples(st.text(max_size=200), st.text(max_size=2500)), max_size=24).map(tuple),
+                   buttons=st.lists(_button, max_size=60).map(tuple),
+                   citation=st.none() | st.builds(Citation, st.text(max_size=20), st.text(max_size=200),
+                                                  st.text(max_size=200)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(_reply)
+def test_every_reply_fits_block_kit_limits(reply):
+    message = render.message(reply)
+    assert message["text"].strip() and len(message["text"]) <= render.MAX_FALLBACK
+    blocks = message["blocks"]
+    assert len(blocks) <= render.MAX_BLOCKS
+    action_ids = []
+    for block in blocks:
+        if block["type"] == "section":
+            if "text" in block:
+                assert 0 < len(block["text"]["text"]) <= render.MAX_SECTION
+            for field in block.get("fields", []):
+                assert len(field["text"]) <= render.MAX_FIELD
+            assert len(block.get("fields", [])) <= render.MAX_FIELDS
+        elif block["type"] == "header":
+            assert 0 < len(block["text"]["text"]) <= render.MAX_HEADER
+        elif block["type"] == "actions":
+            assert 0 < len(block["elements"]) <= render.MAX_ACTIONS
+            for element in block["elements"]:
+                assert 0 < len(element["text"]["text"]) <= render.MAX_BUTTON_TEXT
+                assert len(element["action_id"]) <= render.MAX_ACTION_ID
+                assert element["value"] in {b.action for b in reply.buttons}
+                action_ids.append(element["action_id"])
+    assert len(action_ids) == len(set(action_ids))
+    json.dumps(message)  # serialisable as sent
