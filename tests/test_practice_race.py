@@ -11,6 +11,7 @@ from pathlib import Path
 from bot import practice, review, storage
 from bot.coach import Coach, migrations
 from conftest import make_request
+from practice_fixtures import coach  # noqa: F401  (overrides conftest's: content parsed once)
 
 ROOT = Path(__file__).resolve().parent.parent
 WRITERS = 6

@@ -5,6 +5,7 @@ import json
 import re
 
 from bot import privacy
+from practice_fixtures import coach  # noqa: F401  (overrides conftest's: content parsed once)
 
 
 def _practise(say, coach, **kw):
