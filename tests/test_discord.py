@@ -190,6 +190,28 @@ async def test_answer_button_opens_a_modal_whose_text_is_graded(discord_client, 
     submitted = (await standin.wait_for("POST", CALLBACK, 2))[1]
     assert submitted.body["type"] == 4 and "/100" in submitted.data["embeds"][0]["title"]
     assert coach.db.execute("SELECT answer FROM practice_attempts WHERE user = '111'").fetchall() == [(typed,)]
+    await asyncio.sleep(0.05)
+    assert len(standin.find("POST", CALLBACK)) == 2  # the submit was answered once
+
+
+async def test_a_modal_opened_before_a_restart_still_submits(coach, standin):
+    drill = drill_of(coach, "open")
+    first = build_client(coach, {}, env={}, sync=False)
+    await first.login(TOKEN)
+    message = await dm(first, standin, f"drill {drill.id}", 1)
+    first._connection.parse_interaction_create(click_payload(message, buttons_of(message)["Answer"], guild=False))
+    modal_id = (await standin.wait_for("POST", CALLBACK))[0].body["data"]["custom_id"]
+    await first.close()
+
+    restarted = build_client(coach, {}, env={}, sync=False)
+    await restarted.login(TOKEN)
+    try:
+        restarted._connection.parse_interaction_create(modal_payload(modal_id, "I would ask about precision",
+                                                                     guild=False))
+        submitted = (await standin.wait_for("POST", CALLBACK, 2))[1]
+    finally:
+        await restarted.close()
+    assert submitted.body["type"] == 4 and "/100" in submitted.data["embeds"][0]["title"]
 
 
 async def test_unknown_button_key_says_the_button_is_no_longer_active(discord_client, standin):
