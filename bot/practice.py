@@ -224,7 +224,7 @@ def render_result(coach, drill: Drill, grade: Grade | None, *, ephemeral: bool) 
         mark = "✅" if grade.correct else ("🟨" if grade.score >= 30 else "❌")
         title = f"{mark} {grade.score}/100 — you covered {len(grade.hit)} of {len(drill.key_points)} key points"
         text, suggested = "", grade.rating
-    prompt = (f"How did it feel? Your rating decides when this comes back (I'd say **{RATING_NAMES[suggested]}**).")
+    prompt = f"Rate it to set when this comes back for review (I'd say **{RATING_NAMES[suggested]}**)."
     return Reply(title=title, text="\n\n".join(t for t in (text, prompt) if t),
                  fields=tuple(_answer_fields(coach, drill, grade)), citation=_citation(coach, drill),
                  buttons=_rate_buttons(drill, suggested), ephemeral=ephemeral, kind="result")
@@ -563,7 +563,7 @@ def reveal_post(coach, post_id: int) -> list[Reply]:
     for user, score, correct, choice in rows:
         name = users.display_name(coach, post["platform"], post["workspace"], user)
         who.append(f"{'✅' if correct else '❌'} {name}" + ("" if choice else f" ({score}/100)"))
-    fields = [f for f in _answer_fields(coach, drill, None) if f[0] != "Key points" or drill.type != "mcq"]
+    fields = _answer_fields(coach, drill, None)
     fields.append(("Answered", ", ".join(who) if who else "Nobody this time."))
     text = f"{drill.prompt}\n\n{drill.explanation}" if drill.explanation else drill.prompt
     replies = [Reply(title=f"Answer · {TRACK_NAMES.get(drill.track, drill.track)}", text=text,

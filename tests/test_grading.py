@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from bot import drills
 from bot.content import Drill, KeyPoint
-
 from practice_fixtures import LIBRARY
+
 OPEN = sorted((d for d in LIBRARY.drills.values() if d.type != "mcq"), key=lambda d: d.id)
 MCQ = sorted((d for d in LIBRARY.drills.values() if d.type == "mcq"), key=lambda d: d.id)
 OFF_TOPIC = ("Yesterday the weather was grey, so I repainted the garden fence, walked the dog along the river "
