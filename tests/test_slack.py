@@ -251,7 +251,7 @@ async def test_slash_command_reaches_the_coach_as_that_user_in_that_workspace(sl
     assert "*Europe/Berlin*" in posted["text"]
     row = coach.db.execute("SELECT name, tz FROM users WHERE platform='slack' AND workspace=? AND user='U7'",
                            [TEAM]).fetchone()
-    assert row == ("bob", "Europe/Berlin")
+    assert row == ("U7 Display", "Europe/Berlin")  # the display name from users.info, not the handle
 
 
 async def test_errors_are_private_in_channels_and_dms_need_no_membership_check(slack):

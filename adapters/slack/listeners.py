@@ -172,8 +172,9 @@ def register(app, coach, *, members_ttl: float = 60.0) -> None:
 
     async def request(client, *, team: str, channel: str, user: str, is_dm: bool, text: str = "",
                       action: str | None = None, user_name: str = "", known_member: bool = False) -> Request:
-        if not user_name:
-            user_name = await directory.name(client, team, user)
+        # users.info for everyone, so a person's name is the same whichever way they reach us
+        # (payload names are legacy handles); the payload's name is the fallback.
+        user_name = await directory.name(client, team, user) or user_name
         can_manage = is_dm or known_member or await directory.is_member(client, team, channel, user)
         return Request(platform=PLATFORM, workspace=team, channel=channel, user=user, text=text, action=action,
                        is_dm=is_dm, user_name=user_name, can_manage_channel=can_manage,
