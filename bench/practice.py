@@ -1,0 +1,114 @@
+"""Figures for practice: how grading separates good answers from bad ones, and how fast
+serving, answering and stats stay as history grows.
+
+    .venv/bin/python bench/practice.py              # grading figures + timings with 200 days of history
+    .venv/bin/python bench/practice.py --days 1000
+
+Grading figures use every shipped open/scenario drill: its model answer, an off-topic
+paragraph, model answers of drills from other articles (on-topic PM talk, wrong question),
+of other drills from the same article (closest wrong answers), and only the model
+answer's first sentence (a partial answer).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot import content, drills, storage  # noqa: E402
+from bot.coach import Coach, migrations  # noqa: E402
+from bot.config import Config  # noqa: E402
+from bot.messages import Request  # noqa: E402
+
+OFF_TOPIC = ("Yesterday the weather was grey, so I repainted the garden fence, walked the dog along the river "
+             "and baked a loaf of sourdough bread before the football match started.")
+
+
+def grading_figures(library) -> None:
+    opens = [d for d in library.drills.values() if d.type != "mcq"]
+    rows = {"model answer": [], "off-topic": [], "other article's model answers": [],
+            "same article, other drills": [], "first sentence only": []}
+    for d in opens:
+        rows["model answer"].append(drills.grade_open(d, d.model_answer).score)
+        rows["off-topic"].append(drills.grade_open(d, OFF_TOPIC).score)
+        for e in opens:
+            if e.id == d.id:
+                continue
+            key = "same article, other drills" if e.article == d.article else "other article's model answers"
+            rows[key].append(drills.grade_open(d, e.model_answer).score)
+        rows["first sentence only"].append(drills.grade_open(d, d.model_answer.split(". ")[0]).score)
+    print(f"{len(library.drills)} drills: {len(opens)} open/scenario, {len(library.drills) - len(opens)} mcq")
+    for name, scores in rows.items():
+        passed = sum(s >= drills.PASS_SCORE for s in scores)
+        print(f"  {name:32} n={len(scores):5} mean={statistics.mean(scores):5.1f} "
+              f"median={statistics.median(scores):5.1f} max={max(scores):3} pass>={drills.PASS_SCORE}: "
+              f"{100 * passed / len(scores):.1f}%")
+    started = time.perf_counter()
+    n = 0
+    for d in opens:
+        for _ in range(20):
+            drills.grade_open(d, d.model_answer)
+            n += 1
+    print(f"  grade_open: {1e6 * (time.perf_counter() - started) / n:.0f} µs per answer")
+
+
+def timings(library, days: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        now = [datetime(2026, 1, 1, 9, tzinfo=timezone.utc)]
+        db = storage.open_db(Path(tmp) / "bench.db", migrations())
+        coach = Coach(db, library, clock=lambda: now[0], config=Config(db=str(Path(tmp) / "bench.db")))
+
+        def say(text="", action=None, user="u0"):
+            return coach.handle(Request("console", "T1", "team", user, text=text, action=action, user_name=user))
+
+        serve, answer = [], []
+        for day in range(days):
+            now[0] += timedelta(days=1)
+            for u in range(5):
+                t = time.perf_counter()
+                [shown] = say("drill", user=f"u{u}")
+                serve.append(time.perf_counter() - t)
+                first = shown.buttons[0]
+                t = time.perf_counter()
+                say(action=first.action, user=f"u{u}", text="" if not first.input_label else "metrics and users")
+                answer.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        for _ in range(20):
+            say("stats")
+        stats_ms = 1000 * (time.perf_counter() - t) / 20
+        t = time.perf_counter()
+        for _ in range(20):
+            say("leaderboard")
+        board_ms = 1000 * (time.perf_counter() - t) / 20
+        attempts = db.execute("SELECT COUNT(*) FROM practice_attempts").fetchone()[0]
+
+        def p(xs, q):
+            return 1000 * sorted(xs)[min(len(xs) - 1, int(q * len(xs)))]
+
+        print(f"  {attempts} attempts over {days} days, 5 users")
+        print(f"  drill p50={p(serve, .5):.1f} ms p99={p(serve, .99):.1f} ms; "
+              f"answer p50={p(answer, .5):.1f} ms p99={p(answer, .99):.1f} ms; "
+              f"stats {stats_ms:.1f} ms; leaderboard {board_ms:.1f} ms")
+        db.conn.close()
+        print(f"bench: practice drill_p99_ms={p(serve, .99):.1f} answer_p99_ms={p(answer, .99):.1f} "
+              f"stats_ms={stats_ms:.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=200)
+    args = parser.parse_args()
+    library = content.load()
+    grading_figures(library)
+    timings(library, args.days)
+
+
+if __name__ == "__main__":
+    main()
