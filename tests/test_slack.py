@@ -333,6 +333,15 @@ async def test_edits_joins_bots_and_channel_chatter_are_ignored(slack):
     assert slack.standin.called("chat.postEphemeral") == []
 
 
+async def test_a_redelivered_event_is_answered_once(slack):
+    event = {"type": "message", "channel_type": "im", "user": "U3", "text": "help", "ts": "2.5", "channel": "D3"}
+    await slack.event(event, event_id="EvSame")
+    await slack.event(event, event_id="EvSame")
+    await slack.standin.wait_for("chat.postMessage")
+    await slack.standin.settle()
+    assert len(slack.standin.called("chat.postMessage")) == 1
+
+
 async def test_a_429_from_slack_is_retried_and_the_answer_arrives(slack):
     slack.standin.fail("chat.postMessage", status=429, headers={"Retry-After": "0"})
     await slack.event({"type": "message", "channel_type": "im", "user": "U3", "text": "help",
@@ -407,6 +416,12 @@ async def test_open_drill_answer_button_opens_a_modal_and_the_typed_answer_is_gr
     assert coach.library.drills[OPEN_DRILL].prompt[:40] in view["blocks"][0]["text"]["text"]
     assert slack.standin.called("chat.postEphemeral") == []  # nothing answered yet
 
+    # An expired trigger: the user hears about it instead of nothing happening.
+    slack.standin.fail("views.open", error="expired_trigger_id")
+    await slack.click(button, user="U1", channel="C2", blocks=drill["blocks"])
+    [note] = await slack.standin.wait_for("chat.postEphemeral")
+    assert "click the button again" in note["text"]
+
     typed = coach.library.drills[OPEN_DRILL].model_answer
     submission = {
         "type": "view_submission", "team": {"id": TEAM}, "user": {"id": "U1", "name": "u1", "team_id": TEAM},
@@ -416,7 +431,7 @@ async def test_open_drill_answer_button_opens_a_modal_and_the_typed_answer_is_gr
     }
     response = await slack.interaction(submission)
     assert response.status == 200
-    [result] = await slack.standin.wait_for("chat.postEphemeral")
+    result = (await slack.standin.wait_for("chat.postEphemeral", count=2))[1]
     assert result["user"] == "U1" and result["channel"] == "C2"
     assert "/100" in result["blocks"][0]["text"]["text"]
     saved = coach.db.execute("SELECT user, answer FROM practice_attempts WHERE drill_id = ?", [OPEN_DRILL]).fetchall()

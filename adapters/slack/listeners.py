@@ -169,6 +169,17 @@ class Conversation:
 
 def register(app, coach, *, members_ttl: float = 60.0) -> None:
     directory = Directory(members_ttl=members_ttl)
+    # Slack redelivers an event it thinks we missed (slow ack, socket reconnect): answer once.
+    seen_events = TimedCache(ttl=600, max_size=5000)
+
+    def first_delivery(body) -> bool:
+        event_id = body.get("event_id")
+        if not event_id:
+            return True
+        if seen_events.get(event_id):
+            return False
+        seen_events.put(event_id, True)
+        return True
 
     async def request(client, *, team: str, channel: str, user: str, is_dm: bool, text: str = "",
                       action: str | None = None, user_name: str = "", known_member: bool = False) -> Request:
@@ -198,7 +209,7 @@ def register(app, coach, *, members_ttl: float = 60.0) -> None:
         if event.get("bot_id") or event.get("subtype") or not event.get("user"):
             return
         channel = event.get("channel", "")
-        if is_dm_channel(channel):  # the message.im listener already answers DMs
+        if is_dm_channel(channel) or not first_delivery(body):  # message.im already answers DMs
             return
         team = body.get("team_id") or event.get("team", "")
         req = await request(client, team=team, channel=channel, user=event["user"], is_dm=False,
@@ -210,7 +221,7 @@ def register(app, coach, *, members_ttl: float = 60.0) -> None:
         # Edits, joins, bot posts (ours included) carry a subtype or bot_id: answering them loops.
         if event.get("subtype") or event.get("bot_id") or not event.get("user"):
             return
-        if event.get("channel_type") != "im":
+        if event.get("channel_type") != "im" or not first_delivery(body):
             return
         channel = event.get("channel", "")
         team = body.get("team_id") or event.get("team", "")
@@ -244,8 +255,15 @@ def register(app, coach, *, members_ttl: float = 60.0) -> None:
                             if b.get("type") == "section" and isinstance(b.get("text"), dict)), "")
             metadata = {"action": value, "channel": channel, "team": team, "dm": is_dm, "thread_ts": thread_ts,
                         "response_url": response_url}
-            await client.views_open(trigger_id=body["trigger_id"],
-                                    view=render.modal(input_label, metadata, context))
+            try:
+                await client.views_open(trigger_id=body["trigger_id"],
+                                        view=render.modal(input_label, metadata, context))
+            except SlackApiError as exc:  # the trigger lives 3 s; a slow round trip loses it
+                log.warning("views.open failed: %s", api_error(exc))
+                note = Reply(text="Slack didn't let me open the answer box just now. Please click the button again.",
+                             kind="error", ephemeral=True)
+                await Conversation(client, channel, user_id, is_dm, thread_ts=thread_ts,
+                                   response_url=response_url).deliver([note])
             return
         req = await request(client, team=team, channel=channel, user=user_id, is_dm=is_dm, action=value,
                             user_name=user.get("name") or user.get("username") or "")
