@@ -36,7 +36,9 @@ def mention_text(message: discord.Message, bot_id: int) -> str | None:
     in a server channel, None when the message isn't for the bot."""
     if message.guild is None:
         return message.content
-    if bot_id not in message.raw_mentions:
+    # message.mentions also holds the author of a message replied to with a ping, so
+    # replying to the bot asks it too.
+    if not any(user.id == bot_id for user in message.mentions):
         return None
     return re.sub(rf"<@!?{bot_id}>", " ", message.content).strip()
 
