@@ -391,7 +391,7 @@ def test_dm_subscription_gets_due_reviews_first(coach, say, clock):
 
 
 def test_weekly_digest(coach, say, clock):
-    clock.set(datetime(2026, 11, 16, 9, tzinfo=timezone.utc))  # Monday last week
+    clock.set(datetime(2026, 11, 20, 9, tzinfo=timezone.utc))  # Friday last week
     for day in range(3):
         post_id, [post] = practice.daily_drill(coach, "console", "T1", "team", post_key=f"w{day}")
         drill = coach.library.drills[button([post], "Reveal").action.split(":")[2]]
@@ -405,9 +405,11 @@ def test_weekly_digest(coach, say, clock):
     [digest] = practice.weekly_digest(coach, "console", "T1", "team")
     fields = dict(digest.fields)
     assert "3 team drills, 5 answers from 2 people" in digest.text
-    assert fields["Drills"].count("\n") == 2 and "Mon:" in fields["Drills"]
+    assert fields["Drills"].count("\n") == 2 and "Fri:" in fields["Drills"] and "Sun:" in fields["Drills"]
     assert fields["Top 3"].startswith("🥇 alice — 30 pts")
-    assert "No streaks" in fields["Streaks"]  # Wednesday was the last practice: streaks broke
+    assert fields["Streaks"] == "🔥 alice: 3 days"  # Fri-Sun, still alive on Monday; bob's 2 isn't a highlight
+    clock.advance(days=2)  # Wednesday: the streak broke on Monday
+    assert "No streaks" in dict(practice.weekly_digest(coach, "console", "T1", "team")[0].fields)["Streaks"]
     [empty] = practice.weekly_digest(coach, "console", "T1", "elsewhere")
     assert "No team drills last week" in dict(empty.fields)["Drills"]
 
