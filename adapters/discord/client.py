@@ -12,7 +12,7 @@ import os
 import discord
 from discord import app_commands
 
-from bot.messages import Reply, error
+from bot.messages import error
 
 from . import commands as slash
 from . import render
@@ -57,13 +57,10 @@ class CoachMixin:
             log.error("could not sync slash commands: %s", exc)
 
     # ------------------------------------------------------------- handling
-    def handle(self, request) -> list[Reply]:
-        return self.coach.handle(request)
-
     async def run_command(self, interaction: discord.Interaction, text: str, slow: bool = False) -> None:
         if slow:  # answer within Discord's 3 s even if the work takes longer
             await interaction.response.defer(ephemeral=True, thinking=True)
-        replies = self.handle(request_from_interaction(interaction, text=text))
+        replies = self.coach.handle(request_from_interaction(interaction, text=text))
         await respond(interaction, replies, self.buttons)
 
     async def on_coach_button(self, interaction: discord.Interaction, token: str, label: str) -> None:
@@ -77,7 +74,7 @@ class CoachMixin:
             await interaction.response.send_modal(
                 render.AnswerModal(self.buttons.modal_id(action), title=label, input_label=input_label))
             return
-        await respond(interaction, self.handle(request_from_interaction(interaction, action=action)), self.buttons)
+        await respond(interaction, self.coach.handle(request_from_interaction(interaction, action=action)), self.buttons)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         # Modal submits are routed here by custom_id rather than by the in-memory Modal,
@@ -88,7 +85,7 @@ class CoachMixin:
         if action is None:
             return
         text = render.modal_text(interaction.data)
-        await respond(interaction, self.handle(request_from_interaction(interaction, text=text, action=action)),
+        await respond(interaction, self.coach.handle(request_from_interaction(interaction, text=text, action=action)),
                       self.buttons)
 
     async def on_message(self, message: discord.Message) -> None:
@@ -97,7 +94,7 @@ class CoachMixin:
         text = mention_text(message, self.user.id)
         if text is None:
             return
-        await reply_to_message(message, self.handle(request_from_message(message, text)), self.buttons)
+        await reply_to_message(message, self.coach.handle(request_from_message(message, text)), self.buttons)
 
     async def _on_tree_error(self, interaction: discord.Interaction, exc: app_commands.AppCommandError) -> None:
         log.error("slash command %s failed", interaction.command and interaction.command.name, exc_info=exc)
