@@ -122,6 +122,9 @@ class StandIn:
         if method == "PUT" and re.fullmatch(r"/applications/\d+(/guilds/\d+)?/commands", path):
             return _json([{**c, "id": str(next(self.ids)), "application_id": str(APP_ID),
                                        "version": "1", "default_member_permissions": None} for c in body])
+        if (method, path) == ("GET", "/gateway/bot"):  # sharded clients ask how many shards to run
+            return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": {
+                "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
         if (method, path) == ("POST", "/users/@me/channels"):
             return _json({"id": str(DM_CHANNEL_ID), "type": 1,
                                       "recipients": [user_payload(int(body["recipient_id"]), "someone")]})
@@ -168,9 +171,11 @@ class StandIn:
             self.gateway_ops.append(sent)
             self.changed.set()
             if sent["op"] == 2:  # IDENTIFY
-                await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": 1, "d": {
-                    "v": 10, "user": user_payload(BOT_ID, "coach", bot=True), "guilds": [], "session_id": "s1",
-                    "resume_gateway_url": self.gateway_url, "application": {"id": str(APP_ID), "flags": 0}}}))
+                ready = {"v": 10, "user": user_payload(BOT_ID, "coach", bot=True), "guilds": [], "session_id": "s1",
+                         "resume_gateway_url": self.gateway_url, "application": {"id": str(APP_ID), "flags": 0}}
+                if "shard" in sent["d"]:
+                    ready["shard"] = sent["d"]["shard"]
+                await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": 1, "d": ready}))
         return ws
 
     async def wait_for_op(self, op: int, timeout: float = 3.0) -> dict:

@@ -90,6 +90,19 @@ async def test_serve_registers_the_sender_prints_the_invite_and_closes_on_cancel
     assert senders["discord"].client.is_closed()
 
 
+async def test_sharded_serve_asks_discord_for_the_shard_count_and_identifies_as_shard_0(coach, standin):
+    senders: dict = {}
+    task = asyncio.create_task(discord_adapter.serve(coach, senders,
+                                                     env={"DISCORD_TOKEN": TOKEN, "DISCORD_SHARDED": "1"}))
+    identify = await standin.wait_for_op(2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert standin.find("GET", r"/gateway/bot")
+    assert identify["d"]["shard"] == [0, 1]
+    assert isinstance(senders["discord"].client, discord.AutoShardedClient)
+
+
 # ------------------------------------------------------------------ slash commands
 async def test_help_answers_with_an_embed(discord_client, standin):
     await call(discord_client, command_payload("help"))
