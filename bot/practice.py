@@ -5,6 +5,9 @@ set) from ``drill``/``review`` or a DM subscription, or a team one (``user`` emp
 the scheduler posts in a channel for everyone. An answer is an *attempt*, unique per
 (user, post): that constraint, written with INSERT OR IGNORE inside BEGIN IMMEDIATE, is
 what makes double clicks and racing answers count once.
+
+export-me / forget-me live in bot/privacy.py and are registered through this module's
+COMMANDS and ACTIONS, so the coach's FEATURES list needs no extra entry.
 """
 from __future__ import annotations
 
