@@ -116,9 +116,10 @@ class AnswerIndex:
         qterms = terms(question, query=True)[:MAX_QUESTION_TERMS]
         if not qterms:
             return Answer(question, False, None)
-        weights = retrieval.idf(self.db, qterms, self.units)
+        df = retrieval.document_frequency(self.db, qterms)
+        weights = retrieval.idf(df, self.units)
         total = sum(weights.values()) or 1.0
-        hits = retrieval.search(self.db, qterms)
+        hits = retrieval.search(self.db, retrieval.match_terms(df, self.units))
         if not hits:
             return Answer(question, False, None)
         rows = {r["id"]: r for r in self._rows(f"id IN ({', '.join('?' * len(hits))})", [h[0] for h in hits])}

@@ -210,6 +210,17 @@ def fts_query(qterms) -> str:
     return " OR ".join(f'"{t}"' for t in dict.fromkeys(qterms) if re.fullmatch(r"[a-z0-9]+", t))
 
 
+def match_terms(df: dict[str, int], n_units: int) -> list[str]:
+    """The terms worth asking FTS for: the rarest tier present. A word in nearly every unit
+    ("pm", "ai") would make FTS score the whole index for no change in the candidates."""
+    known = {t: d for t, d in df.items() if d > 0}
+    for share in (0.03, 0.1, 0.35):
+        chosen = [t for t, d in known.items() if d <= max(50, share * n_units)]
+        if chosen:
+            return chosen
+    return list(known)
+
+
 def search(db, qterms, limit: int = 30) -> list[tuple[int, float]]:
     match = fts_query(qterms)
     if not match:
@@ -219,13 +230,19 @@ def search(db, qterms, limit: int = 30) -> list[tuple[int, float]]:
     return [(row[0], -row[1]) for row in db.execute(sql, [match, limit]).fetchall()]
 
 
-def idf(db, qterms, n_units: int) -> dict[str, float]:
-    """Inverse document frequency; a word the library never uses weighs the most."""
+def document_frequency(db, qterms) -> dict[str, int]:
     uniq = list(dict.fromkeys(qterms))
+    if not uniq:
+        return {}
     found = dict(db.execute(
-        f"SELECT term, df FROM answer_df WHERE term IN ({', '.join('?' * len(uniq))})", uniq).fetchall()) if uniq else {}
+        f"SELECT term, df FROM answer_df WHERE term IN ({', '.join('?' * len(uniq))})", uniq).fetchall())
+    return {t: found.get(t, 0) for t in uniq}
+
+
+def idf(df: dict[str, int], n_units: int) -> dict[str, float]:
+    """Inverse document frequency; a word the library never uses weighs the most."""
     n = max(n_units, 1)
-    return {t: math.log(1 + (n - found.get(t, 0) + 0.5) / (found.get(t, 0) + 0.5)) for t in uniq}
+    return {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
 
 
 @lru_cache(maxsize=8192)

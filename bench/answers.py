@@ -1,0 +1,139 @@
+"""Benchmark the answering path: in-process ask latency, index build time, cold `coach ask`.
+
+    .venv/bin/python bench/answers.py                 # the shipped articles
+    .venv/bin/python bench/answers.py --scale 250     # plus 250x synthetic articles (temp content dir and db)
+    .venv/bin/python bench/answers.py --cold 10       # also time 10 cold `python -m bot ask` runs
+
+Synthetic articles are the real ones with slugs changed and a share of their words swapped
+for made-up ones, so the index grows with realistic term statistics instead of exact copies.
+The last line is always ``bench: ask p50_ms=… p99_ms=… units=…``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot import content  # noqa: E402
+from bot.coach import open_coach  # noqa: E402
+from bot.config import Config  # noqa: E402
+
+DEV = Path("/work/shared/eval/dev_questions.yaml")
+OWN = ROOT / "tests" / "data" / "questions.yaml"
+_WORD = re.compile(r"\b[a-z]{4,}\b")
+
+
+def questions(path: Path | None) -> list[str]:
+    paths = [path] if path else [p for p in (DEV, OWN) if p.exists()]
+    out = []
+    for p in paths:
+        spec = yaml.safe_load(p.read_text())
+        out += [it["q"] for it in spec.get("in_scope", [])] + list(spec.get("out_of_scope", []))
+    return out
+
+
+def fake_word(rng: random.Random) -> str:
+    return "".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(rng.randint(2, 4)))
+
+
+def synthesize(root: Path, scale: int, seed: int = 7) -> None:
+    """content/articles plus `scale` perturbed copies of every article."""
+    rng = random.Random(seed)
+    articles = sorted((content.DEFAULT_ROOT / "articles").glob("*.md"))
+    (root / "articles").mkdir(parents=True)
+    for path in articles:
+        shutil.copy(path, root / "articles" / path.name)
+    for i in range(scale):
+        for path in articles:
+            text = path.read_text(encoding="utf-8")
+            slug = f"{path.stem}-syn{i}"
+            text = re.sub(r"^slug: .*$", f"slug: {slug}", text, count=1, flags=re.M)
+            text = re.sub(r'^title: "(.*)"$', lambda m: f'title: "{m.group(1)} ({i})"', text, count=1, flags=re.M)
+            # swap ~35% of ordinary words, headings included, so sections differ from the originals
+            _, front, body = text.split("---\n", 2)
+            body = _WORD.sub(lambda m: fake_word(rng) if rng.random() < 0.35 else m.group(0), body)
+            text = f"---\n{front}---\n{body}"
+            (root / "articles" / f"{slug}.md").write_text(text, encoding="utf-8")
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    k = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
+    return values[k]
+
+
+def cold_runs(n: int, db: str, content_root: str | None) -> list[float]:
+    env = dict(os.environ, COACH_DB=db)
+    if content_root:
+        env["COACH_CONTENT"] = content_root
+    cmd = [sys.executable, "-m", "bot", "ask", "--json", "what does a DS PM produce day to day"]
+    subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, check=True)  # warm: index built, pages cached
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, check=True)
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--scale", type=int, default=0, help="add N synthetic copies of every article")
+    p.add_argument("--repeat", type=int, default=20, help="times each question is asked")
+    p.add_argument("--questions", type=Path, help="question file (default: the dev set and tests/data)")
+    p.add_argument("--cold", type=int, default=0, help="also time N cold `python -m bot ask` processes")
+    args = p.parse_args(argv)
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-answers-"))
+    try:
+        content_root = None
+        if args.scale:
+            content_root = tmp / "content"
+            t = time.perf_counter()
+            synthesize(content_root, args.scale)
+            print(f"synthesized {4 * args.scale} articles in {time.perf_counter() - t:.1f}s")
+        db = str(tmp / "coach.db")
+        t = time.perf_counter()
+        coach = open_coach(db, content_root, config=Config(db=db))
+        print(f"open + index build: {1000 * (time.perf_counter() - t):.0f} ms")
+        coach.db.conn.close()
+        t = time.perf_counter()
+        coach = open_coach(db, content_root, config=Config(db=db))
+        print(f"open, index unchanged: {1000 * (time.perf_counter() - t):.0f} ms (rebuilt={coach.index.rebuilt})")
+
+        qs = questions(args.questions)
+        for q in qs:  # warm caches the way a running bot is warm
+            coach.index.ask(q)
+        times = []
+        for _ in range(args.repeat):
+            for q in qs:
+                t = time.perf_counter()
+                coach.index.ask(q)
+                times.append(1000 * (time.perf_counter() - t))
+        if args.cold:
+            runs = cold_runs(args.cold, db, str(content_root) if content_root else None)
+            print(f"cold `python -m bot ask`: median {statistics.median(runs):.3f}s "
+                  f"min {min(runs):.3f}s max {max(runs):.3f}s over {len(runs)} runs")
+        print(f"{len(qs)} questions x {args.repeat}: mean {statistics.mean(times):.2f} ms, max {max(times):.2f} ms")
+        print(f"bench: ask p50_ms={pct(times, 50):.2f} p99_ms={pct(times, 99):.2f} units={coach.index.units}")
+        coach.db.conn.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
