@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.coach import open_coach
+from bot import content, storage
+from bot.coach import Coach, migrations
 from bot.config import Config
 from bot.messages import Request
 
@@ -38,9 +39,15 @@ def db_file(tmp_path):
     return tmp_path / "coach.db"
 
 
+@pytest.fixture(scope="session")
+def library():
+    """The shipped content, parsed once: it is read-only, and parsing is most of a coach's start-up."""
+    return content.load()
+
+
 @pytest.fixture
-def coach(db_file, clock):
-    c = open_coach(db_file, clock=clock, config=Config(db=str(db_file)))
+def coach(db_file, clock, library):
+    c = Coach(storage.open_db(db_file, migrations()), library, clock=clock, config=Config(db=str(db_file)))
     yield c
     c.db.conn.close()
 
