@@ -8,6 +8,7 @@ topics: it never answers with an unrelated passage.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from . import retrieval
@@ -20,7 +21,11 @@ MIGRATIONS = Migrations("answers")
 
 # Share of the question's weight (idf) the best unit must cover to be answered; below it we decline.
 MIN_COVERAGE = 0.55
-MAX_QUESTION_TERMS = 64  # a pasted essay is not a question; its first words say what it's about
+MAX_QUESTION_TERMS = 64
+# Qualifiers that narrow a question without being its subject ("day to day", "best"): rare in the
+# articles, so their idf is high, but a unit lacking them may still be the answer.
+WEAK_TERMS = frozenset({"daili", "time", "better", "import", "real", "strong", "main", "typic", "enjoy"})
+WEAK_FACTOR = 0.4  # a pasted essay is not a question; its first words say what it's about
 MAX_ANSWER_CHARS = 700
 MAX_SECTION_CHARS = 2800  # Slack section blocks stop at 3000
 BUTTON_LABEL = 72
@@ -48,6 +53,14 @@ def create_answer_log(db):
 
 
 # ------------------------------------------------------------------- answers
+
+@dataclass
+class Candidate:
+    score: float  # ranking score
+    coverage: float  # share of the question's weight the unit (with its surroundings) contains
+    phrasing: float  # best match against one heading / also-phrasing / item label
+    row: dict
+
 
 @dataclass
 class Topic:
@@ -111,37 +124,47 @@ class AnswerIndex:
         return Topic(unit["section_key"], unit["article"], unit["title"], unit["section"])
 
     # ------------------------------------------------------------------ ask
+    def rank(self, qterms: list[str]) -> tuple[list[Candidate], dict[str, float]]:
+        """Candidates from FTS, re-ranked: how much of the question each unit covers (its own
+        text counting more than its surroundings), how closely one heading or also-phrasing
+        says the same thing, and FTS's bm25 as the tie-breaker."""
+        df = retrieval.document_frequency(self.db, qterms)
+        weights = retrieval.idf(df, self.units)
+        for t in weights.keys() & WEAK_TERMS:
+            weights[t] *= WEAK_FACTOR
+        total = sum(weights.values()) or 1.0
+        hits = retrieval.search(self.db, retrieval.match_terms(df, self.units))
+        if not hits:
+            return [], weights
+        rows = {r["id"]: r for r in self._rows(f"id IN ({', '.join('?' * len(hits))})", [h[0] for h in hits])}
+        top_bm25 = max(h[1] for h in hits) or 1.0
+        out = []
+        for uid, bm25 in hits:
+            row = rows[uid]
+            own = set(f"{row['head']} {row['body']}".split())
+            around = set(row["ctx"].split())
+            coverage = sum(w for t, w in weights.items() if t in own or t in around) / total
+            own_cov = sum(w for t, w in weights.items() if t in own) / total
+            phrasing = max((_phrasing_match(p.split(), weights, total) for p in json.loads(row["phr"])), default=0.0)
+            score = coverage + 0.5 * own_cov + phrasing + 0.3 * bm25 / top_bm25
+            out.append(Candidate(score, coverage, phrasing, row))
+        out.sort(key=lambda c: -c.score)
+        return out, weights
+
     def ask(self, question: str) -> Answer:
         question = question or ""
         qterms = terms(question, query=True)[:MAX_QUESTION_TERMS]
         if not qterms:
             return Answer(question, False, None)
-        df = retrieval.document_frequency(self.db, qterms)
-        weights = retrieval.idf(df, self.units)
-        total = sum(weights.values()) or 1.0
-        hits = retrieval.search(self.db, retrieval.match_terms(df, self.units))
-        if not hits:
+        ranked, weights = self.rank(qterms)
+        if not ranked:
             return Answer(question, False, None)
-        rows = {r["id"]: r for r in self._rows(f"id IN ({', '.join('?' * len(hits))})", [h[0] for h in hits])}
-        top_bm25 = max(h[1] for h in hits) or 1.0
-        scored = []
-        for uid, bm25 in hits:
-            row = rows[uid]
-            every = set(f"{row['head']} {row['body']} {row['ctx']}".split())
-            own = set(f"{row['head']} {row['body']}".split())
-            coverage = sum(w for t, w in weights.items() if t in every) / total
-            own_cov = sum(w for t, w in weights.items() if t in own) / total
-            phrasing = max((_phrasing_match(p.split(), weights, total) for p in json.loads(row["phr"])), default=0.0)
-            rank = coverage + 0.5 * own_cov + phrasing + 0.3 * bm25 / top_bm25
-            scored.append((rank, coverage, row))
-        scored.sort(key=lambda s: -s[0])
-        rank, coverage, best = scored[0]
-        topics = _distinct_topics(self, [s[2] for s in scored])
-        phrasing = max((_phrasing_match(p.split(), weights, total) for p in json.loads(best["phr"])), default=0.0)
+        best = ranked[0]
+        topics = _distinct_topics(self, [c.row for c in ranked])
         # one-word questions ("life?") must name what a heading or item is about, not just occur in it
-        if coverage < MIN_COVERAGE or (len(weights) == 1 and phrasing < 0.5):
-            return Answer(question, False, None, score=coverage, nearest=topics[:3])
-        return self._answer(question, best, weights, coverage, topics)
+        if best.coverage < MIN_COVERAGE or (len(weights) == 1 and best.phrasing < 0.5):
+            return Answer(question, False, None, score=best.coverage, nearest=topics[:3])
+        return self._answer(question, best.row, weights, best.coverage, topics)
 
     def _answer(self, question: str, unit: dict, weights: dict[str, float], score: float,
                 topics: list[Topic]) -> Answer:
@@ -215,6 +238,9 @@ def _distinct_topics(index: AnswerIndex, rows: list[dict]) -> list[Topic]:
     return out
 
 
+_ANAPHOR = re.compile(r"^(their|they|this|these|those|it|its|such|he|she|his|her)\b", re.I)
+
+
 def compose(section: dict, weights: dict[str, float], forced: int | None = None) -> str:
     """The 1–3 atoms of a section that best answer: the best match, the lead sentence when it
     also matches (these articles answer first), a list's lead-in when the match is an item."""
@@ -225,7 +251,15 @@ def compose(section: dict, weights: dict[str, float], forced: int | None = None)
     heading = set(json.loads(section["phr"])[0].split())
     in_heading = sum(w for t, w in weights.items() if t in heading)
     weights = {t: w * (0.2 if t in heading else 1.0) for t, w in weights.items()}
-    scores = [sum(w for t, w in weights.items() if t in retrieval.atom_terms(a.text)) for a in atoms]
+    scores = []
+    for i, a in enumerate(atoms):
+        own = retrieval.atom_terms(a.text)
+        score = sum(w for t, w in weights.items() if t in own)
+        if i and _ANAPHOR.match(a.text) and atoms[i - 1].block == a.block:
+            # "Their output is…": the sentence before says whose
+            before = retrieval.atom_terms(atoms[i - 1].text) - own
+            score += 0.5 * sum(w for t, w in weights.items() if t in before)
+        scores.append(score)
     # the lead wins unless another atom holds words the heading doesn't explain
     lead_bonus = 0.2 * in_heading + 0.25 * max(scores)
     if forced is not None and 0 <= forced < len(atoms):

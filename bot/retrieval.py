@@ -20,7 +20,7 @@ from . import storage
 from .synonyms import terms
 
 # bump when unit building or term extraction changes: the index rebuilds on the next start
-INDEX_VERSION = "7"
+INDEX_VERSION = "9"
 FTS_WEIGHTS = (4.0, 1.0, 0.5)  # head, body, ctx
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9$])")
@@ -125,7 +125,7 @@ def build_units(library) -> list[dict]:
                 section=section.heading, kind="section", atom=-1,
                 head=" ".join(terms(head)), body=" ".join(terms(section.body)), ctx=" ".join(terms(where)),
                 atoms=json.dumps([[a.text, a.kind, a.block, a.first] for a in atoms], ensure_ascii=False),
-                phr=json.dumps([" ".join(terms(p)) for p in (section.heading, *section.alternates)]),
+                phr=json.dumps([" ".join(terms(p, query=True)) for p in (section.heading, *section.alternates)]),
             ))
             for i, atom in enumerate(atoms):
                 if atom.kind == "sentence":
@@ -134,7 +134,7 @@ def build_units(library) -> list[dict]:
                     key=unit_key(article.slug, section.heading, atom.kind, i), section_key=skey,
                     article=article.slug, title=article.title, section=section.heading, kind=atom.kind, atom=i,
                     head="", body=" ".join(terms(atom.text)), ctx=" ".join(terms(f"{head} {where}")), atoms="",
-                    phr=json.dumps([" ".join(terms(p)) for p in _atom_labels(atom, header)]),
+                    phr=json.dumps([" ".join(terms(p, query=True)) for p in _atom_labels(atom, header)]),
                 ))
     return units
 

@@ -56,19 +56,33 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "role": ("role", "roles", "job", "jobs", "position", "positions", "title"),
     "career": ("career", "careers", "career path", "career paths", "path", "paths", "track", "tracks"),
     "senior": ("senior", "seniors", "sr", "staff", "principal", "experienced"),
-    "bias": ("bias", "biases", "biased", "unfair", "fairness", "discrimination"),
+    "bias": ("bias", "biases", "biased", "unfair", "unfairly", "fairness", "discrimination", "discriminate",
+             "discriminates", "discriminated", "discriminatory", "prejudice"),
     "tool": ("tool", "tools", "tooling", "software tools", "stack"),
     "timelin": ("timeline", "timelines", "how long", "duration"),
     "time": ("time", "week", "weeks", "hours", "hour"),
     "altern": ("alternative", "alternatives", "option", "options", "besides", "apart from", "other roles",
                "other jobs", "other careers", "other paths", "other career paths", "other positions"),
     "responsibleai": ("responsible ai",),
+    "enjoy": ("love", "loves", "enjoy", "enjoys", "passion", "passionate", "like doing", "fun"),
+    # Porter leaves these families split ("experiments" -> experi, "experimentation" -> experiment)
+    "experi": ("experiment", "experiments", "experimentation", "experimental", "experimenting", "experimenter"),
+    "analyt": ("analysis", "analyses", "analytics", "analytical", "analyze", "analyzes", "analyzing", "analyse",
+               "analysing", "analyst", "analysts"),
+    "tradit": ("traditional", "traditionally", "regular", "classic", "classical", "normal", "conventional",
+               "non ai", "generalist", "plain", "ordinary", "old school"),
+    "commodit": ("commoditized", "commoditised", "commodity", "obsolete", "outdated", "redundant", "replaced",
+                 "dying", "irrelevant"),
+    "risk": ("risk", "risks", "risky", "riskier", "riskiest", "dangerous", "downside", "downsides"),
+    "narrat": ("story", "stories", "storytelling", "narrative", "narratives"),
+    "audienc": ("audience", "written for", "meant for", "aimed at", "intended for", "who is this for",
+                "who this is for"),
     "statist": ("statistician", "statisticians", "stats", "statistics", "statistical"),
     "better": ("better", "best", "superior", "preferable", "prefer", "preferred"),
     "own": ("own", "owns", "owning", "owner", "ownership", "responsible", "responsibility", "responsibilities",
             "accountable", "in charge"),
     "challeng": ("challenge", "challenges", "challenging", "hard", "harder", "hardest", "difficult", "difficulty",
-                 "difficulties", "tough", "toughest", "obstacle", "obstacles", "hurdle", "hurdles"),
+                 "difficulties", "tough", "toughest", "obstacle", "obstacles", "hurdle", "hurdles", "steep", "steeper"),
     "handl": ("handle", "handles", "handling", "deal with", "deals with", "dealing with", "cope with", "navigate"),
 }
 
@@ -76,7 +90,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
 QUERY_STOPWORDS = frozenset(
     "define definition explain describe meaning mean means know tell question questions anything something "
     "someone somebody people person guy typical typically actually basically exactly generally usually kind sort "
-    "hi hello hey thanks thank pls plz say says saying said instead go goes going able ask asks asked asking real actual take takes taking part parts".split())
+    "hi hello hey thanks thank pls plz say says saying said make makes making instead go goes going able ask asks asked asking real actual take takes taking part parts".split())
 
 
 def _build():

@@ -15,7 +15,7 @@ a about above after again against all also am an and any are aren as at be becau
 between both but by can cannot could couldn did didn do does doesn doing don down during each else ever every
 few for from further get gets getting got had hadn has hasn have haven having he her here hers herself him
 himself his how i if in into is isn it its itself just let lets like ll me mightn more most much must mustn my
-myself need needn no nor not now of off on once one only or other ought our ours ourselves out over please
+myself need needn no nor now of off on once one only or other ought our ours ourselves out over please
 re really s same shall shan she should shouldn so some still such t tell than that the their theirs them
 themselves then there these they this those through thus to too under until up upon us ve very via want wants
 was wasn we were weren what whats when where whether which while who whom whose why will with won would
