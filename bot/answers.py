@@ -21,6 +21,7 @@ MIGRATIONS = Migrations("answers")
 
 # Share of the question's weight (idf) the best unit must cover to be answered; below it we decline.
 MIN_COVERAGE = 0.55
+MIN_FOCUS = 0.5
 MAX_QUESTION_TERMS = 64
 # Qualifiers that narrow a question without being its subject ("day to day", "best"): rare in the
 # articles, so their idf is high, but a unit lacking them may still be the answer.
@@ -161,10 +162,29 @@ class AnswerIndex:
             return Answer(question, False, None)
         best = ranked[0]
         topics = _distinct_topics(self, [c.row for c in ranked])
+        focus = self.focus(best.row, weights)
         # one-word questions ("life?") must name what a heading or item is about, not just occur in it
-        if best.coverage < MIN_COVERAGE or (len(weights) == 1 and best.phrasing < 0.5):
-            return Answer(question, False, None, score=best.coverage, nearest=topics[:3])
-        return self._answer(question, best.row, weights, best.coverage, topics)
+        if best.coverage < MIN_COVERAGE or focus < MIN_FOCUS or (len(weights) == 1 and best.phrasing < 0.5):
+            return Answer(question, False, None, score=min(best.coverage, focus), nearest=topics[:3])
+        return self._answer(question, best.row, weights, min(best.coverage, focus), topics)
+
+    def focus(self, unit: dict, weights: dict[str, float]) -> float:
+        """Share of the question one atom covers together with what frames it (headings,
+        also-phrasings, title): an answer sits in one place, while a question's words
+        scattered over a long section ("a good book on leadership") are a coincidence."""
+        total = sum(weights.values()) or 1.0
+        section = self.section_unit(unit)
+        frame = set(f"{section['head']} {section['ctx']} {unit['ctx']}".split())
+        for phrasing in json.loads(unit["phr"]):
+            frame.update(phrasing.split())
+        atoms = json.loads(section["atoms"])
+        if unit["kind"] != "section":
+            atoms = [atoms[unit["atom"]]] if 0 <= unit["atom"] < len(atoms) else []
+        best = 0.0
+        for atom in atoms:
+            seen = frame | retrieval.atom_terms(atom[0])
+            best = max(best, sum(w for t, w in weights.items() if t in seen) / total)
+        return best
 
     def _answer(self, question: str, unit: dict, weights: dict[str, float], score: float,
                 topics: list[Topic]) -> Answer:
