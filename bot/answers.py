@@ -25,7 +25,8 @@ MIN_FOCUS = 0.5
 MAX_QUESTION_TERMS = 64
 # Qualifiers that narrow a question without being its subject ("day to day", "best"): rare in the
 # articles, so their idf is high, but a unit lacking them may still be the answer.
-WEAK_TERMS = frozenset({"daili", "time", "better", "import", "real", "strong", "main", "typic", "enjoy"})
+WEAK_TERMS = frozenset({"daili", "time", "better", "import", "real", "strong", "main", "typic", "enjoy", "work",
+                        "worth", "becom", "candid"})
 WEAK_FACTOR = 0.4  # a pasted essay is not a question; its first words say what it's about
 MAX_ANSWER_CHARS = 700
 MAX_SECTION_CHARS = 2800  # Slack section blocks stop at 3000
@@ -258,6 +259,11 @@ def _distinct_topics(index: AnswerIndex, rows: list[dict]) -> list[Topic]:
     return out
 
 
+# Debrief anecdotes ("In a Q3 debrief, a candidate…") share a question's words ("candidate",
+# "interview") without answering it; the claim they illustrate sits in the sentences around them.
+_STORY = re.compile(r"^(in an? |during |i recall|i once|i observed|i've seen|when i |at a |the feedback|"
+                    r"the hiring (manager|committee)|[\"“])", re.I)
+STORY_FACTOR = 0.5
 _ANAPHOR = re.compile(r"^(their|they|this|these|those|it|its|such|he|she|his|her)\b", re.I)
 
 
@@ -271,6 +277,9 @@ def compose(section: dict, weights: dict[str, float], forced: int | None = None)
     heading = set(json.loads(section["phr"])[0].split())
     in_heading = sum(w for t, w in weights.items() if t in heading)
     weights = {t: w * (0.2 if t in heading else 1.0) for t, w in weights.items()}
+    stories: dict[int, bool] = {}
+    for a in atoms:
+        stories.setdefault(a.block, bool(_STORY.match(a.text)))
     scores = []
     for i, a in enumerate(atoms):
         own = retrieval.atom_terms(a.text)
@@ -279,6 +288,8 @@ def compose(section: dict, weights: dict[str, float], forced: int | None = None)
             # "Their output is…": the sentence before says whose
             before = retrieval.atom_terms(atoms[i - 1].text) - own
             score += 0.5 * sum(w for t, w in weights.items() if t in before)
+        if stories[a.block]:
+            score *= STORY_FACTOR
         scores.append(score)
     # the lead wins unless another atom holds words the heading doesn't explain
     lead_bonus = 0.2 * in_heading + 0.25 * max(scores)

@@ -1,6 +1,447 @@
-"""Daily drill subscriptions. PLACEHOLDER (issue 5)."""
-from .storage import Migrations
+"""Daily drill subscriptions: parse ``subscribe``, store one subscription per target.
+
+A target is a channel (``here``: a team drill everyone answers) or a user's DM (``me``).
+Rows are never deleted by ``unsubscribe``, only deactivated, so the deliveries ledger
+(bot/scheduler.py), keyed on the subscription id, still remembers that today's drill went
+out if someone unsubscribes and subscribes again the same day.
+
+The scheduler learns about changes through ``LISTENERS`` (callables taking the coach), so
+this module never imports APScheduler; it only borrows its CronTrigger, lazily, to show
+the next run, so that what we tell people and what the scheduler does cannot disagree.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from . import drills, users
+from .commands import Command
+from .content import TRACKS
+from .drills import TRACK_NAMES
+from .messages import Reply, error, info
+from .review import parse_stamp, stamp
+from .storage import Migrations, transaction
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Migrations("subscriptions")
-COMMANDS: list = []
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_TIME = (9, 0)
+USAGE = "`subscribe [here|me] [at 9am] [tz Europe/Berlin] [daily|weekdays|mon,wed,fri] [track ai-pm]`"
+
+# Called with the coach after every change, e.g. the running scheduler's reload.
+LISTENERS: list[Callable] = []
+
+
+@MIGRATIONS
+def m001_subscriptions(db):
+    # One row per target: a channel (is_dm 0, user '') or a user's DM (is_dm 1, channel and
+    # user = that user's id). ``user`` is the owner, so forget-me removes a person's DM
+    # subscription but not the team channel one they happened to set up; ``subscriber`` is
+    # who set it up, told when posting fails for good. ``since`` is when the current schedule
+    # took effect: occurrences before it are never caught up.
+    db.execute(
+        "CREATE TABLE subscriptions (id INTEGER PRIMARY KEY, platform TEXT NOT NULL, workspace TEXT NOT NULL, "
+        "channel TEXT NOT NULL, is_dm INTEGER NOT NULL, user TEXT NOT NULL DEFAULT '', subscriber TEXT NOT NULL, "
+        "hour INTEGER NOT NULL, minute INTEGER NOT NULL, tz TEXT NOT NULL, days TEXT NOT NULL, track TEXT, "
+        "active INTEGER NOT NULL DEFAULT 1, paused INTEGER NOT NULL DEFAULT 0, paused_reason TEXT, "
+        "since TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, "
+        "UNIQUE (platform, workspace, is_dm, channel))")
+    db.execute("CREATE INDEX subscriptions_active ON subscriptions (active, paused)")
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    platform: str
+    workspace: str
+    channel: str
+    is_dm: bool
+    user: str
+    subscriber: str
+    hour: int
+    minute: int
+    tz: str
+    days: tuple[str, ...]
+    track: str | None
+    active: bool
+    paused: bool
+    paused_reason: str | None
+    since: datetime
+
+    @property
+    def time_text(self) -> str:
+        return f"{self.hour:02d}:{self.minute:02d}"
+
+    @property
+    def days_text(self) -> str:
+        return days_text(self.days)
+
+    @property
+    def track_text(self) -> str:
+        return TRACK_NAMES.get(self.track, self.track) if self.track else "all tracks"
+
+    @property
+    def where(self) -> str:
+        return f"DM to {self.channel}" if self.is_dm else f"#{self.channel}"
+
+    def cron_days(self) -> str:
+        """The trigger's day_of_week: the chosen days, plus Monday for a channel's weekly digest."""
+        days = set(self.days) if self.is_dm else set(self.days) | {"mon"}
+        return ",".join(d for d in DAYS if d in days)
+
+    def trigger(self):
+        from apscheduler.triggers.cron import CronTrigger
+
+        return CronTrigger(day_of_week=self.cron_days(), hour=self.hour, minute=self.minute,
+                           timezone=ZoneInfo(self.tz))
+
+    def next_run(self, after: datetime) -> datetime | None:
+        """The next time this subscription posts (a drill or, for a channel, the Monday digest)."""
+        return self.trigger().get_next_fire_time(None, after)
+
+
+_COLS = ("id, platform, workspace, channel, is_dm, user, subscriber, hour, minute, tz, days, track, active, "
+         "paused, paused_reason, since")
+
+
+def _row(row) -> Subscription | None:
+    if row is None:
+        return None
+    d = dict(zip(_COLS.split(", "), row))
+    d.update(is_dm=bool(d["is_dm"]), active=bool(d["active"]), paused=bool(d["paused"]),
+             days=tuple(d["days"].split(",")), since=parse_stamp(d["since"]))
+    return Subscription(**d)
+
+
+def get(db, sub_id: int) -> Subscription | None:
+    return _row(db.execute(f"SELECT {_COLS} FROM subscriptions WHERE id = ?", [sub_id]).fetchone())
+
+
+def find(db, platform: str, workspace: str, is_dm: bool, channel: str) -> Subscription | None:
+    return _row(db.execute(
+        f"SELECT {_COLS} FROM subscriptions WHERE platform = ? AND workspace = ? AND is_dm = ? AND channel = ?",
+        [platform, workspace, int(is_dm), channel]).fetchone())
+
+
+def active(db) -> list[Subscription]:
+    """Every subscription that should post (active and not paused), oldest first."""
+    return [_row(r) for r in db.execute(
+        f"SELECT {_COLS} FROM subscriptions WHERE active = 1 AND paused = 0 ORDER BY id").fetchall()]
+
+
+def listed(db) -> list[Subscription]:
+    """Active subscriptions, paused ones included: what an operator wants to see."""
+    return [_row(r) for r in db.execute(
+        f"SELECT {_COLS} FROM subscriptions WHERE active = 1 ORDER BY platform, workspace, id").fetchall()]
+
+
+def pause(coach, sub_id: int, reason: str) -> bool:
+    cur = coach.db.execute(
+        "UPDATE subscriptions SET paused = 1, paused_reason = ?, updated_at = ? WHERE id = ? AND paused = 0",
+        [reason[:300], stamp(coach.clock()), sub_id])
+    if cur.rowcount:
+        changed(coach)
+    return bool(cur.rowcount)
+
+
+def changed(coach) -> None:
+    for listener in list(LISTENERS):
+        try:
+            listener(coach)
+        except Exception:  # a scheduler hiccup must not undo a saved subscription
+            log.exception("subscription listener failed")
+
+
+# ------------------------------------------------------------------ parsing
+
+class ParseError(ValueError):
+    pass
+
+
+@dataclass
+class Parsed:
+    target: str | None = None  # "here" | "me"
+    time: tuple[int, int] | None = None
+    tz: str | None = None
+    days: tuple[str, ...] | None = None
+    track: str | None = None
+    any_track: bool = False
+
+
+_TIME = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?$")
+_NAMED_TIMES = {"noon": (12, 0), "midday": (12, 0), "midnight": (0, 0)}
+_DAY_NAMES = {"monday": "mon", "tuesday": "tue", "tues": "tue", "wednesday": "wed", "thursday": "thu",
+              "thur": "thu", "thurs": "thu", "friday": "fri", "saturday": "sat", "sunday": "sun",
+              **{d: d for d in DAYS}}
+_DAY_SETS = {"daily": DAYS, "everyday": DAYS, "weekdays": DAYS[:5], "workdays": DAYS[:5], "weekends": DAYS[5:],
+             "weekend": DAYS[5:]}
+
+
+def parse_time(text: str) -> tuple[int, int]:
+    raw = text.strip().lower()
+    if raw in _NAMED_TIMES:
+        return _NAMED_TIMES[raw]
+    m = _TIME.match(raw)
+    if m:
+        hour, minute, half = int(m.group(1)), int(m.group(2) or 0), (m.group(3) or "").replace(".", "")
+        if half:
+            if 1 <= hour <= 12 and minute < 60:
+                return (hour % 12 + (12 if half == "pm" else 0), minute)
+        elif hour < 24 and minute < 60:
+            return hour, minute
+    raise ParseError(f"I couldn't read '{_shown(text)}' as a time — try 09:00 or 9am.")
+
+
+def _day(word: str) -> str | None:
+    return _DAY_NAMES.get(word) or (_DAY_NAMES.get(word[:-1]) if word.endswith("s") else None)
+
+
+def parse_days(text: str) -> tuple[str, ...]:
+    chosen: set[str] = set()
+    for part in filter(None, text.lower().split(",")):
+        if part in _DAY_SETS:
+            chosen.update(_DAY_SETS[part])
+            continue
+        if "-" in part:
+            a, _, b = part.partition("-")
+            if _day(a) and _day(b):
+                i, j = DAYS.index(_day(a)), DAYS.index(_day(b))
+                chosen.update(DAYS[k % 7] for k in range(i, (j if j >= i else j + 7) + 1))
+                continue
+        if _day(part) is None:
+            raise ParseError(f"I couldn't read '{_shown(part)}' as a day — use daily, weekdays, weekends, "
+                             "or days like mon,wed,fri.")
+        chosen.add(_day(part))
+    if not chosen:
+        raise ParseError("Which days? Use daily, weekdays, weekends, or days like mon,wed,fri.")
+    return tuple(d for d in DAYS if d in chosen)
+
+
+def _looks_like_days(token: str) -> bool:
+    """Any day word in it: then a typo elsewhere in the list gets the day-specific message."""
+    parts = re.split(r"[,-]", token)
+    return any(p in _DAY_SETS or _day(p) for p in parts) or "," in token
+
+
+def days_text(days: tuple[str, ...]) -> str:
+    for name, value in (("daily", DAYS), ("weekdays", DAYS[:5]), ("weekends", DAYS[5:])):
+        if tuple(days) == value:
+            return name
+    return ", ".join(d.capitalize() for d in days)
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    return text[:limit] + ("…" if len(text) > limit else "")
+
+
+def _bad_tz(name: str) -> ParseError:
+    hints = users.suggest_tz(name)
+    more = f" Did you mean {', '.join(f'`{h}`' for h in hints)}?" if hints else ""
+    return ParseError(f"I don't know the time zone '{_shown(name)}'. Use an IANA name like `Europe/Berlin` "
+                      f"or `America/New_York`.{more}")
+
+
+def _bad_track(name: str) -> ParseError:
+    return ParseError(f"I don't know the track '{_shown(name)}' — tracks are {', '.join(TRACKS)} (or `track all`).")
+
+
+def parse(args: str) -> Parsed:
+    """Words in any order; every word must mean something, or nothing is changed."""
+    text = re.sub(r"\s*,\s*", ",", args.strip().lower())
+    text = re.sub(r"\b(\d{1,2}(?:[:.]\d{2})?)\s+(am|pm)\b", r"\1\2", text)  # "9 am" -> "9am"
+    tokens = text.split()
+    out = Parsed()
+    i = 0
+
+    def value(keyword: str, example: str) -> str:
+        if i + 1 >= len(tokens):
+            raise ParseError(f"`{keyword}` needs a value, like `{keyword} {example}`.")
+        return tokens[i + 1]
+
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok in ("here", "channel", "me", "dm", "mine"):
+            out.target = "here" if tok in ("here", "channel") else "me"
+        elif tok == "at":
+            out.time = parse_time(value("at", "9am"))
+            i += 1
+        elif tok in ("tz", "timezone", "in"):
+            name = value(tok, "Europe/Berlin")
+            out.tz = users.resolve_tz(name)
+            if out.tz is None:
+                raise _bad_tz(name)
+            i += 1
+        elif tok in ("on", "every"):  # filler before days: "on mon,wed", "every monday"
+            pass
+        elif tok == "track":
+            name = value(tok, "ai-pm")
+            i += 1
+            if name in ("all", "any", "every", "mixed"):
+                out.any_track, out.track = True, None
+            else:
+                track = drills.resolve_track(name)
+                if track is None and i + 1 < len(tokens):  # two-word aliases: "data science"
+                    track = drills.resolve_track(f"{name} {tokens[i + 1]}")
+                    i += track is not None
+                if track is None:
+                    raise _bad_track(name)
+                out.track = track
+        elif tok == "day" and i and tokens[i - 1] == "every":
+            out.days = DAYS
+        elif tok in _NAMED_TIMES or _TIME.match(tok):
+            out.time = parse_time(tok)
+        elif _looks_like_days(tok):
+            out.days = parse_days(tok)
+        elif "/" in tok or tok in ("utc", "gmt"):
+            out.tz = users.resolve_tz(tok)
+            if out.tz is None:
+                raise _bad_tz(tok)
+        elif drills.resolve_track(tok):
+            out.track = drills.resolve_track(tok)
+        elif re.match(r"^\d+([:.]\d*)?(am|pm)?$", tok):
+            raise ParseError(f"I couldn't read '{_shown(tok)}' as a time — try 09:00 or 9am.")
+        else:
+            raise ParseError(f"I didn't understand '{_shown(tok)}'. Try {USAGE}.")
+        i += 1
+    return out
+
+
+# ------------------------------------------------------------------ commands
+
+def _target(req, wanted: str | None) -> tuple[bool, str] | Reply:
+    """(is_dm, channel) for the target the user means, or why it can't be."""
+    wanted = wanted or ("me" if req.is_dm else "here")
+    if wanted == "me":
+        return True, req.user
+    if req.is_dm:
+        return error("`here` means a channel — in a DM, use `subscribe me` (or run `subscribe here` in the "
+                     "channel that should get the team drill).")
+    return False, req.channel
+
+
+def _may_manage(coach, req) -> Reply | None:
+    if not req.can_manage_channel:
+        return error("Only people who can manage this channel can change its daily drill. Ask one of them, or "
+                     "use `subscribe me` to get your own drill by DM.")
+    if coach.config.admin_only_channels and not (req.is_admin or req.user in coach.config.admins):
+        return error("Here only the coach's admins can change a channel's daily drill. Ask an admin, or use "
+                     "`subscribe me` to get your own drill by DM.")
+    return None
+
+
+def _next_text(sub: Subscription, now: datetime) -> str:
+    nxt = sub.next_run(now)
+    if nxt is None:
+        return "never"
+    return nxt.astimezone(ZoneInfo(sub.tz)).strftime("%a %d %b, %H:%M")
+
+
+def describe(sub: Subscription, now: datetime) -> str:
+    who = "You get a drill by DM" if sub.is_dm else "This channel gets a team drill"
+    line = (f"{who} at **{sub.time_text}** ({sub.tz}), **{sub.days_text}**, {sub.track_text}. "
+            f"Next post: {_next_text(sub, now)}.")
+    if sub.paused:
+        line += f" ⏸ Paused: {sub.paused_reason or 'posting failed'} — `subscribe` again to resume."
+    return line
+
+
+def cmd_subscribe(coach, req, args: str) -> list[Reply]:
+    try:
+        parsed = parse(args)
+    except ParseError as exc:
+        return [error(f"{exc} Nothing was changed.")]
+    target = _target(req, parsed.target)
+    if isinstance(target, Reply):
+        return [target]
+    is_dm, channel = target
+    if not is_dm and (denied := _may_manage(coach, req)):
+        return [denied]
+    now = stamp(coach.clock())
+    with transaction(coach.db):
+        old = find(coach.db, req.platform, req.workspace, is_dm, channel)
+        keep = old if old and old.active else None  # re-subscribing changes only what was said
+        hour, minute = parsed.time or (keep and (keep.hour, keep.minute)) or DEFAULT_TIME
+        tz = parsed.tz or (keep and keep.tz) or users.effective_tz(coach, req)
+        days = parsed.days or (keep and keep.days) or DAYS
+        track = parsed.track if parsed.track or parsed.any_track or not keep else keep.track
+        coach.db.execute(
+            "INSERT INTO subscriptions (platform, workspace, channel, is_dm, user, subscriber, hour, minute, tz, "
+            "days, track, since, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (platform, workspace, is_dm, channel) DO UPDATE SET user = excluded.user, "
+            "subscriber = excluded.subscriber, hour = excluded.hour, minute = excluded.minute, tz = excluded.tz, "
+            "days = excluded.days, track = excluded.track, active = 1, paused = 0, paused_reason = NULL, "
+            "since = excluded.since, updated_at = excluded.updated_at",
+            [req.platform, req.workspace, channel, int(is_dm), req.user if is_dm else "", req.user, hour, minute,
+             tz, ",".join(days), track, now, now, now])
+        sub = find(coach.db, req.platform, req.workspace, is_dm, channel)
+    changed(coach)
+    verb = "Updated" if keep else "Subscribed"
+    extra = "" if is_dm else (f" Answers are revealed {_hours(coach.config.reveal_hours)} after each post, "
+                              "with a weekly digest on Mondays.")
+    resumed = " (It was paused; it's running again.)" if old and old.active and old.paused else ""
+    stop = "`unsubscribe me`" if is_dm else "`unsubscribe here`"
+    return [info(f"{verb}! {describe(sub, coach.clock())}{extra}{resumed} {stop} stops it.", kind="subscription",
+                 ephemeral=is_dm and not req.is_dm)]
+
+
+def _hours(h: float) -> str:
+    return f"{h:g} hour{'s' if h != 1 else ''}"
+
+
+def cmd_unsubscribe(coach, req, args: str) -> list[Reply]:
+    words = args.lower().split()
+    if len(words) > 1 or (words and words[0] not in ("here", "channel", "me", "dm", "mine")):
+        return [error(f"I didn't understand '{_shown(args)}'. Use `unsubscribe here` or `unsubscribe me`.")]
+    target = _target(req, ({"channel": "here", "dm": "me", "mine": "me"}.get(words[0], words[0])) if words else None)
+    if isinstance(target, Reply):
+        return [target]
+    is_dm, channel = target
+    if not is_dm and (denied := _may_manage(coach, req)):
+        return [denied]
+    cur = coach.db.execute(
+        "UPDATE subscriptions SET active = 0, updated_at = ? WHERE platform = ? AND workspace = ? AND is_dm = ? "
+        "AND channel = ? AND active = 1", [stamp(coach.clock()), req.platform, req.workspace, int(is_dm), channel])
+    if not cur.rowcount:
+        what = "You have no daily drill by DM" if is_dm else "This channel has no daily drill"
+        return [info(f"{what} to stop. {USAGE} starts one.", kind="subscription", ephemeral=True)]
+    changed(coach)
+    what = "No more daily drills by DM" if is_dm else "No more team drills in this channel"
+    again = "`subscribe me`" if is_dm else "`subscribe here`"
+    return [info(f"Done. {what}. {again} brings them back.", kind="subscription",
+                 ephemeral=is_dm and not req.is_dm)]
+
+
+def cmd_subscriptions(coach, req, args: str) -> list[Reply]:
+    now = coach.clock()
+    mine = find(coach.db, req.platform, req.workspace, True, req.user)
+    lines = [f"- **You (DM):** {describe(mine, now)}" if mine and mine.active else
+             "- **You (DM):** no daily drill — `subscribe me` starts one."]
+    if not req.is_dm:
+        here = find(coach.db, req.platform, req.workspace, False, req.channel)
+        lines.append(f"- **This channel:** {describe(here, now)}" if here and here.active else
+                     "- **This channel:** no team drill — `subscribe here` starts one.")
+    others = coach.db.execute(
+        "SELECT channel FROM subscriptions WHERE platform = ? AND workspace = ? AND is_dm = 0 AND active = 1 "
+        "AND subscriber = ? AND channel != ? ORDER BY channel", [req.platform, req.workspace, req.user,
+                                                                req.channel]).fetchall()
+    if others:
+        lines.append("- **Channels you set up:** " + ", ".join(f"#{r[0]}" for r in others))
+    return [Reply(title="Daily drills", text="\n".join(lines) + f"\n\nChange with {USAGE}.",
+                  kind="subscription", ephemeral=not req.is_dm)]
+
+
+COMMANDS = [
+    Command("subscribe", cmd_subscribe, "subscribe [here|me] [at 9am] [tz Area/City] [weekdays] [track ai-pm]",
+            "a daily drill by DM, or a team drill in this channel", aliases=("sub",), order=20),
+    Command("unsubscribe", cmd_unsubscribe, "unsubscribe [here|me]", "stop a daily drill", aliases=("unsub",),
+            order=21),
+    Command("subscriptions", cmd_subscriptions, "subscriptions", "your and this channel's daily drills",
+            aliases=("subs",), order=22),
+]
 ACTIONS: dict = {}

@@ -25,21 +25,24 @@ GROUPS: dict[str, tuple[str, ...]] = {
                 "paycheck", "package", "packages", "band", "base", "premium", "premiums", "ote"),
     "equiti": ("equity", "stock", "stocks", "rsu", "rsus", "shares", "vesting", "vest"),
     "interview": ("interview", "interviews", "interviewing", "interviewer", "interviewers", "interview loop",
-                  "loop", "loops", "onsite", "onsites", "hiring process", "hiring loop", "hiring", "hire", "hired"),
+                  "loop", "loops", "onsite", "onsites", "hiring process", "hiring loop", "hiring", "hire", "hired",
+                  "recruiter", "recruiters", "recruiting", "hiring manager", "hiring managers"),
+    "expect": ("expect", "expects", "expected", "expecting", "expectation", "expectations", "look for",
+               "looks for", "looking for", "want to see", "wants to see"),
     "feedbackloop": ("feedback loop", "feedback loops"),
     "phd": ("phd", "ph d", "ph.d", "doctorate", "doctoral", "doctorates", "phds"),
     "faang": ("faang", "maang", "big tech", "bigtech", "top companies", "top tech"),
     "switch": ("switch", "switching", "switched", "transition", "transitioning", "transitions", "pivot",
                "pivoting", "move", "moving", "moves", "change careers", "career change", "jump", "shift", "get into",
-               "getting into", "break into", "breaking into", "break in", "enter", "entering", "entry", "become",
-               "becoming", "move over", "move into"),
+               "getting into", "break into", "breaking into", "break in", "enter", "entering", "entry", "move over",
+               "move into"),
     "code": ("code", "coding", "programming", "program", "write code", "coder", "programmer", "software development skills"),
     "mistak": ("mistake", "mistakes", "pitfall", "pitfalls", "trap", "traps", "red flag", "red flags",
                "avoid", "errors to avoid", "gotchas", "bad answers"),
     "prepar": ("prep", "prepare", "preparing", "preparation", "practice", "practise", "study", "studying",
                "get ready", "checklist"),
     "choos": ("choose", "choosing", "chose", "pick", "picking", "decide", "deciding", "choice", "select",
-              "target", "pursue", "go for", "go with", "opt", "suit", "suits", "fit", "fits", "right for"),
+              "target", "pursue", "go for", "go with", "worth it", "opt", "suit", "suits", "fit", "fits", "right for"),
     "differ": ("difference", "differences", "different", "differ", "differs", "distinguish", "distinction",
                "separate", "separates", "separating", "contrast", "gap"),
     "requir": ("require", "required", "requirement", "requirements", "mandatory", "necessary", "prerequisite",
@@ -64,6 +67,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "altern": ("alternative", "alternatives", "option", "options", "besides", "apart from", "other roles",
                "other jobs", "other careers", "other paths", "other career paths", "other positions"),
     "responsibleai": ("responsible ai",),
+    "compar": ("compare", "compared", "compares", "comparing", "comparison", "comparisons", "comparable",
+               "stack up", "stacks up"),
     "enjoy": ("love", "loves", "enjoy", "enjoys", "passion", "passionate", "like doing", "fun"),
     # Porter leaves these families split ("experiments" -> experi, "experimentation" -> experiment)
     "experi": ("experiment", "experiments", "experimentation", "experimental", "experimenting", "experimenter"),
@@ -90,7 +95,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
 QUERY_STOPWORDS = frozenset(
     "define definition explain describe meaning mean means know tell question questions anything something "
     "someone somebody people person guy typical typically actually basically exactly generally usually kind sort "
-    "hi hello hey thanks thank pls plz say says saying said make makes making instead go goes going able ask asks asked asking real actual take takes taking part parts".split())
+    "ones hi hello hey thanks thank pls plz say says saying said make makes making instead go goes going able ask asks asked asking real actual take takes taking part parts".split())
 
 
 def _build():

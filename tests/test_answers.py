@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ from bot.config import Config
 from bot.text import tokens
 
 DATA = Path(__file__).parent / "data"
-sys.path.insert(0, str(Path(__file__).parent))
 
 
 def norm(text: str) -> str:
@@ -82,19 +80,20 @@ def test_user_text_never_reaches_match_syntax():
 
 # -------------------------------------------------------------- quality
 
-@pytest.mark.parametrize("name", ["questions.yaml"])
-def test_own_question_set_meets_the_bar(coach, name):
+# questions.yaml is the held-out-style set at the bar; questions_blind.yaml was written
+# without looking at the answers and is kept honest with a lower floor (it was 80% / 94% when added)
+@pytest.mark.parametrize("name, answered_bar, declined_bar", [("questions.yaml", 0.9, 0.9),
+                                                                ("questions_blind.yaml", 0.75, 0.9)])
+def test_question_sets_meet_their_bar(coach, name, answered_bar, declined_bar):
     spec = yaml.safe_load((DATA / name).read_text())
     misses = []
     for item in spec["in_scope"]:
         a = coach.index.ask(item["q"])
         if not (a.found and any(norm(p) in norm(a.answer) for p in item["expect"])):
             misses.append(item["q"])
-    answered = wrongly = 0
-    answered = len(spec["in_scope"]) - len(misses)
     wrongly = [q for q in spec["out_of_scope"] if coach.index.ask(q).found]
-    assert answered / len(spec["in_scope"]) >= 0.9, misses
-    assert 1 - len(wrongly) / len(spec["out_of_scope"]) >= 0.9, wrongly
+    assert 1 - len(misses) / len(spec["in_scope"]) >= answered_bar, misses
+    assert 1 - len(wrongly) / len(spec["out_of_scope"]) >= declined_bar, wrongly
 
 
 def test_answer_is_the_matching_sentences_not_the_whole_section(coach):
