@@ -22,7 +22,7 @@ from . import drills, users
 from .commands import Command
 from .content import TRACKS
 from .drills import TRACK_NAMES
-from .messages import Reply, error, info
+from .messages import Button, Reply, error, info
 from .review import parse_stamp, stamp
 from .storage import Migrations, transaction
 
@@ -251,64 +251,78 @@ def _bad_track(name: str) -> ParseError:
     return ParseError(f"I don't know the track '{_shown(name)}' — tracks are {', '.join(TRACKS)} (or `track all`).")
 
 
+def _day_typo(word: str) -> bool:
+    import difflib
+
+    return bool(difflib.get_close_matches(word, [*_DAY_NAMES, *_DAY_SETS], n=1, cutoff=0.7))
+
+
 def parse(args: str) -> Parsed:
     """Words in any order; every word must mean something, or nothing is changed."""
-    text = re.sub(r"\s*,\s*", ",", args.strip().lower())
-    text = re.sub(r"\b(\d{1,2}(?:[:.]\d{2})?)\s+(am|pm)\b", r"\1\2", text)  # "9 am" -> "9am"
-    tokens = text.split()
+    text = re.sub(r"\s*,\s*", ",", args.strip())
+    text = re.sub(r"\b(\d{1,2}(?:[:.]\d{2})?)\s+([ap]m)\b", r"\1\2", text, flags=re.I)  # "9 am" -> "9am"
+    shown = text.split()
+    tokens = [t.lower() for t in shown]
     out = Parsed()
+    days: set[str] = set()
     i = 0
 
-    def value(keyword: str, example: str) -> str:
+    def value(keyword: str, example: str) -> tuple[str, str]:
         if i + 1 >= len(tokens):
             raise ParseError(f"`{keyword}` needs a value, like `{keyword} {example}`.")
-        return tokens[i + 1]
+        return tokens[i + 1], shown[i + 1]
 
     while i < len(tokens):
         tok = tokens[i]
         if tok in ("here", "channel", "me", "dm", "mine"):
             out.target = "here" if tok in ("here", "channel") else "me"
         elif tok == "at":
-            out.time = parse_time(value("at", "9am"))
+            out.time = parse_time(value("at", "9am")[1])
             i += 1
         elif tok in ("tz", "timezone", "in"):
-            name = value(tok, "Europe/Berlin")
+            name = value(tok, "Europe/Berlin")[1]
             out.tz = users.resolve_tz(name)
             if out.tz is None:
                 raise _bad_tz(name)
             i += 1
-        elif tok in ("on", "every"):  # filler before days: "on mon,wed", "every monday"
-            pass
         elif tok == "track":
-            name = value(tok, "ai-pm")
+            name, raw = value(tok, "ai-pm")
             i += 1
             if name in ("all", "any", "every", "mixed"):
                 out.any_track, out.track = True, None
             else:
-                track = drills.resolve_track(name)
-                if track is None and i + 1 < len(tokens):  # two-word aliases: "data science"
-                    track = drills.resolve_track(f"{name} {tokens[i + 1]}")
-                    i += track is not None
+                # two-word names first: "data science" is ds-pm, not "data" and a stray word
+                track = drills.resolve_track(f"{name} {tokens[i + 1]}") if i + 1 < len(tokens) else None
+                if track:
+                    i += 1
+                else:
+                    track = drills.resolve_track(name)
                 if track is None:
-                    raise _bad_track(name)
+                    raise _bad_track(raw)
                 out.track = track
+        elif tok in ("on", "every", "and"):  # filler: "on mon and wed", "every monday"
+            pass
         elif tok == "day" and i and tokens[i - 1] == "every":
-            out.days = DAYS
+            days.update(DAYS)
         elif tok in _NAMED_TIMES or _TIME.match(tok):
-            out.time = parse_time(tok)
+            out.time = parse_time(shown[i])
         elif _looks_like_days(tok):
-            out.days = parse_days(tok)
+            days.update(parse_days(tok))
         elif "/" in tok or tok in ("utc", "gmt"):
             out.tz = users.resolve_tz(tok)
             if out.tz is None:
-                raise _bad_tz(tok)
+                raise _bad_tz(shown[i])
         elif drills.resolve_track(tok):
             out.track = drills.resolve_track(tok)
-        elif re.match(r"^\d+([:.]\d*)?(am|pm)?$", tok):
-            raise ParseError(f"I couldn't read '{_shown(tok)}' as a time — try 09:00 or 9am.")
+        elif re.match(r"^\d+([:.]\d*)?([ap]m)?$", tok):
+            raise ParseError(f"I couldn't read '{_shown(shown[i])}' as a time — try 09:00 or 9am.")
+        elif _day_typo(tok):
+            raise ParseError(f"I couldn't read '{_shown(shown[i])}' as a day — use daily, weekdays, weekends, "
+                             "or days like mon,wed,fri.")
         else:
-            raise ParseError(f"I didn't understand '{_shown(tok)}'. Try {USAGE}.")
+            raise ParseError(f"I didn't understand '{_shown(shown[i])}'. Try {USAGE}.")
         i += 1
+    out.days = tuple(d for d in DAYS if d in days) or None
     return out
 
 
@@ -387,7 +401,7 @@ def cmd_subscribe(coach, req, args: str) -> list[Reply]:
     resumed = " (It was paused; it's running again.)" if old and old.active and old.paused else ""
     stop = "`unsubscribe me`" if is_dm else "`unsubscribe here`"
     return [info(f"{verb}! {describe(sub, coach.clock())}{extra}{resumed} {stop} stops it.", kind="subscription",
-                 ephemeral=is_dm and not req.is_dm)]
+                 ephemeral=is_dm and not req.is_dm, buttons=(Button("Stop", f"sub:stop:{sub.id}"),))]
 
 
 def _hours(h: float) -> str:
@@ -436,6 +450,41 @@ def cmd_subscriptions(coach, req, args: str) -> list[Reply]:
                   kind="subscription", ephemeral=not req.is_dm)]
 
 
+def _may_change(coach, req, sub: Subscription) -> Reply | None:
+    if sub.platform != req.platform or sub.workspace != req.workspace:
+        return error("I can't find that subscription any more. Type `subscriptions` to see yours.")
+    if sub.is_dm:
+        return None if sub.user == req.user else error("That's someone else's daily drill.")
+    if req.user == sub.subscriber:  # whoever set it up may resume or stop it from the DM we sent them
+        if coach.config.admin_only_channels and not (req.is_admin or req.user in coach.config.admins):
+            return _may_manage(coach, req)
+        return None
+    if req.channel != sub.channel:
+        return error("Change a channel's daily drill from that channel.")
+    return _may_manage(coach, req)
+
+
+def on_action(coach, req, parts: list[str]) -> list[Reply]:
+    """``sub:stop:<id>`` and ``sub:resume:<id>`` (the button in a "posting failed" notice)."""
+    if len(parts) != 3 or parts[1] not in ("stop", "resume") or not parts[2].isdigit():
+        return [error("That button is no longer active. Type `subscriptions` to see your daily drills.")]
+    sub = get(coach.db, int(parts[2]))
+    if sub is None or not sub.active:
+        return [info("That daily drill is already stopped. `subscribe` starts a new one.", ephemeral=True)]
+    if denied := _may_change(coach, req, sub):
+        return [denied]
+    now = stamp(coach.clock())
+    if parts[1] == "stop":
+        coach.db.execute("UPDATE subscriptions SET active = 0, updated_at = ? WHERE id = ?", [now, sub.id])
+        text = f"Stopped the daily drill ({sub.where})."
+    else:
+        coach.db.execute("UPDATE subscriptions SET paused = 0, paused_reason = NULL, since = ?, updated_at = ? "
+                         "WHERE id = ?", [now, now, sub.id])
+        text = f"Resumed. {describe(get(coach.db, sub.id), coach.clock())}"
+    changed(coach)
+    return [info(text, kind="subscription", ephemeral=not req.is_dm)]
+
+
 COMMANDS = [
     Command("subscribe", cmd_subscribe, "subscribe [here|me] [at 9am] [tz Area/City] [weekdays] [track ai-pm]",
             "a daily drill by DM, or a team drill in this channel", aliases=("sub",), order=20),
@@ -444,4 +493,19 @@ COMMANDS = [
     Command("subscriptions", cmd_subscriptions, "subscriptions", "your and this channel's daily drills",
             aliases=("subs",), order=22),
 ]
-ACTIONS: dict = {}
+ACTIONS = {"sub": on_action}
+
+
+@MIGRATIONS
+def m002_deliveries(db):
+    # The deliveries ledger (bot/scheduler.py): one row per (subscription, kind, local day),
+    # claimed with INSERT OR IGNORE, so a post goes out once however many schedulers race.
+    # Deleting a subscription (forget-me) takes its ledger rows with it.
+    db.execute(
+        "CREATE TABLE deliveries (id INTEGER PRIMARY KEY, subscription_id INTEGER NOT NULL "
+        "REFERENCES subscriptions (id) ON DELETE CASCADE, kind TEXT NOT NULL CHECK (kind IN "
+        "('daily', 'reveal', 'digest')), local_date TEXT NOT NULL, due_at TEXT NOT NULL, state TEXT NOT NULL "
+        "CHECK (state IN ('pending', 'sent', 'failed', 'skipped')), claimed_by TEXT, lease_until TEXT, "
+        "attempts INTEGER NOT NULL DEFAULT 0, post_id INTEGER, message_ref TEXT, error TEXT, sent_at TEXT, "
+        "created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (subscription_id, kind, local_date))")
+    db.execute("CREATE INDEX deliveries_state ON deliveries (state, kind, due_at)")
