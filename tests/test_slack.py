@@ -438,6 +438,19 @@ async def test_open_drill_answer_button_opens_a_modal_and_the_typed_answer_is_gr
     assert saved == [("U1", typed)]
 
 
+async def test_only_channel_members_change_a_channels_daily_drill(slack, coach):
+    slack.standin.members["C1"] = ["UMEMBER"]
+    await slack.command("subscribe here at 9am", user="UOUTSIDER", channel="C1")
+    [refused] = await slack.standin.wait_for("response_url")
+    assert refused["response_type"] == "ephemeral"
+    assert coach.db.execute("SELECT COUNT(*) FROM subscriptions").fetchone()[0] == 0
+    await slack.command("subscribe here at 9am", user="UMEMBER", channel="C1")
+    await slack.standin.wait_for("response_url", count=2)
+    rows = coach.db.execute("SELECT platform, workspace, channel, is_dm, subscriber FROM subscriptions "
+                            "WHERE active = 1").fetchall()
+    assert rows == [("slack", TEAM, "C1", 0, "UMEMBER")]
+
+
 async def test_non_members_cannot_manage_the_channel_and_admins_are_flagged(coach, standin):
     """The flags the core enforces, computed from Slack: membership (cached) and COACH_ADMINS."""
     from dataclasses import replace as dc_replace
