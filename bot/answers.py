@@ -288,7 +288,7 @@ def compose(section: dict, weights: dict[str, float], forced: int | None = None)
             # "Their output is…": the sentence before says whose
             before = retrieval.atom_terms(atoms[i - 1].text) - own
             score += 0.5 * sum(w for t, w in weights.items() if t in before)
-        if stories[a.block]:
+        if stories[a.block] or _STORY.match(a.text):
             score *= STORY_FACTOR
         scores.append(score)
     # the lead wins unless another atom holds words the heading doesn't explain

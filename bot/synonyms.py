@@ -58,7 +58,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "metric": ("metric", "metrics", "kpi", "kpis"),
     "role": ("role", "roles", "job", "jobs", "position", "positions", "title"),
     "career": ("career", "careers", "career path", "career paths", "path", "paths", "track", "tracks"),
-    "senior": ("senior", "seniors", "sr", "staff", "principal", "experienced"),
+    "senior": ("senior", "seniors", "sr", "staff", "principal"),
     "bias": ("bias", "biases", "biased", "unfair", "unfairly", "fairness", "discrimination", "discriminate",
              "discriminates", "discriminated", "discriminatory", "prejudice"),
     "tool": ("tool", "tools", "tooling", "software tools", "stack"),
@@ -69,6 +69,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "responsibleai": ("responsible ai",),
     "compar": ("compare", "compared", "compares", "comparing", "comparison", "comparisons", "comparable",
                "stack up", "stacks up"),
+    "communic": ("communicate", "communicates", "communicating", "communication", "explain", "explaining",
+                 "articulate", "articulating", "convey", "translate", "translating", "present to", "talk to"),
     "enjoy": ("love", "loves", "enjoy", "enjoys", "passion", "passionate", "like doing", "fun"),
     # Porter leaves these families split ("experiments" -> experi, "experimentation" -> experiment)
     "experi": ("experiment", "experiments", "experimentation", "experimental", "experimenting", "experimenter"),
@@ -91,9 +93,14 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "handl": ("handle", "handles", "handling", "deal with", "deals with", "dealing with", "cope with", "navigate"),
 }
 
+# Opening words that ask for an explanation ("explain recall"); later in a question, "explain"
+# is the topic ("how to explain ML to stakeholders").
+LEADING = frozenset({"explain", "describe", "define", "summarize", "summarise", "compare"})
+_POLITE = frozenset({"please", "pls", "plz", "can", "could", "would", "you", "hey", "hi", "hello", "coach", "bot"})
+
 # Words that frame a question but carry no topic ("explain", "what is the meaning of").
 QUERY_STOPWORDS = frozenset(
-    "define definition explain describe meaning mean means know tell question questions anything something "
+    "define definition meaning mean means know tell question questions anything something "
     "someone somebody people person guy typical typically actually basically exactly generally usually kind sort "
     "ones hi hello hey thanks thank pls plz say says saying said make makes making instead go goes going able ask asks asked asking real actual take takes taking part parts".split())
 
@@ -116,6 +123,13 @@ def terms(text: str, query: bool = False) -> list[str]:
     ws = words(text)
     out: list[str] = []
     i = 0
+    if query:
+        while i < len(ws) and ws[i] in _POLITE:
+            i += 1
+        if i < len(ws) and ws[i] in LEADING:
+            i += 1
+        else:
+            i = 0
     while i < len(ws):
         for n in range(min(_LONGEST, len(ws) - i), 0, -1):
             canon = _PHRASES.get(tuple(ws[i:i + n]))
