@@ -49,3 +49,28 @@ class Sender(Protocol):
         nonce) pass it on so the platform itself drops a duplicate.
         """
         ...
+
+
+class ConsoleSender:
+    """Posts to the terminal: console subscriptions under ``coach run`` and ``coach schedule run-due``.
+
+    The message reference it returns is the delivery key, so a reveal shows which post it
+    answers, across processes too.
+    """
+
+    def __init__(self, out=None):
+        self.out = out  # None: sys.stdout at send time (pytest's capsys swaps it)
+
+    async def send(self, target: Target, replies: list[Reply], key: str) -> str:
+        import sys
+
+        out = self.out or sys.stdout
+        where = f"DM @{target.channel}" if target.is_dm else f"#{target.channel}"
+        thread = f" (thread of {target.thread})" if target.thread else ""
+        print(f"── {target.platform}/{target.workspace} {where}{thread} · {key}", file=out)
+        for reply in replies:
+            print(reply.plain(), file=out)
+            for button in reply.buttons:
+                print(f"  [{button.label}]", file=out)
+        print(file=out, flush=True)
+        return key

@@ -1,0 +1,502 @@
+"""Posting daily drills on time, exactly once: APScheduler for *when*, a ledger for *once*.
+
+When: an APScheduler 3.x ``AsyncIOScheduler`` in the adapters' event loop holds one
+``CronTrigger`` per subscription, in the subscription's own time zone, so 09:00 stays 09:00
+local across DST. Jobs live in a MemoryJobStore and are rebuilt from the database at start
+and after every change (``subscriptions.LISTENERS``); a one-minute sweep catches up what a
+job could not do (a sender that connected late, a change made by another process, a reveal,
+a claim abandoned by a crash).
+
+Once: the ``deliveries`` table has UNIQUE (subscription_id, kind, local_date). Whoever
+inserts the row (INSERT OR IGNORE inside BEGIN IMMEDIATE; rowcount says who won) owns
+that day's post; everyone else — a second process, a restarted one, a job firing twice in a
+DST fall-back hour, a clock jump — finds the row and does nothing. The APScheduler job
+store is never the guard: it can't be shared between processes.
+
+Every occurrence is judged by its lateness: within ``grace_hours`` it is posted (caught up
+after downtime), older it is recorded as ``skipped``.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from . import practice, subscriptions
+from .delivery import ConsoleSender, PermanentError, RateLimited, Sender, Target
+from .messages import Button, Reply
+from .review import parse_stamp, stamp
+from .storage import transaction
+from .subscriptions import DAYS, Subscription
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)  # a pending claim older than this (and not renewed) belongs to a dead process
+LOOKBACK = timedelta(days=8)  # how far back missed occurrences are looked for (and recorded as skipped)
+SWEEP_SECONDS = 60
+CONCURRENCY = 50
+TRIES = 3  # transient failures: this many attempts, then the delivery is recorded as failed
+BACKOFF = 1.0  # seconds before the 2nd attempt; doubled each time
+MAX_RATE_WAITS = 20  # a 429 is not a failure, but an endless stream of them is
+
+
+@dataclass
+class Summary:
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0  # missed by more than the grace window
+    taken: int = 0  # already claimed: by another scheduler, or an earlier run
+    resent: int = 0  # claims abandoned by a crash, re-sent within grace
+    paused: int = 0  # subscriptions paused by a permanent error
+    unsent: Counter = field(default_factory=Counter)  # platform -> due posts left unclaimed: no sender here
+
+    def text(self) -> str:
+        parts = [f"{self.sent} sent", f"{self.failed} failed", f"{self.skipped} skipped (missed beyond grace)",
+                 f"{self.taken} already handled"]
+        if self.resent:
+            parts.append(f"{self.resent} re-sent after a crash")
+        if self.paused:
+            parts.append(f"{self.paused} subscription{'s' if self.paused != 1 else ''} paused")
+        return ", ".join(parts)
+
+
+@dataclass
+class Item:
+    """One claimed delivery, ready to compose and send."""
+    id: int
+    sub: Subscription
+    kind: str
+    local_date: str
+    thread: str = ""
+    post_id: int | None = None
+    lease_until: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        # The same on a re-send after a crash: Discord's nonce (derived from it) drops a
+        # duplicate the platform already accepted, and practice.daily_drill returns the same drill.
+        return f"{self.kind}:{self.sub.id}:{self.local_date}"
+
+
+def _occurrences(trigger, after: datetime, until: datetime, limit: int = 16):
+    """The trigger's fire times in (after, until], ascending."""
+    t = trigger.get_next_fire_time(None, after + timedelta(seconds=1))
+    while t is not None and t <= until and limit:
+        yield t
+        nxt = trigger.get_next_fire_time(None, t + timedelta(seconds=1))
+        if nxt is None or nxt <= t:
+            return
+        t, limit = nxt, limit - 1
+
+
+class DailyScheduler:
+    def __init__(self, coach, senders: dict[str, Sender], *, concurrency: int = CONCURRENCY, tries: int = TRIES,
+                 backoff: float = BACKOFF, sleep=None, owner: str | None = None):
+        self.coach = coach
+        self.senders = senders  # platform -> Sender; adapters add theirs as they connect
+        self.tries = tries
+        self.backoff = backoff
+        self._sleep = sleep or asyncio.sleep  # tests pass one that advances their clock
+        self._sem = asyncio.Semaphore(concurrency)
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._aps = None
+        self._jobs: dict[str, tuple] = {}  # job id -> what it was built from, so reload only touches changes
+        self._triggers: dict[tuple, object] = {}
+        self._fingerprint = None
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(hours=self.coach.config.grace_hours)
+
+    @property
+    def reveal_after(self) -> timedelta:
+        return timedelta(hours=self.coach.config.reveal_hours)
+
+    # ------------------------------------------------------------ lifecycle
+    async def start(self) -> Summary:
+        """Start APScheduler in the running loop, build the jobs, and catch up what downtime missed."""
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        self._aps = AsyncIOScheduler(
+            event_loop=asyncio.get_running_loop(), timezone=timezone.utc,
+            # The default misfire grace is 1 s: a loop busy for a second would silently drop a
+            # post. Within our grace window a late run is still wanted; coalesce folds a backlog
+            # into one run (the ledger would drop the rest anyway).
+            job_defaults={"misfire_grace_time": max(1, int(self.grace.total_seconds())), "coalesce": True,
+                          "max_instances": 3})
+        self._aps.start()
+        subscriptions.LISTENERS.append(self._changed)
+        self.reload()
+        self._aps.add_job(self._sweep, IntervalTrigger(seconds=SWEEP_SECONDS), id="sweep", replace_existing=True)
+        summary = await self.run_due(self.coach.clock())
+        log.info("scheduler started (%d jobs); catch-up: %s", len(self._jobs), summary.text())
+        return summary
+
+    def shutdown(self) -> None:
+        """Stop firing. Posts in flight are abandoned as ``pending``; a restart re-sends them within grace."""
+        if self._changed in subscriptions.LISTENERS:
+            subscriptions.LISTENERS.remove(self._changed)
+        if self._aps is not None and self._aps.running:
+            self._aps.shutdown(wait=False)
+        self._aps = None
+        self._jobs.clear()
+
+    def _changed(self, coach) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        """Rebuild the jobs from the database: one cron job per subscription, one date job per pending reveal."""
+        if self._aps is None:
+            return
+        from apscheduler.triggers.date import DateTrigger
+
+        wanted: dict[str, tuple] = {}
+        for sub in subscriptions.active(self.coach.db):
+            sig = (sub.hour, sub.minute, sub.tz, sub.cron_days())
+            wanted[f"sub:{sub.id}"] = sig
+            if self._jobs.get(f"sub:{sub.id}") != sig:
+                self._aps.add_job(self._fire, self._trigger(sub), args=[sub.id], id=f"sub:{sub.id}",
+                                  replace_existing=True)
+        now = self.coach.clock()
+        for delivery_id, sub_id, sent_at in self._open_reveals(now - self.grace):
+            when = parse_stamp(sent_at) + self.reveal_after
+            if when > now:
+                wanted[f"reveal:{delivery_id}"] = (sub_id, when)
+                if f"reveal:{delivery_id}" not in self._jobs:
+                    self._aps.add_job(self._fire, DateTrigger(when), args=[sub_id], id=f"reveal:{delivery_id}",
+                                      replace_existing=True)
+        for job_id in set(self._jobs) - set(wanted):
+            try:
+                self._aps.remove_job(job_id)
+            except Exception:  # a date job that already ran is gone by itself
+                pass
+        self._jobs = wanted
+        self._fingerprint = self._subs_fingerprint()
+
+    def jobs(self) -> list:
+        return self._aps.get_jobs() if self._aps else []
+
+    async def _fire(self, sub_id: int) -> None:
+        try:
+            await self.run_due(self.coach.clock(), only={sub_id})
+        except Exception:
+            log.exception("scheduled run for subscription %s failed", sub_id)
+
+    async def _sweep(self) -> None:
+        try:
+            if self._subs_fingerprint() != self._fingerprint:  # changed by another process
+                self.reload()
+            await self.run_due(self.coach.clock())
+        except Exception:
+            log.exception("scheduler sweep failed")
+
+    def _subs_fingerprint(self):
+        return self.coach.db.execute("SELECT COUNT(*), MAX(updated_at), TOTAL(id) FROM subscriptions").fetchone()
+
+    def _trigger(self, sub: Subscription):
+        sig = (sub.hour, sub.minute, sub.tz, sub.cron_days())
+        trigger = self._triggers.get(sig)
+        if trigger is None:
+            trigger = self._triggers[sig] = sub.trigger()
+        return trigger
+
+    # ------------------------------------------------------------ the fan-out
+    async def run_due(self, at: datetime | None = None, only: set[int] | None = None) -> Summary:
+        """Everything due at ``at``: claim it in the ledger, then post concurrently (bounded)."""
+        at = at or self.coach.clock()
+        summary = Summary()
+        items = self._claim(at, summary, only)
+        await asyncio.gather(*(self._deliver(item, summary) for item in items))
+        return summary
+
+    def _claim(self, at: datetime, summary: Summary, only: set[int] | None) -> list[Item]:
+        db = self.coach.db
+        subs = [s for s in subscriptions.active(db) if only is None or s.id in only]
+        by_id = {s.id: s for s in subs}
+        last = dict(db.execute(
+            "SELECT subscription_id, MAX(due_at) FROM deliveries WHERE kind IN ('daily', 'digest') "
+            "GROUP BY subscription_id").fetchall())
+        plan = []  # (sub, kind, local_date, due, state); computed before taking the write lock
+        for sub in subs:
+            after = max(sub.since, at - LOOKBACK)
+            if sub.id in last:
+                after = max(after, parse_stamp(last[sub.id]))
+            zone = ZoneInfo(sub.tz)
+            for due in _occurrences(self._trigger(sub), after, at):
+                local = due.astimezone(zone)
+                kinds = (["digest"] if not sub.is_dm and local.weekday() == 0 else []) + \
+                    (["daily"] if DAYS[local.weekday()] in sub.days else [])
+                for kind in kinds:
+                    plan.append((sub, kind, local.date().isoformat(), due, None))
+        for delivery_id, sub_id, sent_at, local_date, post_id, ref in self._due_reveals(at, by_id):
+            plan.append((by_id[sub_id], "reveal", local_date, parse_stamp(sent_at) + self.reveal_after,
+                         (post_id, ref or "")))
+
+        items: list[Item] = []
+        now, lease = stamp(at), at + LEASE
+        with transaction(db):
+            for sub, kind, local_date, due, extra in plan:
+                late = at - due > self.grace
+                if not late and sub.platform not in self.senders:
+                    summary.unsent[sub.platform] += 1  # unclaimed: a process that can post will take it
+                    continue
+                cur = db.execute(
+                    "INSERT OR IGNORE INTO deliveries (subscription_id, kind, local_date, due_at, state, claimed_by, "
+                    "lease_until, post_id, message_ref, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [sub.id, kind, local_date, stamp(due), "skipped" if late else "pending",
+                     None if late else self.owner, None if late else stamp(lease),
+                     extra[0] if extra else None, extra[1] if extra else None, now, now])
+                if not cur.rowcount:
+                    summary.taken += 1
+                elif late:
+                    summary.skipped += 1
+                else:
+                    items.append(Item(cur.lastrowid, sub, kind, local_date, thread=extra[1] if extra else "",
+                                      post_id=extra[0] if extra else None, lease_until=lease))
+            items.extend(self._recover(at, summary, by_id if only is not None else None))
+        # digest before the drill on Mondays, in claim order otherwise
+        items.sort(key=lambda i: (i.sub.id, {"digest": 0, "daily": 1, "reveal": 2}[i.kind]))
+        return items
+
+    def _open_reveals(self, since: datetime):
+        """Sent team drills whose reveal is not in the ledger yet: (delivery id, subscription id, sent_at)."""
+        return self.coach.db.execute(
+            "SELECT d.id, d.subscription_id, d.sent_at FROM deliveries d JOIN subscriptions s "
+            "ON s.id = d.subscription_id WHERE d.kind = 'daily' AND d.state = 'sent' AND s.is_dm = 0 "
+            "AND s.active = 1 AND s.paused = 0 AND d.sent_at >= ? AND NOT EXISTS (SELECT 1 FROM deliveries r "
+            "WHERE r.subscription_id = d.subscription_id AND r.kind = 'reveal' AND r.local_date = d.local_date)",
+            [stamp(since - self.reveal_after)]).fetchall()
+
+    def _due_reveals(self, at: datetime, by_id: dict[int, Subscription]):
+        rows = self.coach.db.execute(
+            "SELECT d.id, d.subscription_id, d.sent_at, d.local_date, d.post_id, d.message_ref FROM deliveries d "
+            "WHERE d.kind = 'daily' AND d.state = 'sent' AND d.post_id IS NOT NULL AND d.sent_at <= ? "
+            "AND d.sent_at >= ? AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.subscription_id = "
+            "d.subscription_id AND r.kind = 'reveal' AND r.local_date = d.local_date)",
+            [stamp(at - self.reveal_after), stamp(at - self.reveal_after - LOOKBACK)]).fetchall()
+        return [r for r in rows if r[1] in by_id and not by_id[r[1]].is_dm]
+
+    def _recover(self, at: datetime, summary: Summary, by_id: dict | None) -> list[Item]:
+        """Claims left ``pending`` by a process that died between claiming and recording the result.
+
+        We cannot know whether that post reached the platform. Re-sending risks a duplicate
+        (at-least-once); dropping it risks a missing drill (at-most-once). Within the grace
+        window we re-send with the *same* key — Discord drops the repeat by its nonce, and
+        practice.daily_drill returns the same drill, so at worst a Slack channel sees the
+        same drill twice after a crash at exactly that point. Beyond grace a late drill is
+        worth less than the risk, so the claim is recorded as failed and nothing is sent.
+        """
+        rows = self.coach.db.execute(
+            "SELECT id, subscription_id, kind, local_date, due_at, post_id, message_ref, claimed_by FROM deliveries "
+            "WHERE state = 'pending' AND lease_until < ?", [stamp(at)]).fetchall()
+        items = []
+        for delivery_id, sub_id, kind, local_date, due_at, post_id, ref, old_owner in rows:
+            sub = (by_id or {}).get(sub_id) if by_id is not None else subscriptions.get(self.coach.db, sub_id)
+            if by_id is not None and sub is None:
+                continue  # a single-subscription run leaves others' recovery to the sweep
+            if sub is None or not sub.active or sub.paused or at - parse_stamp(due_at) > self.grace:
+                self.coach.db.execute(
+                    "UPDATE deliveries SET state = 'failed', error = ?, updated_at = ? WHERE id = ? AND state = 'pending'",
+                    [f"abandoned by {old_owner} between claim and send; outcome unknown, not re-sent "
+                     "(beyond grace or no longer subscribed)", stamp(at), delivery_id])
+                summary.failed += 1
+                continue
+            if sub.platform not in self.senders:
+                summary.unsent[sub.platform] += 1
+                continue
+            cur = self.coach.db.execute(  # compare-and-swap: one recoverer wins
+                "UPDATE deliveries SET claimed_by = ?, lease_until = ?, updated_at = ? WHERE id = ? "
+                "AND state = 'pending' AND claimed_by IS ? AND lease_until < ?",
+                [self.owner, stamp(at + LEASE), stamp(at), delivery_id, old_owner, stamp(at)])
+            if cur.rowcount:
+                thread = ""
+                if kind == "reveal":  # its thread is the daily post's message
+                    row = self.coach.db.execute(
+                        "SELECT message_ref FROM deliveries WHERE subscription_id = ? AND kind = 'daily' "
+                        "AND local_date = ?", [sub_id, local_date]).fetchone()
+                    thread = (row[0] if row else "") or ""
+                summary.resent += 1
+                items.append(Item(delivery_id, sub, kind, local_date, thread=thread, post_id=post_id,
+                                  lease_until=at + LEASE))
+        return items
+
+    # ------------------------------------------------------------ one delivery
+    def _compose(self, item: Item) -> list[Reply]:
+        sub = item.sub
+        if item.kind == "daily":
+            post_id, replies = practice.daily_drill(
+                self.coach, sub.platform, sub.workspace, sub.channel, user=sub.user if sub.is_dm else None,
+                track=sub.track, post_key=f"sub:{sub.id}:{item.local_date}")
+            item.post_id = post_id
+            self.coach.db.execute("UPDATE deliveries SET post_id = ? WHERE id = ?", [post_id, item.id])
+            return replies
+        if item.kind == "reveal":
+            return practice.reveal_post(self.coach, item.post_id)
+        return practice.weekly_digest(self.coach, sub.platform, sub.workspace, sub.channel)
+
+    def _still_mine(self, item: Item) -> bool:
+        """Renew the lease when half of it is used up; False if another process has taken the claim over."""
+        now = self.coach.clock()
+        if item.lease_until and now < item.lease_until - LEASE / 2:
+            return True
+        item.lease_until = now + LEASE
+        cur = self.coach.db.execute(
+            "UPDATE deliveries SET lease_until = ? WHERE id = ? AND state = 'pending' AND claimed_by = ?",
+            [stamp(item.lease_until), item.id, self.owner])
+        return bool(cur.rowcount)
+
+    def _extend(self, item: Item, wait: timedelta) -> None:
+        item.lease_until = self.coach.clock() + wait + LEASE
+        self.coach.db.execute("UPDATE deliveries SET lease_until = ? WHERE id = ? AND claimed_by = ?",
+                              [stamp(item.lease_until), item.id, self.owner])
+
+    def _finish(self, item: Item, state: str, *, ref: str = "", error: str = "", attempts: int = 0) -> None:
+        now = stamp(self.coach.clock())
+        self.coach.db.execute(
+            "UPDATE deliveries SET state = ?, message_ref = COALESCE(NULLIF(?, ''), message_ref), error = ?, "
+            "attempts = attempts + ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, lease_until = NULL, "
+            "updated_at = ? WHERE id = ? AND state = 'pending'",
+            [state, ref, error[:500] or None, attempts, state, now, now, item.id])
+
+    async def _deliver(self, item: Item, summary: Summary) -> None:
+        sub = item.sub
+        try:
+            replies = self._compose(item)
+        except Exception as exc:
+            log.exception("composing %s failed", item.key)
+            self._finish(item, "failed", error=f"could not compose: {exc!r}")
+            summary.failed += 1
+            return
+        sender = self.senders[sub.platform]
+        target = Target(sub.platform, sub.workspace, sub.channel, is_dm=sub.is_dm, thread=item.thread)
+        attempts = waits = 0
+        while True:
+            if not self._still_mine(item):
+                log.warning("%s was taken over by another scheduler; not sending", item.key)
+                summary.taken += 1
+                return
+            try:
+                async with self._sem:
+                    ref = await sender.send(target, replies, item.key)
+            except RateLimited as exc:  # the platform said when: wait that long, it is not a failure
+                waits += 1
+                if waits > MAX_RATE_WAITS:
+                    self._finish(item, "failed", error=f"still rate limited after {waits - 1} waits", attempts=attempts)
+                    summary.failed += 1
+                    return
+                self._extend(item, timedelta(seconds=exc.retry_after))  # the wait may outlast the lease
+                await self._sleep(exc.retry_after)
+            except PermanentError as exc:
+                self._finish(item, "failed", error=f"permanent: {exc}", attempts=attempts + 1)
+                summary.failed += 1
+                if subscriptions.pause(self.coach, sub.id, str(exc) or "the platform refused the post"):
+                    summary.paused += 1
+                    await self._tell_subscriber(sub, str(exc))
+                return
+            except Exception as exc:  # TransientError, and anything a sender failed to classify
+                attempts += 1
+                if attempts >= self.tries:
+                    log.warning("%s failed after %d attempts: %s", item.key, attempts, exc)
+                    self._finish(item, "failed", error=f"{type(exc).__name__}: {exc}", attempts=attempts)
+                    summary.failed += 1
+                    return
+                await self._sleep(self.backoff * 2 ** (attempts - 1))
+            else:
+                self._finish(item, "sent", ref=ref or "", attempts=attempts + 1)
+                summary.sent += 1
+                if item.kind == "daily" and not sub.is_dm:
+                    self._schedule_reveal(item)
+                return
+
+    def _schedule_reveal(self, item: Item) -> None:
+        if self._aps is None:
+            return
+        from apscheduler.triggers.date import DateTrigger
+
+        job_id = f"reveal:{item.id}"
+        when = self.coach.clock() + self.reveal_after
+        self._jobs[job_id] = (item.sub.id, when)
+        self._aps.add_job(self._fire, DateTrigger(when), args=[item.sub.id], id=job_id, replace_existing=True)
+
+    async def _tell_subscriber(self, sub: Subscription, reason: str) -> None:
+        """Best effort, once: the post failed for good, so say so to whoever set it up."""
+        where = "your DMs" if sub.is_dm else f"#{sub.channel}"
+        reply = Reply(
+            title="Daily drill paused",
+            text=f"I couldn't post the daily drill to {where}: {reason or 'the platform refused it'}. "
+                 "I've paused it rather than keep trying. Once that's fixed (for a channel: invite me back "
+                 "or give me permission to post), resume it.",
+            buttons=(Button("Resume", f"sub:resume:{sub.id}", style="primary"),
+                     Button("Stop", f"sub:stop:{sub.id}")),
+            kind="subscription")
+        target = Target(sub.platform, sub.workspace, sub.subscriber, is_dm=True)
+        try:
+            await self.senders[sub.platform].send(target, [reply], f"paused:{sub.id}:{stamp(self.coach.clock())}")
+        except Exception as exc:
+            log.warning("could not tell %s that subscription %s is paused: %s", sub.subscriber, sub.id, exc)
+
+
+# ------------------------------------------------------------ the CLI
+
+
+def _when(dt: datetime | None, tz: str) -> str:
+    if dt is None:
+        return "never"
+    local = dt.astimezone(ZoneInfo(tz))
+    return f"{local:%a %d %b %H:%M %Z} ({dt.astimezone(timezone.utc):%H:%M} UTC)"
+
+
+def list_report(coach) -> str:
+    """``coach schedule list``: every subscription, its schedule, state and next run."""
+    subs = subscriptions.listed(coach.db)
+    now = coach.clock()
+    if not subs:
+        return "No subscriptions yet. In a chat, `subscribe me` or `subscribe here` starts one."
+    last = {r[0]: r[1:] for r in coach.db.execute(
+        "SELECT subscription_id, state, local_date FROM deliveries WHERE kind = 'daily' AND id IN "
+        "(SELECT MAX(id) FROM deliveries WHERE kind = 'daily' GROUP BY subscription_id)").fetchall()}
+    rows = [("id", "target", "time", "tz", "days", "track", "state", "last drill", "next run")]
+    for s in subs:
+        target = f"{s.platform}/{s.workspace} " + (f"@{s.channel} (DM)" if s.is_dm else f"#{s.channel}")
+        state = f"paused: {s.paused_reason}" if s.paused else "active"
+        lst = f"{last[s.id][1]} {last[s.id][0]}" if s.id in last else "-"
+        nxt = "paused" if s.paused else _when(s.next_run(now), s.tz)
+        rows.append((str(s.id), target, s.time_text, s.tz, s.days_text, s.track or "all", state, lst, nxt))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r[:-1], widths)) + "  " + r[-1] for r in rows]
+    return "\n".join(lines) + f"\n{len(subs)} subscription{'s' if len(subs) != 1 else ''}; now {now:%Y-%m-%d %H:%M} UTC"
+
+
+def run_due_cli(coach, at_iso: str) -> int:
+    """``coach schedule run-due --at ISO8601``: the fan-out as if at that time, console targets only.
+
+    Without live adapters nothing can reach Slack or Discord from here, so their due posts
+    are reported and left unclaimed for ``coach run`` rather than marked as sent.
+    """
+    import sys
+
+    try:
+        at = datetime.fromisoformat(at_iso.strip())
+    except ValueError:
+        print(f"I couldn't read '{at_iso}' as a time — use ISO 8601, e.g. 2026-11-23T09:00:00+01:00", file=sys.stderr)
+        return 2
+    if at.tzinfo is None:
+        print("(no UTC offset given; reading it as UTC)", file=sys.stderr)
+        at = at.replace(tzinfo=timezone.utc)
+    at = at.astimezone(timezone.utc)
+    coach.clock = lambda: at  # this process is only the CLI: everything happens "at" that time
+    sched = DailyScheduler(coach, {"console": ConsoleSender()})
+    summary = asyncio.run(sched.run_due(at))
+    print(f"run-due at {at.isoformat()}: {summary.text()}.")
+    if summary.unsent:
+        left = ", ".join(f"{p} {n}" for p, n in sorted(summary.unsent.items()))
+        print(f"Not sent from here (no live connection in this process): {left}. They stay unclaimed; "
+              f"`coach run` posts them if it runs within {coach.config.grace_hours:g} h of their time.")
+    return 1 if summary.failed else 0
