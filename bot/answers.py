@@ -267,6 +267,12 @@ STORY_FACTOR = 0.5
 _ANAPHOR = re.compile(r"^(their|they|this|these|those|it|its|such|he|she|his|her)\b", re.I)
 
 
+def _label_terms(atom) -> frozenset[str]:
+    if atom.kind == "sentence" or ":" not in atom.text[:60]:
+        return frozenset()
+    return retrieval.atom_terms(atom.text.split(":", 1)[0])
+
+
 def compose(section: dict, weights: dict[str, float], forced: int | None = None) -> str:
     """The 1–3 atoms of a section that best answer: the best match, the lead sentence when it
     also matches (these articles answer first), a list's lead-in when the match is an item."""
@@ -276,6 +282,7 @@ def compose(section: dict, weights: dict[str, float], forced: int | None = None)
     # the heading's own words say "this section", not "this sentence"
     heading = set(json.loads(section["phr"])[0].split())
     in_heading = sum(w for t, w in weights.items() if t in heading)
+    undamped = weights
     weights = {t: w * (0.2 if t in heading else 1.0) for t, w in weights.items()}
     stories: dict[int, bool] = {}
     for a in atoms:
@@ -288,6 +295,9 @@ def compose(section: dict, weights: dict[str, float], forced: int | None = None)
             # "Their output is…": the sentence before says whose
             before = retrieval.atom_terms(atoms[i - 1].text) - own
             score += 0.5 * sum(w for t, w in weights.items() if t in before)
+        label = _label_terms(a)
+        if label and label <= weights.keys():
+            score += sum(undamped[t] for t in label)  # "Precision: …" when precision is asked about
         if stories[a.block] or _STORY.match(a.text):
             score *= STORY_FACTOR
         scores.append(score)
@@ -304,8 +314,14 @@ def compose(section: dict, weights: dict[str, float], forced: int | None = None)
         chosen.add(0)
     others = [i for i in range(len(atoms)) if i not in chosen]
     if others and forced is None:
-        second = max(others, key=lambda i: (scores[i], -i))
-        if scores[second] > 0 and scores[second] >= 0.6 * scores[best]:
+        # the next atom is the one adding most of what the question asks that isn't covered yet
+        covered = set().union(*(retrieval.atom_terms(atoms[i].text) for i in chosen))
+        gain = {i: sum(w for t, w in weights.items() if t in retrieval.atom_terms(atoms[i].text) - covered)
+                for i in others}
+        # ties go to the better match, and a sentence introducing a list ("three key roles:") sums it up
+        second = max(others, key=lambda i: (round(gain[i], 6),
+                                            round(scores[i] * (1.5 if atoms[i].text.endswith(":") else 1), 6), -i))
+        if scores[second] > 0 and (gain[second] >= 0.25 * scores[best] or scores[second] >= 0.6 * scores[best]):
             chosen.add(second)
     last = max(chosen)
     if atoms[last].text.endswith(":"):

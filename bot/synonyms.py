@@ -67,7 +67,13 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "altern": ("alternative", "alternatives", "option", "options", "besides", "apart from", "other roles",
                "other jobs", "other careers", "other paths", "other career paths", "other positions"),
     "responsibleai": ("responsible ai",),
-    "compar": ("compare", "compared", "compares", "comparing", "comparison", "comparisons", "comparable",
+    "grow": ("grow", "grows", "grew", "growing", "growth", "grown"),
+    "trust": ("trust", "trusts", "trusted", "distrust", "distrusts", "mistrust", "trustworthy", "skeptical",
+              "sceptical", "wary"),
+    "stabl": ("stable", "stability", "unstable", "instability", "job security", "secure", "long term",
+              "long-term", "future proof", "future-proof"),
+    "usa": ("usa", "us market", "united states", "in the us", "u s", "america", "american"),
+    "compar": ("vs", "versus", "compare", "compared", "compares", "comparing", "comparison", "comparisons", "comparable",
                "stack up", "stacks up"),
     "communic": ("communicate", "communicates", "communicating", "communication", "explain", "explaining",
                  "articulate", "articulating", "convey", "translate", "translating", "present to", "talk to"),
@@ -105,22 +111,34 @@ QUERY_STOPWORDS = frozenset(
     "ones hi hello hey thanks thank pls plz say says saying said make makes making instead go goes going able ask asks asked asking real actual take takes taking part parts".split())
 
 
-def _build():
+# Only in questions: how people ask for a section the articles word differently
+# ("what should I never do" is asking for the mistakes; the articles' own "don't" is not).
+QUERY_GROUPS: dict[str, tuple[str, ...]] = {
+    "mistak": ("never", "never do", "should not", "shouldn t", "don t do", "not to do", "what not",
+               "go wrong", "goes wrong", "get wrong", "gets wrong", "screw up", "fail", "fails", "failing"),
+    "import": ("care", "care about", "why care", "bother"),
+}
+
+
+def _build(groups):
     table: dict[tuple[str, ...], str] = {}
-    for canon, phrases in GROUPS.items():
+    for canon, phrases in groups.items():
         for phrase in phrases:
             key = tuple(words(phrase))
             if key:
                 table[key] = canon
-    return table, max(len(k) for k in table)
+    return table
 
 
-_PHRASES, _LONGEST = _build()
+_PHRASES = _build(GROUPS)
+_QUERY_PHRASES = {**_PHRASES, **_build(QUERY_GROUPS)}
+_LONGEST = max(len(k) for k in _QUERY_PHRASES)
 
 
 def terms(text: str, query: bool = False) -> list[str]:
     """Canonical, stemmed terms in order: the unit of matching for the answer index."""
     ws = words(text)
+    phrases = _QUERY_PHRASES if query else _PHRASES
     out: list[str] = []
     i = 0
     if query:
@@ -132,7 +150,7 @@ def terms(text: str, query: bool = False) -> list[str]:
             i = 0
     while i < len(ws):
         for n in range(min(_LONGEST, len(ws) - i), 0, -1):
-            canon = _PHRASES.get(tuple(ws[i:i + n]))
+            canon = phrases.get(tuple(ws[i:i + n]))
             if canon:
                 out.append(canon)
                 i += n

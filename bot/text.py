@@ -15,7 +15,7 @@ a about above after again against all also am an and any are aren as at be becau
 between both but by can cannot could couldn did didn do does doesn doing don down during each else ever every
 few for from further get gets getting got had hadn has hasn have haven having he her here hers herself him
 himself his how i if in into is isn it its itself just let lets like ll me mightn more most much must mustn my
-myself need needn no nor now of off on once one only or other ought our ours ourselves out over please
+myself need needn needs no nor now of off on once one only or other ought our ours ourselves out over please
 re really s same shall shan she should shouldn so some still such t tell than that the their theirs them
 themselves then there these they this those through thus to too under until up upon us ve very via want wants
 was wasn we were weren what whats when where whether which while who whom whose why will with won would
@@ -24,6 +24,7 @@ wouldn y yes yet you your yours yourself yourselves d m o e g ie eg etc vs versu
 
 _WORD = re.compile(r"[a-z0-9]+(?:,[0-9]{3})*")
 _AB = re.compile(r"\ba\s*/\s*b\b")
+_US = re.compile(r"\bU\.?S\.?A?\b\.?")
 
 
 def normalize(text: str) -> str:
@@ -33,8 +34,9 @@ def normalize(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Lowercase words and numbers, before stopwords and stemming ("a/b" stays one word)."""
-    text = _AB.sub(" abtest ", normalize(text))
+    """Lowercase words and numbers, before stopwords and stemming ("a/b" stays one word,
+    "US" the country is not "us")."""
+    text = _AB.sub(" abtest ", normalize(_US.sub(" usa ", text or "")))
     text = re.sub(r"'s\b|'", " ", text)
     out = []
     for w in _WORD.findall(text):
