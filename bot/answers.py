@@ -39,6 +39,11 @@ def create_answer_index(db):
 
 
 @MIGRATIONS
+def add_phrasing_weights(db):
+    retrieval.add_phrasing_weights(db)
+
+
+@MIGRATIONS
 def create_answer_log(db):
     db.execute("""CREATE TABLE answer_log (
         id INTEGER PRIMARY KEY, platform TEXT NOT NULL, workspace TEXT NOT NULL, channel TEXT NOT NULL,
@@ -147,7 +152,8 @@ class AnswerIndex:
             around = set(row["ctx"].split())
             coverage = sum(w for t, w in weights.items() if t in own or t in around) / total
             own_cov = sum(w for t, w in weights.items() if t in own) / total
-            phrasing = max((_phrasing_match(p.split(), weights, total) for p in json.loads(row["phr"])), default=0.0)
+            phrasing = max((_phrasing_match(p.split(), pw, weights, total)
+                            for p, pw in zip(json.loads(row["phr"]), json.loads(row["phw"]))), default=0.0)
             score = coverage + 0.5 * own_cov + phrasing + 0.3 * bm25 / top_bm25
             out.append(Candidate(score, coverage, phrasing, row))
         out.sort(key=lambda c: -c.score)
@@ -165,7 +171,7 @@ class AnswerIndex:
         topics = _distinct_topics(self, [c.row for c in ranked])
         focus = self.focus(best.row, weights)
         # one-word questions ("life?") must name what a heading or item is about, not just occur in it
-        if best.coverage < MIN_COVERAGE or focus < MIN_FOCUS or (len(weights) == 1 and best.phrasing < 0.5):
+        if best.coverage < MIN_COVERAGE or focus < MIN_FOCUS or (len(weights) == 1 and not _names(best.row, weights)):
             return Answer(question, False, None, score=min(best.coverage, focus), nearest=topics[:3])
         return self._answer(question, best.row, weights, min(best.coverage, focus), topics)
 
@@ -240,14 +246,19 @@ class AnswerIndex:
         return out
 
 
-def _phrasing_match(phrasing: list[str], weights: dict[str, float], total: float) -> float:
+def _names(row: dict, weights: dict[str, float]) -> bool:
+    """A heading, also-phrasing or item label of at most three words is about this word."""
+    return any(len(set(p.split())) <= 3 and weights.keys() & set(p.split()) for p in json.loads(row["phr"]))
+
+
+def _phrasing_match(phrasing: list[str], phrasing_weight: float, weights: dict[str, float], total: float) -> float:
     """How well one heading or also-phrasing says the same as the question: the share of the
-    question it covers, damped by how much of the phrasing is about something else."""
+    question it covers, damped by how much of the phrasing (by idf) is about something else."""
     if not phrasing:
         return 0.0
     pset = set(phrasing)
-    covered = sum(w for t, w in weights.items() if t in pset) / total
-    return covered * (len(pset & weights.keys()) / len(pset)) ** 0.5
+    shared = sum(w for t, w in weights.items() if t in pset)
+    return (shared / total) * min(1.0, shared / phrasing_weight if phrasing_weight else 1.0) ** 0.5
 
 
 def _distinct_topics(index: AnswerIndex, rows: list[dict]) -> list[Topic]:

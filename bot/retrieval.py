@@ -20,7 +20,7 @@ from . import storage
 from .synonyms import terms
 
 # bump when unit building or term extraction changes: the index rebuilds on the next start
-INDEX_VERSION = "15"
+INDEX_VERSION = "16"
 FTS_WEIGHTS = (4.0, 1.0, 0.5)  # head, body, ctx
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9$])")
@@ -178,8 +178,16 @@ def rebuild(db, library) -> int:
     for u in units:
         for t in set(f"{u['head']} {u['body']} {u['ctx']}".split()):
             df[t] = df.get(t, 0) + 1
+    for u in units:  # phrasings are indexed through head; count their words for the weights below
+        for t in set(" ".join(json.loads(u["phr"])).split()) - set(f"{u['head']} {u['body']} {u['ctx']}".split()):
+            df[t] = df.get(t, 0) + 1
+    n = max(len(units), 1)
+    for u in units:
+        # what each phrasing is about in total, so a match on "ai pm" (in every unit) counts for little
+        u["phw"] = json.dumps([round(sum(math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in set(p.split())), 4)
+                               for p in json.loads(u["phr"])])
     cols = ("key", "section_key", "article", "title", "section", "kind", "atom", "head", "body", "ctx", "atoms",
-            "phr")
+            "phr", "phw")
     with storage.transaction(db):
         digest = index_digest(library)
         if current_digest(db) == digest:  # another process rebuilt it while we waited
@@ -196,6 +204,10 @@ def rebuild(db, library) -> int:
         db.execute("INSERT INTO answer_meta (name, value) VALUES ('units', ?) "
                    "ON CONFLICT(name) DO UPDATE SET value = excluded.value", [str(len(units))])
     return len(units)
+
+
+def add_phrasing_weights(db) -> None:
+    db.execute("ALTER TABLE answer_units ADD COLUMN phw TEXT NOT NULL DEFAULT '[]'")
 
 
 def unit_count(db) -> int:
