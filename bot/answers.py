@@ -39,11 +39,6 @@ def create_answer_index(db):
 
 
 @MIGRATIONS
-def add_phrasing_weights(db):
-    retrieval.add_phrasing_weights(db)
-
-
-@MIGRATIONS
 def create_answer_log(db):
     db.execute("""CREATE TABLE answer_log (
         id INTEGER PRIMARY KEY, platform TEXT NOT NULL, workspace TEXT NOT NULL, channel TEXT NOT NULL,
@@ -57,6 +52,11 @@ def create_answer_log(db):
     db.execute("""CREATE TABLE answer_last (
         platform TEXT NOT NULL, workspace TEXT NOT NULL, user TEXT NOT NULL, unit_key TEXT NOT NULL,
         log_id INTEGER, at TEXT NOT NULL, PRIMARY KEY (platform, workspace, user))""")
+
+
+@MIGRATIONS
+def add_phrasing_weights(db):
+    retrieval.add_phrasing_weights(db)
 
 
 # ------------------------------------------------------------------- answers
