@@ -21,13 +21,14 @@ MIGRATIONS = Migrations("answers")
 
 # Share of the question's weight (idf) the best unit must cover to be answered; below it we decline.
 MIN_COVERAGE = 0.55
+# ...and the share one sentence/item of it covers together with its headings (see AnswerIndex.focus).
 MIN_FOCUS = 0.5
-MAX_QUESTION_TERMS = 64
+MAX_QUESTION_TERMS = 64  # a pasted essay is not a question; its first words say what it's about
 # Qualifiers that narrow a question without being its subject ("day to day", "best"): rare in the
 # articles, so their idf is high, but a unit lacking them may still be the answer.
 WEAK_TERMS = frozenset({"daili", "time", "better", "import", "real", "strong", "main", "typic", "enjoy", "work",
                         "worth", "becom", "candid"})
-WEAK_FACTOR = 0.4  # a pasted essay is not a question; its first words say what it's about
+WEAK_FACTOR = 0.4
 MAX_ANSWER_CHARS = 700
 MAX_SECTION_CHARS = 2800  # Slack section blocks stop at 3000
 BUTTON_LABEL = 72
