@@ -319,34 +319,44 @@ def compose(section: dict, weights: dict[str, float], forced: int | None = None)
         best = forced
     else:
         best = max(range(len(atoms)), key=lambda i: (scores[i] + (lead_bonus if i == 0 else 0), -i))
-    chosen = {best}
-    if best > 0 and atoms[best].kind != "sentence" and atoms[best - 1].text.endswith(":"):
-        chosen.add(best - 1)
-    elif best > 0 and scores[0] > 0 and scores[0] >= 0.5 * scores[best]:
-        chosen.add(0)
-    others = [i for i in range(len(atoms)) if i not in chosen]
+    def context(i: int) -> int | None:
+        """The atom i can't be read without: a list's lead-in, or the sentence "This role…" refers to."""
+        if i > 0 and atoms[i].kind != "sentence" and atoms[i - 1].text.endswith(":"):
+            return i - 1
+        if i > 0 and _ANAPHOR.match(atoms[i].text) and atoms[i - 1].block == atoms[i].block:
+            return i - 1
+        return None
+
+    # in order of importance; the first three that fit are shown in reading order
+    picks = [best, context(best)]
+    if best > 0 and scores[0] > 0 and scores[0] >= 0.5 * scores[best]:
+        picks.append(0)
+    picked = {i for i in picks if i is not None}
+    others = [i for i in range(len(atoms)) if i not in picked]
     if others and forced is None:
         # the next atom is the one adding most of what the question asks that isn't covered yet
-        covered = set().union(*(retrieval.atom_terms(atoms[i].text) for i in chosen))
+        covered = set().union(*(retrieval.atom_terms(atoms[i].text) for i in picked))
         gain = {i: sum(w for t, w in weights.items() if t in retrieval.atom_terms(atoms[i].text) - covered)
                 for i in others}
         # ties go to the better match, and a sentence introducing a list ("three key roles:") sums it up
         second = max(others, key=lambda i: (round(gain[i], 6),
                                             round(scores[i] * (1.5 if atoms[i].text.endswith(":") else 1), 6), -i))
         if scores[second] > 0 and (gain[second] >= 0.25 * scores[best] or scores[second] >= 0.6 * scores[best]):
-            chosen.add(second)
-    last = max(chosen)
+            picks += [second, context(second)]
+    picks = list(dict.fromkeys(i for i in picks if i is not None))
+    last = max(picks[:3])
     if atoms[last].text.endswith(":"):
-        chosen.update(range(last + 1, min(len(atoms), last + 3)))
-    elif len(chosen) == 1 and len(atoms[best].text) < 120 and best + 1 < len(atoms) \
+        picks += list(range(last + 1, min(len(atoms), last + 3)))
+    elif len(picks) == 1 and len(atoms[best].text) < 120 and best + 1 < len(atoms) \
             and atoms[best + 1].block == atoms[best].block:
-        chosen.add(best + 1)
-    size, out = 0, []
-    for i in sorted(chosen)[:3]:
-        if out and size + len(atoms[i].text) > MAX_ANSWER_CHARS:
+        picks.append(best + 1)
+    shown, size = [], 0
+    for i in dict.fromkeys(picks):
+        if len(shown) == 3 or (shown and size + len(atoms[i].text) > MAX_ANSWER_CHARS):
             break
-        out.append(atoms[i])
+        shown.append(i)
         size += len(atoms[i].text)
+    out = [atoms[i] for i in sorted(shown)]
     if all(a.kind == "sentence" for a in out):
         return " ".join(a.text for a in out)
     return "\n".join(a.text if a.kind == "sentence" else f"- {a.text}" for a in out)

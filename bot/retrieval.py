@@ -20,7 +20,9 @@ from . import storage
 from .synonyms import terms
 
 # bump when unit building or term extraction changes: the index rebuilds on the next start
-INDEX_VERSION = "16"
+INDEX_VERSION = "17"
+
+
 FTS_WEIGHTS = (4.0, 1.0, 0.5)  # head, body, ctx
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9$])")

@@ -33,7 +33,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "phd": ("phd", "ph d", "ph.d", "doctorate", "doctoral", "doctorates", "phds"),
     "faang": ("faang", "maang", "big tech", "bigtech", "top companies", "top tech"),
     "switch": ("switch", "switching", "switched", "transition", "transitioning", "transitions", "pivot",
-               "pivoting", "move", "moving", "moves", "change careers", "career change", "jump", "shift", "get into",
+               "pivoting", "move", "moving", "moves", "change careers", "career change", "jump", "shift", "get into", "path into", "way into", "route into", "way in",
                "getting into", "break into", "breaking into", "break in", "enter", "entering", "entry", "move over",
                "move into"),
     "code": ("code", "coding", "programming", "program", "write code", "coder", "programmer", "software development skills"),
@@ -73,6 +73,9 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "stabl": ("stable", "stability", "unstable", "instability", "job security", "secure", "long term",
               "long-term", "future proof", "future-proof"),
     "usa": ("usa", "us market", "united states", "in the us", "u s", "america", "american"),
+    "probabilist": ("probabilistic", "stochastic", "uncertainty", "uncertain", "uncertainties", "randomness",
+                    "nondeterministic", "non deterministic", "variability"),
+    "influenc": ("influence", "influences", "influencing", "shape", "shaping", "steer", "steering", "sway"),
     "compar": ("vs", "versus", "compare", "compared", "compares", "comparing", "comparison", "comparisons", "comparable",
                "stack up", "stacks up"),
     "communic": ("communicate", "communicates", "communicating", "communication", "explain", "explaining",
@@ -95,7 +98,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "own": ("own", "owns", "owning", "owner", "ownership", "responsible", "responsibility", "responsibilities",
             "accountable", "in charge"),
     "challeng": ("challenge", "challenges", "challenging", "hard", "harder", "hardest", "difficult", "difficulty",
-                 "difficulties", "tough", "toughest", "obstacle", "obstacles", "hurdle", "hurdles", "steep", "steeper"),
+                 "difficulties", "tough", "toughest", "easy", "easier", "easiest", "simple", "obstacle", "obstacles", "hurdle", "hurdles", "steep", "steeper"),
     "handl": ("handle", "handles", "handling", "deal with", "deals with", "dealing with", "cope with", "navigate"),
 }
 
@@ -108,7 +111,7 @@ _POLITE = frozenset({"please", "pls", "plz", "can", "could", "would", "you", "he
 QUERY_STOPWORDS = frozenset(
     "define definition meaning mean means know tell question questions anything something "
     "someone somebody people person guy typical typically actually basically exactly generally usually kind sort "
-    "ones hi hello hey thanks thank pls plz say says saying said make makes making instead go goes going able ask asks asked asking real actual take takes taking part parts".split())
+    "context ones hi hello hey thanks thank pls plz say says saying said make makes making instead go goes going able ask asks asked asking real actual take takes taking part parts".split())
 
 
 # Only in questions: how people ask for a section the articles word differently
@@ -117,6 +120,7 @@ QUERY_GROUPS: dict[str, tuple[str, ...]] = {
     "mistak": ("never", "never do", "should not", "shouldn t", "don t do", "not to do", "what not",
                "go wrong", "goes wrong", "get wrong", "gets wrong", "screw up", "fail", "fails", "failing"),
     "import": ("care", "care about", "why care", "bother"),
+    "not": ("avoid", "avoiding", "stay away from", "steer clear of"),
 }
 
 
