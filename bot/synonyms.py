@@ -76,6 +76,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "probabilist": ("probabilistic", "stochastic", "uncertainty", "uncertain", "uncertainties", "randomness",
                     "nondeterministic", "non deterministic", "variability"),
     "influenc": ("influence", "influences", "influencing", "shape", "shaping", "steer", "steering", "sway"),
+    "fast": ("fast", "faster", "quick", "quickly", "rapid", "rapidly", "speedy"),
     "compar": ("vs", "versus", "compare", "compared", "compares", "comparing", "comparison", "comparisons", "comparable",
                "stack up", "stacks up"),
     "communic": ("communicate", "communicates", "communicating", "communication", "explain", "explaining",
