@@ -61,9 +61,15 @@ def _cons(w: str, i: int) -> bool:
     c = w[i]
     if c in _VOWELS:
         return False
-    if c == "y":
-        return i == 0 or not _cons(w, i - 1)
-    return True
+    if c != "y":
+        return True
+    # "y" is a consonant at the start or after a vowel, so along a run of y's it alternates
+    # (worked out without recursion: "yyyy…" from a user must not exhaust the stack)
+    j = i
+    while j > 0 and w[j - 1] == "y":
+        j -= 1
+    first = j == 0 or w[j - 1] in _VOWELS
+    return first if (i - j) % 2 == 0 else not first
 
 
 def _m(stem_: str) -> int:
@@ -118,7 +124,7 @@ _STEP4 = ["al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "men
 
 @lru_cache(maxsize=65536)
 def stem(w: str) -> str:
-    if len(w) <= 2 or not w.isalpha():
+    if len(w) <= 2 or len(w) > 40 or not w.isalpha():
         return w
     # step 1a
     if w.endswith("sses"):

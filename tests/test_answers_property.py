@@ -51,7 +51,7 @@ def test_coach_replies_to_any_text(shared_coach, q, command):
 
 
 @pytest.mark.parametrize("q", ["", '"', "NEAR(", "*", "^ai", "-pm", "body:salary", 'a" OR "b', "x" * 10_000,
-                               "salary " * 2000, "\x00\x01", "🤖🤖", "AND OR NOT"])
+                               "salary " * 2000, "\x00\x01", "🤖🤖", "AND OR NOT", "y" * 5000, "yay" * 3000])
 def test_known_awkward_inputs(shared_coach, q):
     assert shared_coach.index.ask(q).found in (True, False)
     assert shared_coach.handle(Request("console", "T1", "dm-alice", "alice", text=q, is_dm=True))
