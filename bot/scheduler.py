@@ -41,6 +41,7 @@ LEASE = timedelta(minutes=5)  # a pending claim older than this (and not renewed
 LOOKBACK = timedelta(days=8)  # how far back missed occurrences are looked for (and recorded as skipped)
 SWEEP_SECONDS = 60
 CONCURRENCY = 50
+CLAIM_BATCH = 100  # deliveries claimed per write transaction
 TRIES = 3  # transient failures: this many attempts, then the delivery is recorded as failed
 BACKOFF = 1.0  # seconds before the 2nd attempt; doubled each time
 MAX_RATE_WAITS = 20  # a 429 is not a failure, but an endless stream of them is
@@ -109,6 +110,7 @@ class DailyScheduler:
         self._jobs: dict[str, tuple] = {}  # job id -> what it was built from, so reload only touches changes
         self._triggers: dict[tuple, object] = {}
         self._fingerprint = None
+        self._results: list[list] = []  # finished deliveries waiting for this tick's ledger write
 
     @property
     def grace(self) -> timedelta:
@@ -209,27 +211,60 @@ class DailyScheduler:
 
     # ------------------------------------------------------------ the fan-out
     async def run_due(self, at: datetime | None = None, only: set[int] | None = None) -> Summary:
-        """Everything due at ``at``: claim it in the ledger, then post concurrently (bounded)."""
+        """Everything due at ``at``: claim it in the ledger, then post concurrently (bounded).
+
+        Claims are taken in batches and posting starts after the first one, so a second
+        scheduler racing this one claims the next batch instead of waiting for all of them.
+        """
         at = at or self.coach.clock()
         summary = Summary()
-        items = self._claim(at, summary, only)
-        await asyncio.gather(*(self._deliver(item, summary) for item in items))
+        plan, by_id = self._plan(at, only)
+        tasks = []
+        for start in range(0, len(plan), CLAIM_BATCH):
+            tasks += self._start(self._claim(plan[start:start + CLAIM_BATCH], at, summary), summary)
+            await asyncio.sleep(0)
+        with transaction(self.coach.db):
+            recovered = self._recover(at, summary, by_id if only is not None else None)
+        tasks += self._start(recovered, summary)
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            self._flush()
         return summary
 
-    def _claim(self, at: datetime, summary: Summary, only: set[int] | None) -> list[Item]:
+    def _start(self, items: list[Item], summary: Summary) -> list[asyncio.Task]:
+        groups: dict[int, list[Item]] = {}
+        for item in items:
+            groups.setdefault(item.sub.id, []).append(item)
+        return [asyncio.ensure_future(self._deliver_in_order(group, summary)) for group in groups.values()]
+
+    async def _deliver_in_order(self, items: list[Item], summary: Summary) -> None:
+        # one subscription's posts one after another: on Mondays the digest, then the drill
+        for item in sorted(items, key=lambda i: {"digest": 0, "daily": 1, "reveal": 2}[i.kind]):
+            await self._deliver(item, summary)
+
+    def _plan(self, at: datetime, only: set[int] | None) -> tuple[list, dict[int, Subscription]]:
+        """What is due: (sub, kind, local_date, due, extra) for each occurrence since the last one recorded.
+
+        Computed before taking the write lock; nothing here writes.
+        """
         db = self.coach.db
         subs = [s for s in subscriptions.active(db) if only is None or s.id in only]
         by_id = {s.id: s for s in subs}
         last = dict(db.execute(
             "SELECT subscription_id, MAX(due_at) FROM deliveries WHERE kind IN ('daily', 'digest') "
             "GROUP BY subscription_id").fetchall())
-        plan = []  # (sub, kind, local_date, due, state); computed before taking the write lock
+        plan = []
+        windows: dict[tuple, list[datetime]] = {}  # subscriptions sharing a schedule share the trigger's work
         for sub in subs:
             after = max(sub.since, at - LOOKBACK)
             if sub.id in last:
                 after = max(after, parse_stamp(last[sub.id]))
+            sig = (sub.hour, sub.minute, sub.tz, sub.cron_days())
+            if sig not in windows:
+                windows[sig] = list(_occurrences(self._trigger(sub), at - LOOKBACK, at))
             zone = ZoneInfo(sub.tz)
-            for due in _occurrences(self._trigger(sub), after, at):
+            for due in (t for t in windows[sig] if t > after):
                 local = due.astimezone(zone)
                 kinds = (["digest"] if not sub.is_dm and local.weekday() == 0 else []) + \
                     (["daily"] if DAYS[local.weekday()] in sub.days else [])
@@ -238,7 +273,11 @@ class DailyScheduler:
         for delivery_id, sub_id, sent_at, local_date, post_id, ref in self._due_reveals(at, by_id):
             plan.append((by_id[sub_id], "reveal", local_date, parse_stamp(sent_at) + self.reveal_after,
                          (post_id, ref or "")))
+        return plan, by_id
 
+    def _claim(self, plan: list, at: datetime, summary: Summary) -> list[Item]:
+        """INSERT OR IGNORE each planned delivery in one BEGIN IMMEDIATE: a row we inserted is ours to post."""
+        db = self.coach.db
         items: list[Item] = []
         now, lease = stamp(at), at + LEASE
         with transaction(db):
@@ -260,9 +299,6 @@ class DailyScheduler:
                 else:
                     items.append(Item(cur.lastrowid, sub, kind, local_date, thread=extra[1] if extra else "",
                                       post_id=extra[0] if extra else None, lease_until=lease))
-            items.extend(self._recover(at, summary, by_id if only is not None else None))
-        # digest before the drill on Mondays, in claim order otherwise
-        items.sort(key=lambda i: (i.sub.id, {"digest": 0, "daily": 1, "reveal": 2}[i.kind]))
         return items
 
     def _open_reveals(self, since: datetime):
@@ -334,8 +370,7 @@ class DailyScheduler:
             post_id, replies = practice.daily_drill(
                 self.coach, sub.platform, sub.workspace, sub.channel, user=sub.user if sub.is_dm else None,
                 track=sub.track, post_key=f"sub:{sub.id}:{item.local_date}")
-            item.post_id = post_id
-            self.coach.db.execute("UPDATE deliveries SET post_id = ? WHERE id = ?", [post_id, item.id])
+            item.post_id = post_id  # recorded with the result; a re-send after a crash gets the same post anyway
             return replies
         if item.kind == "reveal":
             return practice.reveal_post(self.coach, item.post_id)
@@ -358,17 +393,29 @@ class DailyScheduler:
                               [stamp(item.lease_until), item.id, self.owner])
 
     def _finish(self, item: Item, state: str, *, ref: str = "", error: str = "", attempts: int = 0) -> None:
+        """Record a result. Results that arrive in the same event-loop tick are written in one
+        transaction (each commit costs a WAL write): the gap between posting and recording, the
+        window a crash can re-send in, stays a fraction of a millisecond."""
         now = stamp(self.coach.clock())
-        self.coach.db.execute(
-            "UPDATE deliveries SET state = ?, message_ref = COALESCE(NULLIF(?, ''), message_ref), error = ?, "
-            "attempts = attempts + ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, lease_until = NULL, "
-            "updated_at = ? WHERE id = ? AND state = 'pending'",
-            [state, ref, error[:500] or None, attempts, state, now, now, item.id])
+        self._results.append([state, ref, error[:500] or None, attempts, state, now, item.post_id, now, item.id])
+        if len(self._results) == 1:
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        results, self._results = self._results, []
+        if not results:
+            return
+        with transaction(self.coach.db):
+            self.coach.db.conn.executemany(
+                "UPDATE deliveries SET state = ?, message_ref = COALESCE(NULLIF(?, ''), message_ref), error = ?, "
+                "attempts = attempts + ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, lease_until = NULL, "
+                "post_id = COALESCE(?, post_id), updated_at = ? WHERE id = ? AND state = 'pending'", results)
 
     async def _deliver(self, item: Item, summary: Summary) -> None:
         sub = item.sub
         try:
-            replies = self._compose(item)
+            async with self._sem:  # compose only when a sending slot is free, so choosing overlaps posting
+                replies = self._compose(item)
         except Exception as exc:
             log.exception("composing %s failed", item.key)
             self._finish(item, "failed", error=f"could not compose: {exc!r}")
