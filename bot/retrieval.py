@@ -20,7 +20,7 @@ from . import storage
 from .synonyms import terms
 
 # bump when unit building or term extraction changes: the index rebuilds on the next start
-INDEX_VERSION = "18"
+INDEX_VERSION = "19"
 
 
 FTS_WEIGHTS = (4.0, 1.0, 0.5)  # head, body, ctx
