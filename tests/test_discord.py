@@ -148,6 +148,32 @@ def test_requests_say_where_and_what_the_member_may_do(discord_client):
     assert direct.user_name == "Alice"
 
 
+SUBSCRIBE = {"time": "9am", "tz": "Europe/Berlin", "track": "ai-pm", "days": "weekdays"}
+
+
+def subscriptions(coach):
+    return coach.db.execute("SELECT workspace, channel, is_dm, hour, minute, tz, days, track FROM subscriptions "
+                            "WHERE platform = 'discord' AND active = 1").fetchall()
+
+
+async def test_channel_subscription_needs_manage_channels(discord_client, standin, coach):
+    await call(discord_client, command_payload("subscribe", SUBSCRIBE, permissions=PERM_VIEW_SEND))
+    refused = standin.find("POST", CALLBACK)[0].data
+    assert refused["flags"] & EPHEMERAL and "manage this channel" in refused["embeds"][0]["description"]
+    assert subscriptions(coach) == []
+
+    await call(discord_client, command_payload("subscribe", SUBSCRIBE, permissions=PERM_VIEW_SEND | PERM_MANAGE_CHANNELS))
+    assert subscriptions(coach) == [
+        (str(GUILD_ID), str(CHANNEL_ID), 0, 9, 0, "Europe/Berlin", "mon,tue,wed,thu,fri", "ai-pm")]
+
+
+async def test_subscribe_in_a_dm_is_a_dm_subscription(discord_client, standin, coach):
+    await call(discord_client, command_payload("subscribe", {"time": "7:30"}, guild=False))
+    assert subscriptions(coach)[0][:5] == ("dm", "111", 1, 7, 30)
+    await call(discord_client, command_payload("unsubscribe", guild=False))
+    assert subscriptions(coach) == []
+
+
 async def test_drill_in_a_server_is_private_and_follows_the_track(discord_client, standin, coach):
     await call(discord_client, command_payload("drill", {"track": "ds-pm"}))
     (cb,) = standin.find("POST", CALLBACK)

@@ -113,9 +113,11 @@ def test_answer_modal_clips_title_and_label():
 def test_subscribe_options_become_the_shared_grammar():
     track = commands.TRACKS[0]
     assert commands.subscribe_text("9am", "Europe/Berlin", track) == "subscribe here at 9am tz Europe/Berlin track ai-pm"
-    assert commands.subscribe_text(days="weekdays", target=commands.TARGETS[1]) == "subscribe me days weekdays"
-    assert commands.subscribe_text(" 17:30 ") == "subscribe here at 17:30"
+    assert commands.subscribe_text(days="mon, wed", target=commands.TARGETS[1]) == "subscribe me mon, wed"
+    assert commands.subscribe_text(" 17:30 ", days="weekdays") == "subscribe here at 17:30 weekdays"
+    assert commands.subscribe_text("7am", is_dm=True) == "subscribe me at 7am"  # in a DM, "here" is no channel
     assert commands.unsubscribe_text() == "unsubscribe here"
+    assert commands.unsubscribe_text(is_dm=True) == "unsubscribe me"
     assert commands.unsubscribe_text(commands.TARGETS[1]) == "unsubscribe me"
 
 

@@ -43,18 +43,23 @@ def _value(option) -> str:
     return option.value if isinstance(option, app_commands.Choice) else (option or "")
 
 
-def subscribe_text(time: str = "", tz: str = "", track=None, days: str = "", target=None) -> str:
-    """'/subscribe time:9am tz:Europe/Berlin track:ai-pm' -> 'subscribe here at 9am tz Europe/Berlin track ai-pm'."""
-    parts = ["subscribe", _value(target) or "here"]
-    for word, value in (("at", time), ("tz", tz), ("track", _value(track)), ("days", days)):
+def _default_target(is_dm: bool) -> str:
+    return "me" if is_dm else "here"  # the core's default too: in a DM "here" is not a channel
+
+
+def subscribe_text(time: str = "", tz: str = "", track=None, days: str = "", target=None, is_dm: bool = False) -> str:
+    """'/subscribe time:9am tz:Europe/Berlin track:ai-pm' -> 'subscribe here at 9am tz Europe/Berlin track ai-pm'.
+    Days need no keyword in the grammar ('weekdays', 'mon,wed,fri')."""
+    parts = ["subscribe", _value(target) or _default_target(is_dm)]
+    for word, value in (("at", time), ("tz", tz), ("track", _value(track)), ("", days)):
         value = " ".join((value or "").split())
         if value:
-            parts += [word, value]
+            parts += [word, value] if word else [value]
     return " ".join(parts)
 
 
-def unsubscribe_text(target=None) -> str:
-    return f"unsubscribe {_value(target) or 'here'}"
+def unsubscribe_text(target=None, is_dm: bool = False) -> str:
+    return f"unsubscribe {_value(target) or _default_target(is_dm)}"
 
 
 def _simple(name: str, description: str, text: str, slow: bool = False) -> app_commands.Command:
@@ -90,7 +95,8 @@ def build() -> list[app_commands.Command]:
                         target: Optional[app_commands.Choice[str]] = None) -> None:
         # No default_permissions here: the same command serves DMs. The coach refuses a
         # channel subscription unless the request says the member can manage the channel.
-        await interaction.client.run_command(interaction, subscribe_text(time, tz, track, days, target))
+        await interaction.client.run_command(
+            interaction, subscribe_text(time, tz, track, days, target, is_dm=interaction.guild_id is None))
 
     @subscribe.autocomplete("tz")
     async def subscribe_tz(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -106,7 +112,7 @@ def build() -> list[app_commands.Command]:
     @app_commands.describe(target="This channel (needs Manage Channels) or your DMs")
     @app_commands.choices(target=TARGETS)
     async def unsubscribe(interaction: discord.Interaction, target: Optional[app_commands.Choice[str]] = None) -> None:
-        await interaction.client.run_command(interaction, unsubscribe_text(target))
+        await interaction.client.run_command(interaction, unsubscribe_text(target, is_dm=interaction.guild_id is None))
 
     @app_commands.command(name="timezone", description="Show or set your time zone")
     @app_commands.describe(tz="e.g. Europe/Berlin; leave empty to see yours")
