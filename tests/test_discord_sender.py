@@ -1,12 +1,15 @@
-"""DiscordSender against the loopback stand-in: nonces, DMs, threads, and error kinds."""
+"""DiscordSender against the loopback stand-in: nonces, DMs, threads, error kinds, and the scheduler."""
 from __future__ import annotations
 
+import discord
 import pytest
 
 from adapters.discord.sender import DiscordSender, nonce
 from bot.delivery import PermanentError, RateLimited, Target, TransientError
 from bot.messages import Button, Reply
-from discord_standin import CHANNEL_ID, DM_CHANNEL_ID, GUILD_ID, discord_client, standin
+from bot.scheduler import DailyScheduler
+from discord_standin import (CHANNEL_ID, DM_CHANNEL_ID, GUILD_ID, PERM_MANAGE_CHANNELS, PERM_VIEW_SEND,
+                             command_payload, discord_client, standin)
 
 __all__ = ["discord_client", "standin"]  # fixtures
 
@@ -86,3 +89,31 @@ async def test_unreachable_discord_is_transient(sender, standin):
 async def test_a_target_that_is_not_a_discord_id_is_permanent(sender):
     with pytest.raises(PermanentError):
         await sender.send(Target("discord", "G", "general"), [DRILL], "k")
+
+
+async def test_scheduled_team_drill_and_its_reveal_land_in_discord_once(discord_client, standin, coach, clock):
+    """The real scheduler with this sender: one daily post per day, the reveal in its thread."""
+    await discord_client.tree._call(discord.Interaction(
+        data=command_payload("subscribe", {"time": "10:00", "tz": "UTC"},
+                             permissions=PERM_VIEW_SEND | PERM_MANAGE_CHANNELS),
+        state=discord_client._connection))
+    scheduler = DailyScheduler(coach, {"discord": DiscordSender(discord_client)}, sleep=_no_sleep)
+    clock.set(clock.now.replace(hour=10))
+    await scheduler.run_due(clock.now)
+    await scheduler.run_due(clock.now)  # a second tick, or a second process: nothing new
+    posts = standin.find("POST", MESSAGES)  # 23 Nov 2026 is a Monday: the weekly digest goes out too
+    assert sorted(p.body["embeds"][0]["title"].split()[0] for p in posts) == ["Last", "Team"]
+    assert all(p.body["enforce_nonce"] for p in posts) and len({p.body["nonce"] for p in posts}) == 2
+    (daily,) = [p for p in posts if p.body["embeds"][0]["title"].startswith("Team drill")]
+    post_id = standin.nonces[(str(CHANNEL_ID), daily.body["nonce"])]["id"]
+
+    standin.fail_next("POST", rf"/channels/{post_id}/messages", 404, {"code": 10003, "message": "Unknown Channel"})
+    clock.advance(hours=coach.config.reveal_hours)
+    await scheduler.run_due(clock.now)
+    assert standin.find("POST", rf"/channels/{CHANNEL_ID}/messages/{post_id}/threads")
+    in_thread = [p.body["embeds"][0]["title"].split()[0] for p in standin.find("POST", rf"/channels/{post_id}/messages")]
+    assert in_thread == ["Answer", "Answer", "Leaderboard"]  # refused before the thread existed, then posted
+
+
+async def _no_sleep(seconds):
+    return None
