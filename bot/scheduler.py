@@ -276,29 +276,42 @@ class DailyScheduler:
         return plan, by_id
 
     def _claim(self, plan: list, at: datetime, summary: Summary) -> list[Item]:
-        """INSERT OR IGNORE each planned delivery in one BEGIN IMMEDIATE: a row we inserted is ours to post."""
+        """Claim a batch: INSERT OR IGNORE every planned delivery inside one BEGIN IMMEDIATE.
+
+        The rows the statement RETURNs are the ones it inserted — those posts are ours;
+        a row someone else inserted first is ignored and not returned (per row, what
+        ``rowcount`` says for a single insert).
+        """
         db = self.coach.db
-        items: list[Item] = []
         now, lease = stamp(at), at + LEASE
+        values, wanted = [], []
+        for sub, kind, local_date, due, extra in plan:
+            late = at - due > self.grace
+            if not late and sub.platform not in self.senders:
+                summary.unsent[sub.platform] += 1  # unclaimed: a process that can post will take it
+                continue
+            values += [sub.id, kind, local_date, stamp(due), "skipped" if late else "pending",
+                       None if late else self.owner, None if late else stamp(lease),
+                       extra[0] if extra else None, extra[1] if extra else None, now, now]
+            wanted.append((sub, kind, local_date, extra))
+        if not wanted:
+            return []
         with transaction(db):
-            for sub, kind, local_date, due, extra in plan:
-                late = at - due > self.grace
-                if not late and sub.platform not in self.senders:
-                    summary.unsent[sub.platform] += 1  # unclaimed: a process that can post will take it
-                    continue
-                cur = db.execute(
-                    "INSERT OR IGNORE INTO deliveries (subscription_id, kind, local_date, due_at, state, claimed_by, "
-                    "lease_until, post_id, message_ref, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [sub.id, kind, local_date, stamp(due), "skipped" if late else "pending",
-                     None if late else self.owner, None if late else stamp(lease),
-                     extra[0] if extra else None, extra[1] if extra else None, now, now])
-                if not cur.rowcount:
-                    summary.taken += 1
-                elif late:
-                    summary.skipped += 1
-                else:
-                    items.append(Item(cur.lastrowid, sub, kind, local_date, thread=extra[1] if extra else "",
-                                      post_id=extra[0] if extra else None, lease_until=lease))
+            won = {(r[1], r[2], r[3]): (r[0], r[4]) for r in db.execute(
+                "INSERT OR IGNORE INTO deliveries (subscription_id, kind, local_date, due_at, state, claimed_by, "
+                "lease_until, post_id, message_ref, created_at, updated_at) VALUES "
+                + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(wanted))
+                + " RETURNING id, subscription_id, kind, local_date, state", values).fetchall()}
+        items: list[Item] = []
+        for sub, kind, local_date, extra in wanted:
+            got = won.get((sub.id, kind, local_date))
+            if got is None:
+                summary.taken += 1
+            elif got[1] == "skipped":
+                summary.skipped += 1
+            else:
+                items.append(Item(got[0], sub, kind, local_date, thread=extra[1] if extra else "",
+                                  post_id=extra[0] if extra else None, lease_until=lease))
         return items
 
     def _open_reveals(self, since: datetime):

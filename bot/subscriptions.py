@@ -115,7 +115,7 @@ def _row(row) -> Subscription | None:
         return None
     d = dict(zip(_COLS.split(", "), row))
     d.update(is_dm=bool(d["is_dm"]), active=bool(d["active"]), paused=bool(d["paused"]),
-             days=tuple(d["days"].split(",")), since=parse_stamp(d["since"]))
+             days=tuple(d["days"].split(",")), since=datetime.fromisoformat(d["since"]))
     return Subscription(**d)
 
 
