@@ -509,3 +509,11 @@ def m002_deliveries(db):
         "attempts INTEGER NOT NULL DEFAULT 0, post_id INTEGER, message_ref TEXT, error TEXT, sent_at TEXT, "
         "created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (subscription_id, kind, local_date))")
     db.execute("CREATE INDEX deliveries_state ON deliveries (state, kind, due_at)")
+
+
+@MIGRATIONS
+def m003_pending_index(db):
+    # Only claims in flight need finding (crash recovery); indexing just those keeps the
+    # per-post "sent" update from rewriting an index entry on every row.
+    db.execute("DROP INDEX IF EXISTS deliveries_state")
+    db.execute("CREATE INDEX deliveries_pending ON deliveries (lease_until) WHERE state = 'pending'")
