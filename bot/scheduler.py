@@ -58,6 +58,8 @@ class Summary:
     unsent: Counter = field(default_factory=Counter)  # platform -> due posts left unclaimed: no sender here
 
     def text(self) -> str:
+        if not (self.sent or self.failed or self.skipped or self.taken or self.resent or self.unsent):
+            return "nothing due"
         parts = [f"{self.sent} sent", f"{self.failed} failed", f"{self.skipped} skipped (missed beyond grace)",
                  f"{self.taken} already handled"]
         if self.resent:
@@ -133,10 +135,13 @@ class DailyScheduler:
             # into one run (the ledger would drop the rest anyway).
             job_defaults={"misfire_grace_time": max(1, int(self.grace.total_seconds())), "coalesce": True,
                           "max_instances": 3})
+        # a line per job run (the sweep runs every minute) would drown the log; failures still show
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
         self._aps.start()
         subscriptions.LISTENERS.append(self._changed)
         self.reload()
-        self._aps.add_job(self._sweep, IntervalTrigger(seconds=SWEEP_SECONDS), id="sweep", replace_existing=True)
+        self._aps.add_job(self._sweep, IntervalTrigger(seconds=SWEEP_SECONDS), id="sweep", name="catch-up sweep",
+                          replace_existing=True)
         summary = await self.run_due(self.coach.clock())
         log.info("scheduler started (%d jobs); catch-up: %s", len(self._jobs), summary.text())
         return summary
@@ -165,7 +170,7 @@ class DailyScheduler:
             wanted[f"sub:{sub.id}"] = sig
             if self._jobs.get(f"sub:{sub.id}") != sig:
                 self._aps.add_job(self._fire, self._trigger(sub), args=[sub.id], id=f"sub:{sub.id}",
-                                  replace_existing=True)
+                                  name=f"daily drill {sub.platform}/{sub.workspace} {sub.where}", replace_existing=True)
         now = self.coach.clock()
         for delivery_id, sub_id, sent_at in self._open_reveals(now - self.grace):
             when = parse_stamp(sent_at) + self.reveal_after
@@ -173,7 +178,7 @@ class DailyScheduler:
                 wanted[f"reveal:{delivery_id}"] = (sub_id, when)
                 if f"reveal:{delivery_id}" not in self._jobs:
                     self._aps.add_job(self._fire, DateTrigger(when), args=[sub_id], id=f"reveal:{delivery_id}",
-                                      replace_existing=True)
+                                      name=f"reveal {delivery_id}", replace_existing=True)
         for job_id in set(self._jobs) - set(wanted):
             try:
                 self._aps.remove_job(job_id)
@@ -483,7 +488,8 @@ class DailyScheduler:
         job_id = f"reveal:{item.id}"
         when = self.coach.clock() + self.reveal_after
         self._jobs[job_id] = (item.sub.id, when)
-        self._aps.add_job(self._fire, DateTrigger(when), args=[item.sub.id], id=job_id, replace_existing=True)
+        self._aps.add_job(self._fire, DateTrigger(when), args=[item.sub.id], id=job_id, name=f"reveal {item.id}",
+                          replace_existing=True)
 
     async def _tell_subscriber(self, sub: Subscription, reason: str) -> None:
         """Best effort, once: the post failed for good, so say so to whoever set it up."""

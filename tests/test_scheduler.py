@@ -306,3 +306,26 @@ def test_schedule_list_and_run_due_cli(coach, say, clock, capsys):
     assert "1 sent" in out and "slack 1" in out and "stay unclaimed" in out
     assert coach.db.execute("SELECT subscription_id FROM deliveries").fetchall() == [(1,)]
     assert scheduler.run_due_cli(coach, "yesterday") == 2
+
+
+async def test_a_sent_team_drill_gets_a_reveal_job_and_reload_rebuilds_it(coach, say, clock):
+    # APScheduler runs on the real clock, so this test lives in the real present
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    clock.set(now - timedelta(minutes=10))
+    due = now - timedelta(minutes=5)
+    say(f"subscribe here at {due:%H:%M} tz UTC", channel="team")
+    rec = Recorder()
+    sched = DailyScheduler(coach, {"console": rec})
+    clock.set(now)
+    try:
+        await sched.start()  # catches up: 5 minutes late, inside grace (on a Monday the digest comes too)
+        assert rec.keys()[-1] == f"daily:1:{due.date().isoformat()}"
+        (reveal,) = [j for j in sched.jobs() if j.id.startswith("reveal:")]
+        assert reveal.next_run_time == now + timedelta(hours=8)
+        sched.shutdown()
+        restarted = DailyScheduler(coach, {"console": rec})
+        assert (await restarted.start()).sent == 0
+        assert [j.next_run_time for j in restarted.jobs() if j.id.startswith("reveal:")] == [now + timedelta(hours=8)]
+        restarted.shutdown()
+    finally:
+        sched.shutdown()
