@@ -79,6 +79,7 @@ class Item:
     thread: str = ""
     post_id: int | None = None
     lease_until: datetime | None = None
+    due: datetime | None = None
 
     @property
     def key(self) -> str:
@@ -298,7 +299,7 @@ class DailyScheduler:
             values += [sub.id, kind, local_date, stamp(due), "skipped" if late else "pending",
                        None if late else self.owner, None if late else stamp(lease),
                        extra[0] if extra else None, extra[1] if extra else None, now, now]
-            wanted.append((sub, kind, local_date, extra))
+            wanted.append((sub, kind, local_date, extra, due))
         if not wanted:
             return []
         with transaction(db):
@@ -308,7 +309,7 @@ class DailyScheduler:
                 + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(wanted))
                 + " RETURNING id, subscription_id, kind, local_date, state", values).fetchall()}
         items: list[Item] = []
-        for sub, kind, local_date, extra in wanted:
+        for sub, kind, local_date, extra, due in wanted:
             got = won.get((sub.id, kind, local_date))
             if got is None:
                 summary.taken += 1
@@ -316,7 +317,7 @@ class DailyScheduler:
                 summary.skipped += 1
             else:
                 items.append(Item(got[0], sub, kind, local_date, thread=extra[1] if extra else "",
-                                  post_id=extra[0] if extra else None, lease_until=lease))
+                                  post_id=extra[0] if extra else None, lease_until=lease, due=due))
         return items
 
     def _open_reveals(self, since: datetime):
@@ -378,7 +379,7 @@ class DailyScheduler:
                     thread = (row[0] if row else "") or ""
                 summary.resent += 1
                 items.append(Item(delivery_id, sub, kind, local_date, thread=thread, post_id=post_id,
-                                  lease_until=at + LEASE))
+                                  lease_until=at + LEASE, due=parse_stamp(due_at)))
         return items
 
     # ------------------------------------------------------------ one delivery
@@ -452,8 +453,10 @@ class DailyScheduler:
                     ref = await sender.send(target, replies, item.key)
             except RateLimited as exc:  # the platform said when: wait that long, it is not a failure
                 waits += 1
-                if waits > MAX_RATE_WAITS:
-                    self._finish(item, "failed", error=f"still rate limited after {waits - 1} waits", attempts=attempts)
+                too_late = item.due and self.coach.clock() + timedelta(seconds=exc.retry_after) > item.due + self.grace
+                if waits > MAX_RATE_WAITS or too_late:
+                    why = "past the grace window" if too_late else f"after {waits - 1} waits"
+                    self._finish(item, "failed", error=f"still rate limited {why}", attempts=attempts)
                     summary.failed += 1
                     return
                 self._extend(item, timedelta(seconds=exc.retry_after))  # the wait may outlast the lease

@@ -329,3 +329,12 @@ async def test_a_sent_team_drill_gets_a_reveal_job_and_reload_rebuilds_it(coach,
         restarted.shutdown()
     finally:
         sched.shutdown()
+
+
+def test_a_rate_limit_longer_than_the_grace_window_gives_up(coach, say, clock, sleeps):
+    clock.set(datetime(2026, 11, 24, 8, tzinfo=UTC))
+    say("subscribe at 9am tz UTC")
+    rec = Recorder(RateLimited(60), RateLimited(4 * 3600))
+    summary = run(DailyScheduler(coach, {"console": rec}, sleep=sleeps), clock.set(datetime(2026, 11, 24, 9, tzinfo=UTC)))
+    assert (summary.sent, summary.failed, rec.calls, sleeps.waited) == (0, 1, 2, [60])
+    assert "past the grace window" in ledger(coach)[0][4]
