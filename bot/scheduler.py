@@ -1,20 +1,27 @@
 """Posting daily drills on time, exactly once: APScheduler for *when*, a ledger for *once*.
 
 When: an APScheduler 3.x ``AsyncIOScheduler`` in the adapters' event loop holds one
-``CronTrigger`` per subscription, in the subscription's own time zone, so 09:00 stays 09:00
-local across DST. Jobs live in a MemoryJobStore and are rebuilt from the database at start
-and after every change (``subscriptions.LISTENERS``); a one-minute sweep catches up what a
-job could not do (a sender that connected late, a change made by another process, a reveal,
-a claim abandoned by a crash).
+``CronTrigger`` per subscription, in the subscription's own time zone (ZoneInfo), so 09:00
+stays 09:00 local across DST; a team drill's reveal is a date job. Jobs live in a
+MemoryJobStore and are rebuilt from the database at start and after every change
+(``subscriptions.LISTENERS``). A one-minute sweep runs the same fan-out for everything, so
+what a job could not do still happens: a sender that connected late, a change made by
+another process, a claim abandoned by a crash. Jobs give punctuality; the ledger gives
+correctness.
 
-Once: the ``deliveries`` table has UNIQUE (subscription_id, kind, local_date). Whoever
-inserts the row (INSERT OR IGNORE inside BEGIN IMMEDIATE; rowcount says who won) owns
-that day's post; everyone else — a second process, a restarted one, a job firing twice in a
-DST fall-back hour, a clock jump — finds the row and does nothing. The APScheduler job
-store is never the guard: it can't be shared between processes.
+Once: the ``deliveries`` table has UNIQUE (subscription_id, kind, local_date), kind being
+daily, reveal or digest. Claims are INSERT OR IGNORE inside BEGIN IMMEDIATE; the rows the
+insert returns are the ones this scheduler won. Everyone else — a second process, a
+restarted one, a job firing twice in a DST fall-back hour, a clock jump — finds the row
+and posts nothing. The job store is never the guard: it can't be shared between processes.
 
 Every occurrence is judged by its lateness: within ``grace_hours`` it is posted (caught up
 after downtime), older it is recorded as ``skipped``.
+
+DST, as CronTrigger computes it: a time that doesn't exist on the spring-forward day (02:30
+in Berlin on 29 Mar 2026) fires once, at the instant it would have been under the old offset
+(03:30 CEST); a time that happens twice on the fall-back day fires twice, and the ledger
+posts the first.
 """
 from __future__ import annotations
 
