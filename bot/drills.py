@@ -69,8 +69,11 @@ def choose(drills: Iterable[Drill], *, due: Sequence[str] = (), seen: Sequence[s
     seen_set = set(seen)
     fresh = [d for d in pool.values() if d.id not in seen_set and d.id not in recent_set]
     if fresh:
-        # Easier first, and a quick multiple choice before an open prompt of the same level.
-        return min(fresh, key=lambda d: (d.difficulty, d.type != "mcq", _spread(seed, d.id)))
+        # Easier first, and a quick multiple choice before an open prompt of the same level;
+        # the per-user shuffle (a hash per drill) only breaks ties, so only ties pay for it.
+        level = min((d.difficulty, d.type != "mcq") for d in fresh)
+        tied = [d for d in fresh if (d.difficulty, d.type != "mcq") == level]
+        return min(tied, key=lambda d: _spread(seed, d.id))
     for drill_id in seen:
         if drill_id in pool and drill_id not in recent_set:
             return pool[drill_id]

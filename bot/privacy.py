@@ -16,7 +16,7 @@ from .storage import transaction
 CONFIRM_ACTION = "privacy:forget:confirm"
 
 
-def user_tables(db) -> list[str]:
+def _tables_with(db, *columns: str) -> list[str]:
     names = [r[0] for r in db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
     out = []
@@ -25,9 +25,13 @@ def user_tables(db) -> list[str]:
             cols = {r[1] for r in db.execute(f'PRAGMA table_info("{name}")')}
         except Exception:  # a virtual table whose module isn't loaded: not ours to read
             continue
-        if {"platform", "workspace", "user"} <= cols:
+        if {"platform", "workspace", *columns} <= cols:
             out.append(name)
     return out
+
+
+def user_tables(db) -> list[str]:
+    return _tables_with(db, "user")
 
 
 def export_user(db, platform: str, workspace: str, user: str, now) -> dict:
@@ -52,6 +56,13 @@ def forget_user(db, platform: str, workspace: str, user: str) -> dict[str, int]:
                              [platform, workspace, user])
             if cur.rowcount:
                 deleted[name] = cur.rowcount
+        # A channel's subscription belongs to the channel and stays; only the forgotten
+        # person's id as its contact goes.
+        for name in _tables_with(db, "subscriber"):
+            cur = db.execute(f'UPDATE "{name}" SET subscriber = \'\' WHERE platform = ? AND workspace = ? '
+                             'AND subscriber = ?', [platform, workspace, user])
+            if cur.rowcount:
+                deleted[f"{name} (as contact)"] = cur.rowcount
     return deleted
 
 

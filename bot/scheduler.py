@@ -503,6 +503,8 @@ class DailyScheduler:
 
     async def _tell_subscriber(self, sub: Subscription, reason: str) -> None:
         """Best effort, once: the post failed for good, so say so to whoever set it up."""
+        if not sub.subscriber:  # they asked to be forgotten; the pause shows in `subscriptions`
+            return
         where = "your DMs" if sub.is_dm else f"#{sub.channel}"
         reply = Reply(
             title="Daily drill paused",

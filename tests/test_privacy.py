@@ -78,3 +78,13 @@ def test_team_posts_survive_a_member_forgetting(coach, say):
     say("forget-me confirm", channel="team")
     assert practice.get_post(coach, post_id) is not None
     assert "Nobody" in dict(practice.reveal_post(coach, post_id)[0].fields)["Answered"]
+
+
+def test_forgetting_the_person_who_set_up_a_channel_drill_keeps_the_drill_but_not_their_id(coach, say):
+    [ok] = say("subscribe here at 9am", channel="team")
+    assert ok.kind != "error", ok.text
+    say("subscribe me at 8am")
+    say("forget-me confirm")
+    rows = coach.db.execute("SELECT is_dm, user, subscriber FROM subscriptions WHERE workspace = 'T1'").fetchall()
+    assert rows == [(0, "", "")]  # the DM subscription is gone; the channel's stays, without alice's id
+    assert privacy.export_user(coach.db, "console", "T1", "alice", coach.clock())["tables"] == {}
