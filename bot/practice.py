@@ -370,27 +370,25 @@ def cmd_review(coach, req, args: str) -> list[Reply]:
     return _serve(coach, req, track, due_only=True)
 
 
+def _submit_to_open_drill(coach, req, **how) -> list[Reply]:
+    post = _active_post(coach, req)
+    if post is None:
+        return [error("You have no drill open. Type `drill` to get one.")]
+    drill = coach.library.drills.get(post["drill_id"])
+    if drill is None:
+        return [error(STALE)]
+    return _submit(coach, req, post, drill, **how)
+
+
 def cmd_answer(coach, req, args: str) -> list[Reply]:
     if not args.strip():
         return [error("Put your answer after the word: `answer B` for multiple choice, or "
                       "`answer <your words>` for an open drill.")]
-    post = _active_post(coach, req)
-    if post is None:
-        return [error("You have no drill open. Type `drill` to get one.")]
-    drill = coach.library.drills.get(post["drill_id"])
-    if drill is None:
-        return [error(STALE)]
-    return _submit(coach, req, post, drill, text=args)
+    return _submit_to_open_drill(coach, req, text=args)
 
 
 def cmd_reveal(coach, req, args: str) -> list[Reply]:
-    post = _active_post(coach, req)
-    if post is None:
-        return [error("You have no drill open. Type `drill` to get one.")]
-    drill = coach.library.drills.get(post["drill_id"])
-    if drill is None:
-        return [error(STALE)]
-    return _submit(coach, req, post, drill, reveal=True)
+    return _submit_to_open_drill(coach, req, reveal=True)
 
 
 def cmd_stats(coach, req, args: str) -> list[Reply]:
