@@ -15,7 +15,8 @@ from . import retrieval
 from .commands import Command
 from .messages import Button, Citation, Reply, error, info
 from .storage import Migrations, transaction
-from .synonyms import terms
+from .synonyms import terms, vocabulary
+from .text import words
 
 MIGRATIONS = Migrations("answers")
 
@@ -93,6 +94,7 @@ class Answer:
     citation: Citation | None = None
     related: list[Topic] = field(default_factory=list)  # found: other questions worth asking
     nearest: list[Topic] = field(default_factory=list)  # declined: the closest things we do cover
+    evidence: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {"question": self.question, "found": self.found, "answer": self.answer,
@@ -101,6 +103,9 @@ class Answer:
 
 def _label(text: str) -> str:
     return text if len(text) <= BUTTON_LABEL else text[: BUTTON_LABEL - 1].rstrip() + "…"
+
+
+_spellers: dict[str, retrieval.Speller] = {}  # library digest -> speller, shared by every coach on it
 
 
 class AnswerIndex:
@@ -137,6 +142,7 @@ class AnswerIndex:
         text counting more than its surroundings), how closely one heading or also-phrasing
         says the same thing, and FTS's bm25 as the tie-breaker."""
         df = retrieval.document_frequency(self.db, qterms)
+        self._df = df
         weights = retrieval.idf(df, self.units)
         for t in weights.keys() & WEAK_TERMS:
             weights[t] *= WEAK_FACTOR
@@ -160,9 +166,26 @@ class AnswerIndex:
         out.sort(key=lambda c: -c.score)
         return out, weights
 
+    @property
+    def speller(self) -> retrieval.Speller:
+        speller = _spellers.get(self.library.digest)
+        if speller is None:
+            texts = [t for a in self.library.articles.values()
+                     for t in (a.title, *(x for s in a.sections for x in (s.heading, *s.alternates, s.body)))]
+            speller = retrieval.Speller(texts, vocabulary())
+            _spellers.clear()
+            _spellers[self.library.digest] = speller
+        return speller
+
+    def question_terms(self, question: str) -> list[str]:
+        """The question's terms, its misspelt words first put right."""
+        speller = self.speller
+        return terms(" ".join(speller.correct(w) for w in words(question)[:4 * MAX_QUESTION_TERMS]),
+                     query=True)[:MAX_QUESTION_TERMS]
+
     def ask(self, question: str) -> Answer:
         question = question or ""
-        qterms = terms(question, query=True)[:MAX_QUESTION_TERMS]
+        qterms = self.question_terms(question)
         if not qterms:
             return Answer(question, False, None)
         ranked, weights = self.rank(qterms)
@@ -171,10 +194,29 @@ class AnswerIndex:
         best = ranked[0]
         topics = _distinct_topics(self, [c.row for c in ranked])
         focus = self.focus(best.row, weights)
+        ev = self.evidence(best, weights, focus)
         # one-word questions ("life?") must name what a heading or item is about, not just occur in it
         if best.coverage < MIN_COVERAGE or focus < MIN_FOCUS or (len(weights) == 1 and not _names(best.row, weights)):
-            return Answer(question, False, None, score=min(best.coverage, focus), nearest=topics[:3])
-        return self._answer(question, best.row, weights, min(best.coverage, focus), topics)
+            a = Answer(question, False, None, score=min(best.coverage, focus), nearest=topics[:3])
+            a.evidence = ev
+            return a
+        a = self._answer(question, best.row, weights, min(best.coverage, focus), topics)
+        a.evidence = ev
+        return a
+
+    def evidence(self, best, weights, focus):
+        df = self._df
+        known = {t: w for t, w in weights.items() if df.get(t, 0) > 0}
+        total = sum(weights.values()) or 1.0
+        ktotal = sum(known.values()) or 1.0
+        row = best.row
+        own = set(f"{row['head']} {row['body']} {row['ctx']}".split())
+        kcov = sum(w for t, w in known.items() if t in own) / ktotal
+        kfocus = self.focus(row, known) if known else 0.0
+        matched = [t for t in known if t in own]
+        return dict(cov=best.coverage, focus=focus, oov=1 - sum(known.values()) / total, kcov=kcov, kfocus=kfocus,
+                    nk=len(known), n=len(weights), maxidf=max((weights[t] for t in matched), default=0),
+                    phr=best.phrasing, terms=list(weights), oovt=[t for t in weights if t not in known])
 
     def focus(self, unit: dict, weights: dict[str, float]) -> float:
         """Share of the question one atom covers together with what frames it (headings,

@@ -18,6 +18,7 @@ from functools import lru_cache
 
 from . import storage
 from .synonyms import terms
+from .text import stem
 
 # bump when unit building or term extraction changes: the index rebuilds on the next start
 INDEX_VERSION = "19"
@@ -262,3 +263,94 @@ def idf(df: dict[str, int], n_units: int) -> dict[str, float]:
 @lru_cache(maxsize=8192)
 def atom_terms(text: str) -> frozenset[str]:
     return frozenset(terms(text))
+
+
+# ------------------------------------------------------------------ spelling
+
+class Speller:
+    """Maps a question's misspelt words ("salery", "intervew") to the library's own words.
+
+    The vocabulary is every raw word of the articles and of the synonym tables. Only words it
+    doesn't know are looked at, and only long ones: a short unknown word ("rice", "pilot") is
+    more often a real word about something else than a slip of the finger. Candidates come from
+    a deletion index (two words within one edit share a one-letter deletion), then the real
+    Damerau distance decides, ties going to the word the articles use most.
+    """
+
+    MIN_LEN = 6  # one edit from here on
+    LONG = 10  # two edits from here on
+    MAX_LEN = 20  # longer is no word anyone meant
+
+    def __init__(self, texts, extra=()):
+        from .text import words
+
+        counts: dict[str, int] = {}
+        for text in texts:
+            for w in words(text):
+                counts[w] = counts.get(w, 0) + 1
+        for w in extra:
+            counts.setdefault(w, 1)
+        self.counts = counts
+        self.stems = {stem(w) for w in counts}  # "designer" is known when "designed" is
+        self._deletes: dict[str, list[str]] | None = None
+
+    def _index(self) -> dict[str, list[str]]:
+        if self._deletes is None:
+            index: dict[str, list[str]] = {}
+            for w in self.counts:
+                if len(w) >= self.MIN_LEN - 1 and w.isalpha():
+                    for d in {w} | _deletions(w):
+                        index.setdefault(d, []).append(w)
+            self._deletes = index
+        return self._deletes
+
+    def correct(self, word: str) -> str:
+        if word in self.counts or not self.MIN_LEN <= len(word) <= self.MAX_LEN or not word.isalpha() \
+                or stem(word) in self.stems:
+            return word
+        index = self._index()
+        limit = 2 if len(word) >= self.LONG else 1
+        keys = {word} | _deletions(word)
+        if limit == 2:
+            keys |= {d2 for d in _deletions(word) for d2 in _deletions(d)}
+        candidates = {c for k in keys for c in index.get(k, ()) if c[0] == word[0] and _slip(word, c)}
+        best = None
+        for c in candidates:
+            dist = _distance(word, c, limit)
+            if dist <= limit and (best is None or (dist, -self.counts[c], c) < best):
+                best = (dist, -self.counts[c], c)
+        return best[2] if best else word
+
+
+_VOWELS = frozenset("aeiouy")
+
+
+def _slip(word: str, candidate: str) -> bool:
+    """One letter swapped for another is a typo only between vowels ("salery"); between consonants
+    it is usually another real word ("letter" is not "better", "hiking" not "hiring")."""
+    if len(word) != len(candidate):
+        return True
+    diff = [(a, b) for a, b in zip(word, candidate) if a != b]
+    return len(diff) != 1 or (diff[0][0] in _VOWELS and diff[0][1] in _VOWELS)
+
+
+def _deletions(w: str) -> set[str]:
+    return {w[:i] + w[i + 1:] for i in range(len(w))}
+
+
+def _distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (a swap of neighbours is one edit), cut off past limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2, prev = None, list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if prev2 is not None and i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]

@@ -115,7 +115,20 @@ _POLITE = frozenset({"please", "pls", "plz", "can", "could", "would", "you", "he
 QUERY_STOPWORDS = frozenset(
     "define definition meaning mean means know tell question questions anything something "
     "someone somebody people person guy typical typically actually basically exactly generally usually kind sort "
-    "context ones hi hello hey thanks thank pls plz say says saying said make makes making instead go goes going able ask asks asked asking real actual take takes taking part parts".split())
+    "context ones hi hello hey thanks thank pls plz say says saying said make makes making instead go goes going able ask asks asked asking real actual take takes taking part parts".split()) | frozenset(
+    # everyday words that say how a question is put, not what it is about: a question full of them
+    # is still on topic, so they must not count as words the library has never heard of
+    "stuff bunch lot lots bit whole otherwise anyway anyways okay ok kinda sorta gonna wanna gotta maybe "
+    "probably mostly pretty quite rather literally honestly seriously totally simply certain sure "
+    "came come comes coming put puts together place places done doing ive im id youre theyre arent isnt "
+    "dont doesnt didnt cant wont wouldnt shouldnt couldnt ppl folks guys gal everyone anyone "
+    "happen happens happened happening look looks looked looking seem seems seemed appear appears "
+    "throw throws thrown wrestle wrestles worse worst far away around across along "
+    "w wo b4 u ur r ya yeah yep nope hmm um uh lol btw fyi imo tbh idk "
+    "give gives gave given get gets got show shows shown find finds found see sees saw seen keep keeps "
+    "try tries tried trying use used uses using want wanted wants think thinks thought wondering wonder "
+    "nowadays today currently lately soon early later ago year years month months day days "
+    "plain terms term short version words nutshell quick quickly overall general briefly".split())
 
 
 # Only in questions: how people ask for a section the articles word differently
@@ -169,4 +182,14 @@ def terms(text: str, query: bool = False) -> list[str]:
             if w in STOPWORDS or (query and w in QUERY_STOPWORDS):
                 continue
             out.append(stem(w))
+    return out
+
+
+def vocabulary() -> set[str]:
+    """Every raw word these tables know: a question's word outside it and outside the articles is unknown."""
+    out = set(STOPWORDS) | QUERY_STOPWORDS | LEADING | _POLITE
+    for table in (GROUPS, QUERY_GROUPS):
+        for phrases in table.values():
+            for phrase in phrases:
+                out.update(words(phrase))
     return out
