@@ -371,7 +371,10 @@ def compose(section: dict, weights: dict[str, float], forced: int | None = None)
 
     # in order of importance; the first three that fit are shown in reading order
     picks = [best, context(best)]
-    if best > 0 and scores[0] > 0 and scores[0] >= 0.5 * scores[best]:
+    if _STORY.match(atoms[best].text) and best + 1 < len(atoms) and atoms[best + 1].block == atoms[best].block:
+        picks.append(best + 1)  # an anecdote's point is in how it goes on, not in how it opens
+    # a section headed by a question answers it in its first sentence
+    if best > 0 and (section["section"].endswith("?") or scores[0] > 0 and scores[0] >= 0.5 * scores[best]):
         picks.append(0)
     picked = {i for i in picks if i is not None}
     others = [i for i in range(len(atoms)) if i not in picked]

@@ -90,12 +90,13 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "analyt": ("analysis", "analyses", "analytics", "analytical", "analyze", "analyzes", "analyzing", "analyse",
                "analysing", "analyst", "analysts"),
     "tradit": ("traditional", "traditionally", "regular", "classic", "classical", "normal", "conventional",
-               "non ai", "generalist", "plain", "ordinary", "old school"),
+               "non ai", "generalist", "plain", "ordinary", "old school", "trad", "vanilla", "standard",
+               "typical pm", "general pm", "generic pm"),
     "commodit": ("commoditized", "commoditised", "commodity", "obsolete", "outdated", "redundant", "replaced",
                  "dying", "irrelevant"),
     "risk": ("risk", "risks", "risky", "riskier", "riskiest", "dangerous", "downside", "downsides"),
     "narrat": ("story", "stories", "storytelling", "narrative", "narratives"),
-    "audienc": ("audience", "written for", "meant for", "aimed at", "intended for", "who is this for",
+    "audienc": ("audience", "reader", "readers", "intended reader", "intended readers", "written for", "meant for", "aimed at", "intended for", "who is this for",
                 "who this is for"),
     "statist": ("statistician", "statisticians", "stats", "statistics", "statistical"),
     "better": ("better", "best", "superior", "preferable", "prefer", "preferred"),
@@ -103,6 +104,34 @@ GROUPS: dict[str, tuple[str, ...]] = {
             "accountable", "in charge"),
     "challeng": ("challenge", "challenges", "challenging", "hard", "harder", "hardest", "difficult", "difficulty",
                  "difficulties", "tough", "toughest", "easy", "easier", "easiest", "simple", "obstacle", "obstacles", "hurdle", "hurdles", "steep", "steeper"),
+    "exit": ("exit", "exits", "leave", "leaves", "leaving", "left early", "quit", "quits", "quitting", "bail",
+             "bails", "bailing", "walk away", "walks away", "depart", "departure", "jump ship"),
+    "rule": ("rule", "rules", "rule based", "rules based", "rule-based", "rules engine", "rules engines",
+             "rule engine", "hard coded", "hardcoded", "hard-coded", "heuristic", "heuristics", "if then",
+             "if else"),
+    "test": ("test", "tests", "testing", "tested", "qa", "quality assurance"),
+    "crossfunct": ("cross functional", "crossfunctional", "xfn", "cross team", "cross-team", "x functional"),
+    "manag": ("manage", "manages", "managed", "managing", "management", "mgmt", "mgmnt"),
+    # a role named by its specialism: one pair of terms, however it is spelled
+    "ai pm": ("ml pm", "ml pms", "ml product manager", "ml product managers", "ml product management",
+              "machine learning pm", "machine learning pms", "machine learning product manager",
+              "machine learning product managers", "machine learning product management", "ai ml pm",
+              "ai ml product manager", "ai ml product managers", "ai product manager", "ai product managers",
+              "ai product management", "artificial intelligence product manager",
+              "artificial intelligence product managers", "artificial intelligence product management",
+              "ai pm", "ai pms", "genai pm", "llm pm"),
+    "ds pm": ("ds pm", "ds pms", "data science pm", "data science pms", "data scientist pm", "data scientist pms",
+              "data science product manager", "data science product managers", "data scientist product manager",
+              "data scientist product managers", "analytics pm", "analytics pms", "product analytics pm",
+              "analytics product manager", "analytics product managers", "data pm", "data pms"),
+    "long": ("long", "longer", "longest", "lengthy", "slow", "slower", "slowest", "drawn out"),
+    "accuraci": ("accuracy", "accurate", "accurately", "inaccurate", "inaccuracy"),
+    "progress": ("progress", "progression", "moving up", "move up", "moves up", "promotion", "promotions",
+                 "promoted", "get promoted", "advance", "advancement", "climb", "climbing", "level up",
+                 "trajectory", "trajectories"),
+    "summari": ("summary", "summaries", "tl dr", "tldr", "short answer", "in short", "in brief", "nutshell",
+                "in a nutshell", "gist", "one line", "one liner", "overview", "key takeaways", "takeaways",
+                "takeaway", "bottom line", "recap"),
     "handl": ("handle", "handles", "handling", "deal with", "deals with", "dealing with", "cope with", "navigate"),
 }
 
@@ -125,6 +154,7 @@ QUERY_STOPWORDS = frozenset(
     "happen happens happened happening look looks looked looking seem seems seemed appear appears "
     "throw throws thrown wrestle wrestles worse worst far away around across along "
     "w wo b4 u ur r ya yeah yep nope hmm um uh lol btw fyi imo tbh idk "
+    "rely relies relied depend depends "
     "give gives gave given get gets got show shows shown find finds found see sees saw seen keep keeps "
     "try tries tried trying use used uses using want wanted wants think thinks thought wondering wonder "
     "nowadays today currently lately soon early later ago year years month months day days "
@@ -173,7 +203,7 @@ def terms(text: str, query: bool = False) -> list[str]:
         for n in range(min(_LONGEST, len(ws) - i), 0, -1):
             canon = phrases.get(tuple(ws[i:i + n]))
             if canon:
-                out.append(canon)
+                out.extend(canon.split())
                 i += n
                 break
         else:
