@@ -395,6 +395,8 @@ def compose(section: dict, weights: dict[str, float], forced: int | None = None)
     elif len(picks) == 1 and len(atoms[best].text) < 120 and best + 1 < len(atoms) \
             and atoms[best + 1].block == atoms[best].block:
         picks.append(best + 1)
+    if forced is None and len(atoms) <= 3 and sum(len(a.text) for a in atoms) <= MAX_ANSWER_CHARS:
+        picks = list(range(len(atoms)))  # a section this short is its own best answer
     shown, size = [], 0
     for i in dict.fromkeys(picks):
         if len(shown) == 3 or (shown and size + len(atoms[i].text) > MAX_ANSWER_CHARS):

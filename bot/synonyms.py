@@ -19,7 +19,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
             "developer", "developers"),
     "ds": ("ds", "data scientist", "data scientists", "data science", "data sci"),
     "tpm": ("tpm", "tpms", "technical program manager", "technical program managers", "program manager"),
-    "mle": ("mle", "ml engineer", "ml engineers", "machine learning engineer", "machine learning engineers"),
+    "mle": ("mle", "ml eng", "ml engs", "ml engineering", "machine learning engineering", "ml engineer", "ml engineers", "machine learning engineer", "machine learning engineers"),
     "compens": ("comp", "compensation", "salary", "salaries", "pay", "paid", "pays", "paying", "tc", "earn",
                 "earns", "earning", "earnings", "wage", "wages", "income", "money", "remuneration",
                 "paycheck", "package", "packages", "band", "base", "premium", "premiums", "ote"),
@@ -168,6 +168,9 @@ QUERY_GROUPS: dict[str, tuple[str, ...]] = {
                "go wrong", "goes wrong", "get wrong", "gets wrong", "screw up", "fail", "fails", "failing"),
     "import": ("care", "care about", "why care", "bother"),
     "not": ("avoid", "avoiding", "stay away from", "steer clear of"),
+    # shorthand only people write; the articles spell these out
+    "develop": ("dev",),
+    "organ": ("org", "orgs"),
 }
 
 
