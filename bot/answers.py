@@ -239,7 +239,8 @@ class AnswerIndex:
     def _answer(self, question: str, unit: dict, weights: dict[str, float], score: float,
                 topics: list[Topic]) -> Answer:
         section = self.section_unit(unit)
-        text = compose(section, weights, None if unit["kind"] == "section" else unit["atom"])
+        text = compose(section, weights, None if unit["kind"] == "section" else unit["atom"],
+                       story=bool(_ASKS_STORY.search(question)))
         topic = self.topic(unit)
         citation = Citation(unit["article"], unit["title"], unit["section"])
         return Answer(question, True, text,
@@ -316,8 +317,10 @@ def _distinct_topics(index: AnswerIndex, rows: list[dict]) -> list[Topic]:
 # Debrief anecdotes ("In a Q3 debrief, a candidate…") share a question's words ("candidate",
 # "interview") without answering it; the claim they illustrate sits in the sentences around them.
 _STORY = re.compile(r"^(in an? |during |i recall|i once|i observed|i've seen|when i |at a |the feedback|"
-                    r"the hiring (manager|committee)|[\"“])", re.I)
+                    r"the hiring (manager|committee)|my (online course|experience|years|firsthand)|[\"“])", re.I)
 STORY_FACTOR = 0.5
+# ...unless the question asks what happened ("why did one candidate get…", "an example of…")
+_ASKS_STORY = re.compile(r"\b(did|was|were|happened|example|story|anecdote|debrief|once)\b", re.I)
 _ANAPHOR = re.compile(r"^(their|they|this|these|those|it|its|such|he|she|his|her)\b", re.I)
 
 
@@ -327,7 +330,7 @@ def _label_terms(atom) -> frozenset[str]:
     return retrieval.atom_terms(atom.text.split(":", 1)[0])
 
 
-def compose(section: dict, weights: dict[str, float], forced: int | None = None) -> str:
+def compose(section: dict, weights: dict[str, float], forced: int | None = None, story: bool = False) -> str:
     """The 1–3 atoms of a section that best answer: the best match, the lead sentence when it
     also matches (these articles answer first), a list's lead-in when the match is an item."""
     atoms = [retrieval.Atom(*a) for a in json.loads(section["atoms"])]
@@ -353,7 +356,7 @@ def compose(section: dict, weights: dict[str, float], forced: int | None = None)
         if label and label <= weights.keys():
             score += sum(undamped[t] for t in label)  # "Precision: …" when precision is asked about
         if stories[a.block] or _STORY.match(a.text):
-            score *= STORY_FACTOR
+            score *= 1 if story else STORY_FACTOR
         scores.append(score)
     # the lead wins unless another atom holds words the heading doesn't explain
     lead_bonus = 0.2 * in_heading + 0.25 * max(scores)
@@ -376,12 +379,15 @@ def compose(section: dict, weights: dict[str, float], forced: int | None = None)
     # a section headed by a question answers it in its first sentence
     if best > 0 and (section["section"].endswith("?") or scores[0] > 0 and scores[0] >= 0.5 * scores[best]):
         picks.append(0)
+    if 0 in picks and len(atoms[0].text) < 40 and len(atoms) > 1 and atoms[1].block == atoms[0].block:
+        picks.insert(picks.index(0) + 1, 1)  # "Not necessarily." is the answer's first word, not all of it
     picked = {i for i in picks if i is not None}
     others = [i for i in range(len(atoms)) if i not in picked]
     if others and forced is None:
         # the next atom is the one adding most of what the question asks that isn't covered yet
         covered = set().union(*(retrieval.atom_terms(atoms[i].text) for i in picked))
         gain = {i: sum(w for t, w in weights.items() if t in retrieval.atom_terms(atoms[i].text) - covered)
+                * (STORY_FACTOR if not story and (stories[atoms[i].block] or _STORY.match(atoms[i].text)) else 1)
                 for i in others}
         # ties go to the better match, and a sentence introducing a list ("three key roles:") sums it up
         second = max(others, key=lambda i: (round(gain[i], 6),

@@ -130,8 +130,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
                  "promoted", "get promoted", "advance", "advancement", "climb", "climbing", "level up",
                  "trajectory", "trajectories"),
     "summari": ("summary", "summaries", "tl dr", "tldr", "short answer", "in short", "in brief", "nutshell",
-                "in a nutshell", "gist", "one line", "one liner", "overview", "key takeaways", "takeaways",
-                "takeaway", "bottom line", "recap"),
+                "in a nutshell", "gist", "one line", "one liner", "bottom line", "recap"),
     "handl": ("handle", "handles", "handling", "deal with", "deals with", "dealing with", "cope with", "navigate"),
 }
 
