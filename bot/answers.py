@@ -24,6 +24,10 @@ MIGRATIONS = Migrations("answers")
 MIN_COVERAGE = 0.55
 # ...and the share one sentence/item of it covers together with its headings (see AnswerIndex.focus).
 MIN_FOCUS = 0.5
+# Below those, a question with one word the library never uses is answered when its other words
+# (at least this many) are covered this well by one unit and one sentence of it.
+MIN_KNOWN_TERMS = 4
+MIN_KNOWN_SHARE = 0.9
 MAX_QUESTION_TERMS = 64  # a pasted essay is not a question; its first words say what it's about
 # Qualifiers that narrow a question without being its subject ("day to day", "best"): rare in the
 # articles, so their idf is high, but a unit lacking them may still be the answer.
@@ -94,7 +98,6 @@ class Answer:
     citation: Citation | None = None
     related: list[Topic] = field(default_factory=list)  # found: other questions worth asking
     nearest: list[Topic] = field(default_factory=list)  # declined: the closest things we do cover
-    evidence: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {"question": self.question, "found": self.found, "answer": self.answer,
@@ -137,19 +140,19 @@ class AnswerIndex:
         return Topic(unit["section_key"], unit["article"], unit["title"], unit["section"])
 
     # ------------------------------------------------------------------ ask
-    def rank(self, qterms: list[str]) -> tuple[list[Candidate], dict[str, float]]:
+    def rank(self, qterms: list[str]) -> tuple[list[Candidate], dict[str, float], set[str]]:
         """Candidates from FTS, re-ranked: how much of the question each unit covers (its own
         text counting more than its surroundings), how closely one heading or also-phrasing
         says the same thing, and FTS's bm25 as the tie-breaker."""
         df = retrieval.document_frequency(self.db, qterms)
-        self._df = df
         weights = retrieval.idf(df, self.units)
         for t in weights.keys() & WEAK_TERMS:
             weights[t] *= WEAK_FACTOR
         total = sum(weights.values()) or 1.0
+        unknown = {t for t, d in df.items() if d == 0}
         hits = retrieval.search(self.db, retrieval.match_terms(df, self.units))
         if not hits:
-            return [], weights
+            return [], weights, unknown
         rows = {r["id"]: r for r in self._rows(f"id IN ({', '.join('?' * len(hits))})", [h[0] for h in hits])}
         top_bm25 = max(h[1] for h in hits) or 1.0
         out = []
@@ -164,7 +167,7 @@ class AnswerIndex:
             score = coverage + 0.5 * own_cov + phrasing + 0.3 * bm25 / top_bm25
             out.append(Candidate(score, coverage, phrasing, row))
         out.sort(key=lambda c: -c.score)
-        return out, weights
+        return out, weights, unknown
 
     @property
     def speller(self) -> retrieval.Speller:
@@ -188,35 +191,35 @@ class AnswerIndex:
         qterms = self.question_terms(question)
         if not qterms:
             return Answer(question, False, None)
-        ranked, weights = self.rank(qterms)
+        ranked, weights, unknown = self.rank(qterms)
         if not ranked:
             return Answer(question, False, None)
         best = ranked[0]
         topics = _distinct_topics(self, [c.row for c in ranked])
         focus = self.focus(best.row, weights)
-        ev = self.evidence(best, weights, focus)
-        # one-word questions ("life?") must name what a heading or item is about, not just occur in it
-        if best.coverage < MIN_COVERAGE or focus < MIN_FOCUS or (len(weights) == 1 and not _names(best.row, weights)):
-            a = Answer(question, False, None, score=min(best.coverage, focus), nearest=topics[:3])
-            a.evidence = ev
-            return a
-        a = self._answer(question, best.row, weights, min(best.coverage, focus), topics)
-        a.evidence = ev
-        return a
+        score = min(best.coverage, focus)
+        if not self.confident(best, weights, focus, unknown):
+            return Answer(question, False, None, score=score, nearest=topics[:3])
+        return self._answer(question, best.row, weights, score, topics)
 
-    def evidence(self, best, weights, focus):
-        df = self._df
-        known = {t: w for t, w in weights.items() if df.get(t, 0) > 0}
-        total = sum(weights.values()) or 1.0
-        ktotal = sum(known.values()) or 1.0
+    def confident(self, best: Candidate, weights: dict[str, float], focus: float, unknown: set[str]) -> bool:
+        """Whether the best unit answers the question, or only shares some of its words."""
+        # one-word questions ("life?") must name what a heading or item is about, not just occur in it
+        if len(weights) == 1 and not _names(best.row, weights):
+            return False
+        if best.coverage >= MIN_COVERAGE and focus >= MIN_FOCUS:
+            return True
+        # One word the library never uses ("bandwagon", "blocker") in a question that is otherwise
+        # wholly about one place still asks about that place; a question resting on one or two known
+        # words ("salary of a nurse") is about the unknown word.
+        if len(unknown) != 1 or len(weights) - 1 < MIN_KNOWN_TERMS:
+            return False
+        known = {t: w for t, w in weights.items() if t not in unknown}
+        total = sum(known.values()) or 1.0
         row = best.row
-        own = set(f"{row['head']} {row['body']} {row['ctx']}".split())
-        kcov = sum(w for t, w in known.items() if t in own) / ktotal
-        kfocus = self.focus(row, known) if known else 0.0
-        matched = [t for t in known if t in own]
-        return dict(cov=best.coverage, focus=focus, oov=1 - sum(known.values()) / total, kcov=kcov, kfocus=kfocus,
-                    nk=len(known), n=len(weights), maxidf=max((weights[t] for t in matched), default=0),
-                    phr=best.phrasing, terms=list(weights), oovt=[t for t in weights if t not in known])
+        seen = set(f"{row['head']} {row['body']} {row['ctx']}".split())
+        return sum(w for t, w in known.items() if t in seen) / total >= MIN_KNOWN_SHARE \
+            and self.focus(row, known) >= MIN_KNOWN_SHARE
 
     def focus(self, unit: dict, weights: dict[str, float]) -> float:
         """Share of the question one atom covers together with what frames it (headings,

@@ -56,7 +56,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "mlop": ("mlops", "ml ops"),
     "llm": ("llm", "llms", "large language model", "large language models"),
     "metric": ("metric", "metrics", "kpi", "kpis"),
-    "role": ("role", "roles", "job", "jobs", "position", "positions", "title"),
+    "role": ("role", "roles", "job", "jobs", "position", "positions", "title", "titles", "gig", "gigs"),
     "career": ("career", "careers", "career path", "career paths", "path", "paths", "track", "tracks"),
     "senior": ("senior", "seniors", "sr", "staff", "principal"),
     "bias": ("bias", "biases", "biased", "unfair", "unfairly", "fairness", "discrimination", "discriminate",
@@ -103,7 +103,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "own": ("own", "owns", "owning", "owner", "ownership", "responsible", "responsibility", "responsibilities",
             "accountable", "in charge"),
     "challeng": ("challenge", "challenges", "challenging", "hard", "harder", "hardest", "difficult", "difficulty",
-                 "difficulties", "tough", "toughest", "easy", "easier", "easiest", "simple", "obstacle", "obstacles", "hurdle", "hurdles", "steep", "steeper"),
+                 "difficulties", "tough", "toughest", "easy", "easier", "easiest", "simple", "obstacle", "obstacles", "hurdle", "hurdles", "steep", "steeper",
+                 "barrier", "barriers", "blocker", "blockers", "roadblock", "roadblocks"),
     "exit": ("exit", "exits", "leave", "leaves", "leaving", "left early", "quit", "quits", "quitting", "bail",
              "bails", "bailing", "walk away", "walks away", "depart", "departure", "jump ship"),
     "rule": ("rule", "rules", "rule based", "rules based", "rule-based", "rules engine", "rules engines",
@@ -164,7 +165,11 @@ QUERY_STOPWORDS = frozenset(
 # ("what should I never do" is asking for the mistakes; the articles' own "don't" is not).
 QUERY_GROUPS: dict[str, tuple[str, ...]] = {
     "mistak": ("never", "never do", "should not", "shouldn t", "don t do", "not to do", "what not",
-               "go wrong", "goes wrong", "get wrong", "gets wrong", "screw up", "fail", "fails", "failing"),
+               "go wrong", "goes wrong", "get wrong", "gets wrong", "screw up", "fail", "fails", "failing",
+               "sank", "sink", "sinks", "sunk", "tank", "tanked", "tanks", "doomed", "blew", "blow", "bomb", "bombed"),
+    "stakehold": ("exec", "execs", "executive", "executives", "c suite", "leadership team", "higher ups",
+                  "higher-ups", "bosses", "business side"),
+    "10x": ("ten times", "10 times", "tenfold", "ten fold", "10 fold"),
     "import": ("care", "care about", "why care", "bother"),
     "not": ("avoid", "avoiding", "stay away from", "steer clear of"),
     # shorthand only people write; the articles spell these out
