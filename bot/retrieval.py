@@ -21,7 +21,7 @@ from .synonyms import terms
 from .text import stem
 
 # bump when unit building or term extraction changes: the index rebuilds on the next start
-INDEX_VERSION = "19"
+INDEX_VERSION = "20"
 
 
 FTS_WEIGHTS = (4.0, 1.0, 0.5)  # head, body, ctx

@@ -35,6 +35,42 @@ def test_tokens_are_stemmed_lowercase_and_stopword_free():
     assert tokens("A/B testing at $500,000") == ["abtest", "test", "500000"]
 
 
+def test_people_spell_roles_and_shorthands_many_ways():
+    from bot.synonyms import terms
+    assert terms("ml pm vs analytics pm", query=True) == terms("AI PM vs Data Scientist PM", query=True)
+    assert terms("stakeholder mgmt trad pm", query=True) == terms("stakeholder management traditional pm")
+    assert terms("xfn partners", query=True) == terms("cross-functional partners")
+    assert terms("rules engine", query=True) == terms("rule-based") == ["rule"]
+    # everyday filler is not a word the library has never heard of
+    assert terms("ML stuff, like a bunch of it", query=True) == ["ml"]
+
+
+def test_speller_fixes_slips_but_not_other_real_words(coach):
+    speller = coach.index.speller
+    assert speller.correct("salery") == "salary"  # a vowel for a vowel
+    assert speller.correct("intervew") == "interview"  # a letter left out
+    assert speller.correct("reccomendation") == "recommendation"
+    # a consonant for a consonant is usually another word, and short words are too ambiguous
+    for word in ("letter", "hiking", "pilot", "rice", "kubernetes", "x" * 500):
+        assert speller.correct(word) == word
+    a = coach.index.ask("ai pm base salery range")
+    assert a.found and "$" in a.answer
+
+
+def test_one_unknown_word_does_not_sink_an_on_topic_question(coach):
+    # every other word points at one place: the odd word is phrasing, not the subject
+    a = coach.index.ask("biggest zorblax when moving from classic pm into ai pm")
+    assert a.found and a.citation.section == "When should I consider moving from Traditional PM to AI PM?"
+    # with only a word or two we know, the unknown word is what the question is about
+    assert not coach.index.ask("what is the salary of a zorblaxer").found
+    assert not coach.index.ask("how do I become a zorblaxer").found
+
+
+def test_short_lead_sentence_brings_the_rest_of_the_answer(coach):
+    a = coach.index.ask("is ai pm harder technically than data science pm")
+    assert a.found and a.answer.startswith("Not necessarily.") and "highly technical" in a.answer
+
+
 # ---------------------------------------------------------------- index
 
 def test_units_cover_sections_faq_items_list_items_and_table_rows(coach):
