@@ -28,11 +28,12 @@ MIN_FOCUS = 0.5
 # (at least this many) are covered this well by one unit and one sentence of it.
 MIN_KNOWN_TERMS = 4
 MIN_KNOWN_SHARE = 0.9
+CHILD_MARGIN = 0.9  # see AnswerIndex._specific
 MAX_QUESTION_TERMS = 64  # a pasted essay is not a question; its first words say what it's about
 # Qualifiers that narrow a question without being its subject ("day to day", "best"): rare in the
 # articles, so their idf is high, but a unit lacking them may still be the answer.
 WEAK_TERMS = frozenset({"daili", "time", "better", "import", "real", "strong", "main", "typic", "enjoy", "work",
-                        "worth", "candid"})
+                        "worth", "candid", "rang"})
 WEAK_FACTOR = 0.4
 MAX_ANSWER_CHARS = 700
 MAX_SECTION_CHARS = 2800  # Slack section blocks stop at 3000
@@ -194,13 +195,29 @@ class AnswerIndex:
         ranked, weights, unknown = self.rank(qterms)
         if not ranked:
             return Answer(question, False, None)
-        best = ranked[0]
+        best = self._specific(ranked)
         topics = _distinct_topics(self, [c.row for c in ranked])
         focus = self.focus(best.row, weights)
         score = min(best.coverage, focus)
         if not self.confident(best, weights, focus, unknown):
             return Answer(question, False, None, score=score, nearest=topics[:3])
         return self._answer(question, best.row, weights, score, topics)
+
+    def _specific(self, ranked: list[Candidate]) -> Candidate:
+        """A ## section that only introduces its ### sub-sections gives way to a sub-section that
+        matches nearly as well: the specifics are there ("who do AI PMs collaborate with")."""
+        best = ranked[0]
+        if best.row["kind"] != "section":
+            return best
+        for other in ranked[1:4]:
+            if other.score < CHILD_MARGIN * best.score:
+                break
+            if other.row["kind"] == "section" and other.row["article"] == best.row["article"]:
+                article = self.library.articles.get(other.row["article"])
+                sec = article.section(other.row["section"]) if article else None
+                if sec is not None and sec.parent == best.row["section"]:
+                    return other
+        return best
 
     def confident(self, best: Candidate, weights: dict[str, float], focus: float, unknown: set[str]) -> bool:
         """Whether the best unit answers the question, or only shares some of its words."""
