@@ -112,6 +112,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "rule": ("rule", "rules", "rule based", "rules based", "rule-based", "rules engine", "rules engines",
              "rule engine", "hard coded", "hardcoded", "hard-coded", "heuristic", "heuristics", "if then",
              "if else"),
+    "beforehand": ("beforehand", "upfront", "up front", "in advance", "ahead of time", "a priori"),
     "passfail": ("pass fail", "pass or fail", "pass and fail", "passes or fails", "works or doesn t"),
     "test": ("test", "tests", "testing", "tested", "qa", "quality assurance"),
     "crossfunct": ("cross functional", "crossfunctional", "xfn", "cross team", "cross-team", "x functional"),
