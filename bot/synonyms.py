@@ -17,7 +17,9 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "de": ("data engineer", "data engineers", "data engineering"),
     "swe": ("software engineer", "software engineers", "swe", "swes", "software developer", "software developers",
             "developer", "developers"),
-    "ds": ("ds", "data scientist", "data scientists", "data science", "data sci"),
+    "ds": ("ds", "data science", "data sci"),
+    # the job, as opposed to the Data Scientist PM (see "ds pm" below)
+    "scientist": ("data scientist", "data scientists", "scientist", "scientists"),
     "tpm": ("tpm", "tpms", "technical program manager", "technical program managers", "program manager"),
     "mle": ("mle", "ml eng", "ml engs", "ml engineering", "machine learning engineering", "ml engineer", "ml engineers", "machine learning engineer", "machine learning engineers"),
     "compens": ("comp", "compensation", "salary", "salaries", "pay", "paid", "pays", "paying", "tc", "earn",
