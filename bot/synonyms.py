@@ -53,7 +53,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
                "paramount", "key to"),
     "eval": ("eval", "evals", "evaluate", "evaluating", "evaluation", "evaluations", "assess", "assessing"),
     "output": ("output", "outputs", "produce", "produces", "deliver", "delivers", "deliverable", "deliverables"),
-    "daili": ("day to day", "day-to-day", "daily", "everyday", "typical day", "day in the life"),
+    "daili": ("day to day", "day-to-day", "daily", "everyday", "typical day", "day in the life", "all day",
+              "every day", "each day", "daily basis", "day job"),
     "abtest": ("abtest", "abtest test", "abtest tests", "abtest testing", "ab test", "ab tests", "ab testing", "split test", "split testing"),
     "mlop": ("mlops", "ml ops"),
     "llm": ("llm", "llms", "large language model", "large language models"),
@@ -144,6 +145,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
 # Opening words that ask for an explanation ("explain recall"); later in a question, "explain"
 # is the topic ("how to explain ML to stakeholders").
 LEADING = frozenset({"explain", "describe", "define", "summarize", "summarise", "compare"})
+_MAKE = frozenset({"make", "makes", "making", "made"})
 _POLITE = frozenset({"please", "pls", "plz", "can", "could", "would", "you", "hey", "hi", "hello", "coach", "bot"})
 
 # Words that frame a question but carry no topic ("explain", "what is the meaning of").
@@ -173,6 +175,8 @@ QUERY_GROUPS: dict[str, tuple[str, ...]] = {
     "mistak": ("never", "never do", "should not", "shouldn t", "don t do", "not to do", "what not",
                "go wrong", "goes wrong", "get wrong", "gets wrong", "screw up", "fail", "fails", "failing",
                "sank", "sink", "sinks", "sunk", "tank", "tanked", "tanks", "doomed", "blew", "blow", "bomb", "bombed"),
+    "altern": ("similar to", "similar roles", "similar jobs", "similar careers", "adjacent roles", "adjacent jobs",
+               "related roles", "related jobs", "neighbouring roles", "neighboring roles"),
     "stakehold": ("exec", "execs", "executive", "executives", "c suite", "leadership team", "higher ups",
                   "higher-ups", "bosses", "business side"),
     "10x": ("ten times", "10 times", "tenfold", "ten fold", "10 fold"),
@@ -202,6 +206,8 @@ _LONGEST = max(len(k) for k in _QUERY_PHRASES)
 def terms(text: str, query: bool = False) -> list[str]:
     """Canonical, stemmed terms in order: the unit of matching for the answer index."""
     ws = words(text)
+    if query and "much" in ws:  # "how much do AI PMs make": make is earn
+        ws = ["earn" if w in _MAKE else w for w in ws]
     phrases = _QUERY_PHRASES if query else _PHRASES
     out: list[str] = []
     i = 0

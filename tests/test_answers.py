@@ -41,6 +41,8 @@ def test_people_spell_roles_and_shorthands_many_ways():
     assert terms("stakeholder mgmt trad pm", query=True) == terms("stakeholder management traditional pm")
     assert terms("xfn partners", query=True) == terms("cross-functional partners")
     assert terms("rules engine", query=True) == terms("rule-based") == ["rule"]
+    assert "compens" in terms("how much more do AI PMs make", query=True)
+    assert "compens" not in terms("what makes a strong DS PM", query=True)
     # everyday filler is not a word the library has never heard of
     assert terms("ML stuff, like a bunch of it", query=True) == ["ml"]
 
