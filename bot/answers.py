@@ -15,7 +15,7 @@ from . import retrieval
 from .commands import Command
 from .messages import Button, Citation, Reply, error, info
 from .storage import Migrations, transaction
-from .synonyms import terms, vocabulary
+from .synonyms import terms
 from .text import words
 
 MIGRATIONS = Migrations("answers")
@@ -66,6 +66,11 @@ def add_phrasing_weights(db):
     retrieval.add_phrasing_weights(db)
 
 
+@MIGRATIONS
+def add_word_table(db):
+    retrieval.add_word_table(db)
+
+
 # ------------------------------------------------------------------- answers
 
 @dataclass
@@ -109,9 +114,6 @@ def _label(text: str) -> str:
     return text if len(text) <= BUTTON_LABEL else text[: BUTTON_LABEL - 1].rstrip() + "…"
 
 
-_spellers: dict[str, retrieval.Speller] = {}  # library digest -> speller, shared by every coach on it
-
-
 class AnswerIndex:
     """Built at every start; the rebuild runs only when the content (or the indexer) changed."""
 
@@ -121,6 +123,7 @@ class AnswerIndex:
         if self.rebuilt:
             retrieval.rebuild(db, library)
         self.units = retrieval.unit_count(db)
+        self.speller = retrieval.Speller(db)
 
     # -------------------------------------------------------------- lookups
     def _rows(self, where: str, args) -> list[dict]:
@@ -170,22 +173,10 @@ class AnswerIndex:
         out.sort(key=lambda c: -c.score)
         return out, weights, unknown
 
-    @property
-    def speller(self) -> retrieval.Speller:
-        speller = _spellers.get(self.library.digest)
-        if speller is None:
-            texts = [t for a in self.library.articles.values()
-                     for t in (a.title, *(x for s in a.sections for x in (s.heading, *s.alternates, s.body)))]
-            speller = retrieval.Speller(texts, vocabulary())
-            _spellers.clear()
-            _spellers[self.library.digest] = speller
-        return speller
-
     def question_terms(self, question: str) -> list[str]:
         """The question's terms, its misspelt words first put right."""
-        speller = self.speller
-        return terms(" ".join(speller.correct(w) for w in words(question)[:4 * MAX_QUESTION_TERMS]),
-                     query=True)[:MAX_QUESTION_TERMS]
+        fixed = self.speller.correct_all(words(question)[:4 * MAX_QUESTION_TERMS])
+        return terms(" ".join(fixed), query=True)[:MAX_QUESTION_TERMS]
 
     def ask(self, question: str) -> Answer:
         question = question or ""

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from . import storage
-from .synonyms import terms
-from .text import stem
+from .synonyms import terms, vocabulary
+from .text import stem, words
 
 # bump when unit building or term extraction changes: the index rebuilds on the next start
-INDEX_VERSION = "20"
+INDEX_VERSION = "21"
 
 
 FTS_WEIGHTS = (4.0, 1.0, 0.5)  # head, body, ctx
@@ -167,16 +167,18 @@ def current_digest(db) -> str | None:
     return row[0] if row else None
 
 
-_built: dict[str, list[dict]] = {}  # digest -> units: tests and benches open many coaches on one library
+_built: dict[str, tuple[list[dict], dict[str, int]]] = {}  # digest -> (units, word counts): tests and benches
+# open many coaches on one library
 
 
 def rebuild(db, library) -> int:
     """Replace the whole index in one transaction (another process may be reading)."""
-    units = _built.get(index_digest(library))
-    if units is None:
-        units = build_units(library)
+    built = _built.get(index_digest(library))
+    if built is None:
+        built = (build_units(library), word_counts(library))
         _built.clear()
-        _built[index_digest(library)] = units
+        _built[index_digest(library)] = built
+    units, counts = built
     df: dict[str, int] = {}
     for u in units:
         for t in set(f"{u['head']} {u['body']} {u['ctx']}".split()):
@@ -201,6 +203,8 @@ def rebuild(db, library) -> int:
             f"INSERT INTO answer_units ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             [tuple(u[c] for c in cols) for u in units])
         db.conn.executemany("INSERT INTO answer_df (term, df) VALUES (?, ?)", sorted(df.items()))
+        db.execute("DELETE FROM answer_words")
+        db.conn.executemany("INSERT INTO answer_words (word, n) VALUES (?, ?)", sorted(counts.items()))
         db.execute("INSERT INTO answer_fts(answer_fts) VALUES ('rebuild')")
         db.execute("INSERT INTO answer_meta (name, value) VALUES ('digest', ?) "
                    "ON CONFLICT(name) DO UPDATE SET value = excluded.value", [digest])
@@ -267,48 +271,86 @@ def atom_terms(text: str) -> frozenset[str]:
 
 # ------------------------------------------------------------------ spelling
 
+def word_counts(library) -> dict[str, int]:
+    """Every raw word of the articles (headings and also-phrasings too) and of the synonym tables,
+    with how often the articles use it: the words a question's misspelling is put right to."""
+    counts: dict[str, int] = {}
+    for article in library.articles.values():
+        for text in (article.title, *(x for s in article.sections for x in (s.heading, *s.alternates, s.body))):
+            for w in words(text):
+                counts[w] = counts.get(w, 0) + 1
+    for w in vocabulary():
+        counts.setdefault(w, 1)
+    return counts
+
+
+def add_word_table(db) -> None:
+    db.execute("CREATE TABLE answer_words (word TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
+
+
 class Speller:
     """Maps a question's misspelt words ("salery", "intervew") to the library's own words.
 
-    The vocabulary is every raw word of the articles and of the synonym tables. Only words it
-    doesn't know are looked at, and only long ones: a short unknown word ("rice", "pilot") is
-    more often a real word about something else than a slip of the finger. Candidates come from
-    a deletion index (two words within one edit share a one-letter deletion), then the real
-    Damerau distance decides, ties going to the word the articles use most.
+    Only words neither the library nor the synonym tables know are looked at, and only long ones:
+    a short unknown word ("rice", "pilot") is more often a real word about something else than a
+    slip of the finger. Candidates come from a deletion index over the library's most used words
+    (two words within one edit share a one-letter deletion), then the real Damerau distance
+    decides, ties going to the word the articles use most. The index is built on the first
+    unknown word and shared by every coach on the same index.
     """
 
     MIN_LEN = 6  # one edit from here on
     LONG = 10  # two edits from here on
     MAX_LEN = 20  # longer is no word anyone meant
+    MAX_VOCAB = 20_000  # the deletion index holds the most used words only
 
-    def __init__(self, texts, extra=()):
-        from .text import words
+    _shared: dict[str, tuple[dict[str, int], dict[str, list[str]]]] = {}  # index digest -> (counts, deletions)
 
-        counts: dict[str, int] = {}
-        for text in texts:
-            for w in words(text):
-                counts[w] = counts.get(w, 0) + 1
-        for w in extra:
-            counts.setdefault(w, 1)
-        self.counts = counts
-        self.stems = {stem(w) for w in counts}  # "designer" is known when "designed" is
-        self._deletes: dict[str, list[str]] | None = None
+    def __init__(self, db):
+        self.db = db
 
-    def _index(self) -> dict[str, list[str]]:
-        if self._deletes is None:
+    def correct_all(self, ws: list[str]) -> list[str]:
+        suspects = {w for w in ws if self.MIN_LEN <= len(w) <= self.MAX_LEN and w.isalpha()}
+        if suspects:
+            suspects -= self._present("answer_words", "word", suspects)
+        if suspects:  # "designer" is known when "designed" is
+            by_stem = {w: stem(w) for w in suspects}
+            known = self._present("answer_df", "term", set(by_stem.values()))
+            suspects = {w for w, s in by_stem.items() if s not in known}
+        if not suspects:
+            return ws
+        fixes = {w: self.correct(w) for w in suspects}
+        return [fixes.get(w, w) for w in ws]
+
+    def _present(self, table: str, column: str, values: set[str]) -> set[str]:
+        vals = list(values)
+        rows = self.db.execute(f"SELECT {column} FROM {table} WHERE {column} IN ({', '.join('?' * len(vals))})", vals)
+        return {r[0] for r in rows.fetchall()}
+
+    def _index(self) -> tuple[dict[str, int], dict[str, list[str]]]:
+        digest = current_digest(self.db) or ""
+        shared = self._shared.get(digest)
+        if shared is None:
+            counts = dict(self.db.execute(
+                "SELECT word, n FROM answer_words WHERE length(word) >= ? ORDER BY n DESC, word LIMIT ?",
+                [self.MIN_LEN - 2, self.MAX_VOCAB]).fetchall())
             index: dict[str, list[str]] = {}
-            for w in self.counts:
-                if len(w) >= self.MIN_LEN - 1 and w.isalpha():
+            for w in counts:
+                if w.isalpha():
                     for d in {w} | _deletions(w):
                         index.setdefault(d, []).append(w)
-            self._deletes = index
-        return self._deletes
+            shared = (counts, index)
+            self._shared.clear()
+            self._shared[digest] = shared
+        return shared
 
     def correct(self, word: str) -> str:
-        if word in self.counts or not self.MIN_LEN <= len(word) <= self.MAX_LEN or not word.isalpha() \
-                or stem(word) in self.stems:
+        """The library's word this one is a slip for, or the word itself."""
+        if not (self.MIN_LEN <= len(word) <= self.MAX_LEN and word.isalpha()):
             return word
-        index = self._index()
+        counts, index = self._index()
+        if word in counts:
+            return word
         limit = 2 if len(word) >= self.LONG else 1
         keys = {word} | _deletions(word)
         if limit == 2:
@@ -317,8 +359,8 @@ class Speller:
         best = None
         for c in candidates:
             dist = _distance(word, c, limit)
-            if dist <= limit and (best is None or (dist, -self.counts[c], c) < best):
-                best = (dist, -self.counts[c], c)
+            if dist <= limit and (best is None or (dist, -counts[c], c) < best):
+                best = (dist, -counts[c], c)
         return best[2] if best else word
 
 
