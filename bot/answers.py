@@ -30,10 +30,11 @@ MIN_KNOWN_TERMS = 4
 MIN_KNOWN_SHARE = 0.9
 CHILD_MARGIN = 0.9  # see AnswerIndex._specific
 MAX_QUESTION_TERMS = 64  # a pasted essay is not a question; its first words say what it's about
-# Qualifiers that narrow a question without being its subject ("day to day", "best"): rare in the
-# articles, so their idf is high, but a unit lacking them may still be the answer.
+# Qualifiers that narrow a question without being its subject ("day to day", "best", "salary range")
+# and requests for a format ("in a nutshell"): rare in the articles, so their idf is high, but a unit
+# lacking them may still be the answer.
 WEAK_TERMS = frozenset({"daili", "time", "better", "import", "real", "strong", "main", "typic", "enjoy", "work",
-                        "worth", "candid", "rang"})
+                        "worth", "candid", "rang", "summari"})
 WEAK_FACTOR = 0.4
 MAX_ANSWER_CHARS = 700
 MAX_SECTION_CHARS = 2800  # Slack section blocks stop at 3000
