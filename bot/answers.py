@@ -34,7 +34,8 @@ MAX_QUESTION_TERMS = 64  # a pasted essay is not a question; its first words say
 # and requests for a format ("in a nutshell"): rare in the articles, so their idf is high, but a unit
 # lacking them may still be the answer.
 WEAK_TERMS = frozenset({"daili", "time", "better", "import", "real", "strong", "main", "typic", "enjoy", "work",
-                        "worth", "candid", "rang", "summari"})
+                        "worth", "candid", "rang", "summari",
+                        "good", "great", "decent", "solid"})
 WEAK_FACTOR = 0.4
 MAX_ANSWER_CHARS = 700
 MAX_SECTION_CHARS = 2800  # Slack section blocks stop at 3000

@@ -182,6 +182,9 @@ QUERY_GROUPS: dict[str, tuple[str, ...]] = {
     "10x": ("ten times", "10 times", "tenfold", "ten fold", "10 fold"),
     "import": ("care", "care about", "why care", "bother"),
     "not": ("avoid", "avoiding", "stay away from", "steer clear of"),
+    # phrases that frame a question and say nothing of its topic: they become no term at all
+    "": ("counts as", "count as", "considered", "regarded as", "in the first place", "at the end of the day",
+         "for what it s worth", "in your opinion", "in general"),
     # shorthand only people write; the articles spell these out
     "develop": ("dev",),
     "organ": ("org", "orgs"),
@@ -221,7 +224,7 @@ def terms(text: str, query: bool = False) -> list[str]:
     while i < len(ws):
         for n in range(min(_LONGEST, len(ws) - i), 0, -1):
             canon = phrases.get(tuple(ws[i:i + n]))
-            if canon:
+            if canon is not None:
                 out.extend(canon.split())
                 i += n
                 break
