@@ -82,6 +82,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "fast": ("fast", "faster", "quick", "quickly", "rapid", "rapidly", "speedy"),
     "collabor": ("collaborate", "collaborates", "collaborating", "collaboration", "team up", "teams up",
                  "teaming up", "work with", "works with", "working with", "partner with", "partners with",
+                 "partner", "partners", "collaborator", "collaborators",
                  "partnering with", "work together"),
     "compar": ("vs", "versus", "compare", "compared", "compares", "comparing", "comparison", "comparisons", "comparable",
                "stack up", "stacks up"),
@@ -137,8 +138,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "progress": ("progress", "progression", "moving up", "move up", "moves up", "promotion", "promotions",
                  "promoted", "get promoted", "advance", "advancement", "climb", "climbing", "level up",
                  "trajectory", "trajectories"),
-    "summari": ("summary", "summaries", "tl dr", "tldr", "short answer", "in short", "in brief", "nutshell",
-                "in a nutshell", "gist", "one line", "one liner", "bottom line", "recap"),
+    "summari": ("summary", "summaries", "tl dr", "tldr", "recap"),
     "handl": ("handle", "handles", "handling", "deal with", "deals with", "dealing with", "cope with", "navigate"),
 }
 
@@ -177,6 +177,9 @@ QUERY_GROUPS: dict[str, tuple[str, ...]] = {
                "sank", "sink", "sinks", "sunk", "tank", "tanked", "tanks", "doomed", "blew", "blow", "bomb", "bombed"),
     "altern": ("similar to", "similar roles", "similar jobs", "similar careers", "adjacent roles", "adjacent jobs",
                "related roles", "related jobs", "neighbouring roles", "neighboring roles"),
+    # only people ask for it this way; the articles' "in short supply" is no summary
+    "summari": ("short answer", "in short", "in brief", "nutshell", "in a nutshell", "gist", "one line",
+                "one liner", "bottom line", "quick version", "short version"),
     "stakehold": ("exec", "execs", "executive", "executives", "c suite", "leadership team", "higher ups",
                   "higher-ups", "bosses", "business side"),
     "10x": ("ten times", "10 times", "tenfold", "ten fold", "10 fold"),
