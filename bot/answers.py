@@ -38,6 +38,7 @@ WEAK_TERMS = frozenset({"daili", "time", "better", "import", "real", "strong", "
                         "good", "great", "decent", "solid"})
 WEAK_FACTOR = 0.4
 MAX_ANSWER_CHARS = 700
+SHORT_ANSWER = 400  # below this an answer takes on the sentences after it
 MAX_SECTION_CHARS = 2800  # Slack section blocks stop at 3000
 BUTTON_LABEL = 72
 
@@ -411,6 +412,13 @@ def compose(section: dict, weights: dict[str, float], forced: int | None = None,
     last = max(picks[:3])
     if atoms[last].text.endswith(":"):
         picks += list(range(last + 1, min(len(atoms), last + 3)))
+    elif forced is None:
+        # a short answer reads better with what follows it in the same paragraph
+        nxt = best + 1
+        while len(dict.fromkeys(picks)) < 3 and nxt < len(atoms) and atoms[nxt].block == atoms[best].block \
+                and sum(len(atoms[i].text) for i in dict.fromkeys(picks)) + len(atoms[nxt].text) <= SHORT_ANSWER:
+            picks.append(nxt)
+            nxt += 1
     elif len(picks) == 1 and len(atoms[best].text) < 120 and best + 1 < len(atoms) \
             and atoms[best + 1].block == atoms[best].block:
         picks.append(best + 1)
