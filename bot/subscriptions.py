@@ -394,6 +394,11 @@ def cmd_subscribe(coach, req, args: str) -> list[Reply]:
             [req.platform, req.workspace, channel, int(is_dm), req.user if is_dm else "", req.user, hour, minute,
              tz, ",".join(days), track, now, now, now])
         sub = find(coach.db, req.platform, req.workspace, is_dm, channel)
+        if is_dm and parsed.tz and not users.user_tz(coach, req.platform, req.workspace, req.user):
+            # Someone who names their zone for their own drill lives there: streaks should count
+            # their days in it too, until they say otherwise with `timezone`.
+            coach.db.execute("UPDATE users SET tz = ? WHERE platform = ? AND workspace = ? AND user = ?",
+                             [parsed.tz, req.platform, req.workspace, req.user])
     changed(coach)
     verb = "Updated" if keep else "Subscribed"
     extra = "" if is_dm else (f" Answers are revealed {_hours(coach.config.reveal_hours)} after each post, "

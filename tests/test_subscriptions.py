@@ -161,3 +161,15 @@ def test_forget_me_removes_a_dm_subscription_and_its_ledger(coach, say):
     say("forget-me confirm")
     assert [(r[2], r[3]) for r in rows(coach)] == [("team", 0)]
     assert coach.db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0] == 0
+
+
+def test_a_zone_named_for_your_own_drill_becomes_your_zone_unless_you_set_one(coach, say):
+    from bot import users
+
+    say("subscribe me at 7am tz Asia/Tokyo")
+    assert users.user_tz(coach, "console", "T1", "alice") == "Asia/Tokyo"
+    say("timezone Europe/Berlin")
+    say("subscribe me at 8am tz America/New_York")
+    assert users.user_tz(coach, "console", "T1", "alice") == "Europe/Berlin"
+    say("subscribe here at 9am tz Asia/Kolkata", channel="team", user="bob")
+    assert users.user_tz(coach, "console", "T1", "bob") is None  # a channel's zone says nothing about bob
