@@ -21,7 +21,7 @@ from .synonyms import terms, vocabulary
 from .text import stem, words
 
 # bump when unit building or term extraction changes: the index rebuilds on the next start
-INDEX_VERSION = "21"
+INDEX_VERSION = "22"
 
 
 FTS_WEIGHTS = (4.0, 1.0, 0.5)  # head, body, ctx
@@ -272,16 +272,19 @@ def atom_terms(text: str) -> frozenset[str]:
 # ------------------------------------------------------------------ spelling
 
 def word_counts(library) -> dict[str, int]:
-    """Every raw word of the articles (headings and also-phrasings too) and of the synonym tables,
-    with how often the articles use it: the words a question's misspelling is put right to."""
+    """The articles' most used raw words (headings and also-phrasings too) and the synonym tables'
+    words, with how often the articles use them: the words a question's misspelling is put right to."""
     counts: dict[str, int] = {}
     for article in library.articles.values():
         for text in (article.title, *(x for s in article.sections for x in (s.heading, *s.alternates, s.body))):
             for w in words(text):
                 counts[w] = counts.get(w, 0) + 1
+    # a rarer word of the articles is still known through its stem (answer_df): keep the words a
+    # slip is put right to, and the synonym tables' words, whose stems the index never sees
+    kept = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:Speller.MAX_VOCAB])
     for w in vocabulary():
-        counts.setdefault(w, 1)
-    return counts
+        kept.setdefault(w, counts.get(w, 1))
+    return kept
 
 
 def add_word_table(db) -> None:
@@ -291,9 +294,9 @@ def add_word_table(db) -> None:
 class Speller:
     """Maps a question's misspelt words ("salery", "intervew") to the library's own words.
 
-    Only words neither the library nor the synonym tables know are looked at, and only long ones:
-    a short unknown word ("rice", "pilot") is more often a real word about something else than a
-    slip of the finger. Candidates come from a deletion index over the library's most used words
+    Only words neither the library (by their stem) nor the synonym tables know are looked at, and
+    only long ones: a short unknown word ("rice", "pilot") is more often a real word about
+    something else than a slip of the finger. Candidates come from a deletion index over the library's most used words
     (two words within one edit share a one-letter deletion), then the real Damerau distance
     decides, ties going to the word the articles use most. The index is built on the first
     unknown word and shared by every coach on the same index.
@@ -302,7 +305,7 @@ class Speller:
     MIN_LEN = 6  # one edit from here on
     LONG = 10  # two edits from here on
     MAX_LEN = 20  # longer is no word anyone meant
-    MAX_VOCAB = 20_000  # the deletion index holds the most used words only
+    MAX_VOCAB = 20_000  # the most used words of the articles are the ones a slip is put right to
 
     _shared: dict[str, tuple[dict[str, int], dict[str, list[str]]]] = {}  # index digest -> (counts, deletions)
 
@@ -331,9 +334,8 @@ class Speller:
         digest = current_digest(self.db) or ""
         shared = self._shared.get(digest)
         if shared is None:
-            counts = dict(self.db.execute(
-                "SELECT word, n FROM answer_words WHERE length(word) >= ? ORDER BY n DESC, word LIMIT ?",
-                [self.MIN_LEN - 2, self.MAX_VOCAB]).fetchall())
+            counts = dict(self.db.execute("SELECT word, n FROM answer_words WHERE length(word) >= ?",
+                                          [self.MIN_LEN - 2]).fetchall())
             index: dict[str, list[str]] = {}
             for w in counts:
                 if w.isalpha():
