@@ -28,6 +28,8 @@ MIN_FOCUS = 0.5
 # (at least this many) are covered this well by one unit and one sentence of it.
 MIN_KNOWN_TERMS = 4
 MIN_KNOWN_SHARE = 0.9
+# ranking: coverage, plus the unit's own text, one phrasing's match and FTS's bm25 (see AnswerIndex.rank)
+OWN_WEIGHT, PHRASING_WEIGHT, BM25_WEIGHT = 0.5, 1.0, 0.3
 CHILD_MARGIN = 0.9  # see AnswerIndex._specific
 MAX_QUESTION_TERMS = 64  # a pasted essay is not a question; its first words say what it's about
 # Qualifiers that narrow a question without being its subject ("day to day", "best", "salary range")
@@ -171,7 +173,7 @@ class AnswerIndex:
             own_cov = sum(w for t, w in weights.items() if t in own) / total
             phrasing = max((_phrasing_match(p.split(), pw, weights, total)
                             for p, pw in zip(json.loads(row["phr"]), json.loads(row["phw"]))), default=0.0)
-            score = coverage + 0.5 * own_cov + phrasing + 0.3 * bm25 / top_bm25
+            score = coverage + OWN_WEIGHT * own_cov + PHRASING_WEIGHT * phrasing + BM25_WEIGHT * bm25 / top_bm25
             out.append(Candidate(score, coverage, phrasing, row))
         out.sort(key=lambda c: -c.score)
         return out, weights, unknown

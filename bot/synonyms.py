@@ -142,6 +142,10 @@ GROUPS: dict[str, tuple[str, ...]] = {
                  "promoted", "get promoted", "advance", "advancement", "climb", "climbing", "level up",
                  "trajectory", "trajectories"),
     "summari": ("summary", "summaries", "tl dr", "tldr", "recap"),
+    "organ": ("organization", "organizations", "organisation", "organisations", "organizational",
+              "organisational", "company", "companies", "firm", "firms", "employer", "employers"),
+    "ecosystem": ("ecosystem", "ecosystems", "landscape", "landscapes"),
+    "complex": ("complex", "complicated", "intricate", "complexity", "messier", "messy"),
     "handl": ("handle", "handles", "handling", "deal with", "deals with", "dealing with", "cope with", "navigate"),
 }
 
