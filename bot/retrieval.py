@@ -21,7 +21,7 @@ from .synonyms import terms, vocabulary
 from .text import stem, words
 
 # bump when unit building or term extraction changes: the index rebuilds on the next start
-INDEX_VERSION = "23"
+INDEX_VERSION = "24"
 
 
 FTS_WEIGHTS = (4.0, 1.0, 0.5)  # head, body, ctx
