@@ -39,6 +39,8 @@ WEAK_TERMS = frozenset({"daili", "time", "better", "import", "real", "strong", "
                         "worth", "candid", "rang", "summari",
                         "good", "great", "decent", "solid"})
 WEAK_FACTOR = 0.4
+# an agent noun whose stem is not itself ("designer" -> "design", "recruiters" -> "recruit")
+_AGENT = re.compile(r"[a-z]{4,}(?:er|or)s?")
 MAX_ANSWER_CHARS = 700
 SHORT_ANSWER = 400  # below this an answer takes on the sentences after it
 MAX_SECTION_CHARS = 2800  # Slack section blocks stop at 3000
@@ -178,6 +180,22 @@ class AnswerIndex:
         out.sort(key=lambda c: -c.score)
         return out, weights, unknown
 
+    def foreign_roles(self, ws: list[str]) -> dict[str, str]:
+        """Terms that only stand for a role the articles never name: "designer" stems to "design",
+        which the articles use ("ML system design"), but a question about designers' jobs is not
+        about that. Words the synonym tables list were mapped on purpose and stay."""
+        roles = {w for w in ws if _AGENT.fullmatch(w)}
+        if not roles:
+            return {}
+        forms = {w: {w, w[:-1] if w.endswith("s") else w + "s"} for w in roles}
+        present = self.speller._present("answer_words", "word", set().union(*forms.values()))
+        out: dict[str, str] = {}
+        for w in (w for w in roles if not forms[w] & present):
+            ts = terms(w)
+            if len(ts) == 1 and ts[0] != w.rstrip("s"):
+                out[ts[0]] = w.rstrip("s")  # no unit holds the unstemmed word: it counts as unknown
+        return out
+
     def question_terms(self, question: str) -> list[str]:
         """The question's terms, its misspelt words first put right."""
         fixed = self.speller.correct_all(words(question)[:4 * MAX_QUESTION_TERMS])
@@ -188,6 +206,8 @@ class AnswerIndex:
         qterms = self.question_terms(question)
         if not qterms:
             return Answer(question, False, None)
+        foreign = self.foreign_roles(words(question)[:4 * MAX_QUESTION_TERMS])
+        qterms = [foreign.get(t, t) for t in qterms]
         ranked, weights, unknown = self.rank(qterms)
         if not ranked:
             return Answer(question, False, None)

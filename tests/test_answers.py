@@ -68,6 +68,13 @@ def test_one_unknown_word_does_not_sink_an_on_topic_question(coach):
     assert not coach.index.ask("how do I become a zorblaxer").found
 
 
+def test_a_role_the_articles_never_name_is_not_the_activity_they_discuss(coach):
+    # "designer" stems to "design", which the articles use ("ML system design")
+    assert coach.index.foreign_roles(["product", "designers", "interviewers", "managers"]) == {"design": "designer"}
+    assert not coach.index.ask("how do I get a job as a product designer").found
+    assert coach.index.ask("what do interviewers look for in an ai pm candidate").found
+
+
 def test_short_lead_sentence_brings_the_rest_of_the_answer(coach):
     a = coach.index.ask("is ai pm harder technically than data science pm")
     assert a.found and a.answer.startswith("Not necessarily.") and "highly technical" in a.answer
