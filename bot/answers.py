@@ -24,6 +24,8 @@ MIGRATIONS = Migrations("answers")
 MIN_COVERAGE = 0.55
 # ...and the share one sentence/item of it covers together with its headings (see AnswerIndex.focus).
 MIN_FOCUS = 0.5
+# ...and either one heading/also-phrasing says this much of it, or one sentence/item (see confident)
+MIN_SAID, MIN_SAID_ATOM = 0.45, 0.3
 # Below those, a question with one word the library never uses is answered when its other words
 # (at least this many) are covered this well by one unit and one sentence of it.
 MIN_KNOWN_TERMS = 4
@@ -241,7 +243,11 @@ class AnswerIndex:
         if len(weights) == 1 and not _names(best.row, weights):
             return False
         if best.coverage >= MIN_COVERAGE and focus >= MIN_FOCUS:
-            return True
+            # what frames a unit (title, section heading) holds the domain's words for every unit
+            # in it: the question must also be said together by one of its sentences or phrasings,
+            # or it is a neighbouring topic in the same words ("what is a product roadmap")
+            return best.phrasing >= MIN_SAID or self.said(best.row, weights) >= MIN_SAID_ATOM
+
         # One word the library never uses ("bandwagon", "blocker") in a question that is otherwise
         # wholly about one place still asks about that place; a question resting on one or two known
         # words ("salary of a nurse") is about the unknown word.
@@ -253,6 +259,15 @@ class AnswerIndex:
         seen = set(f"{row['head']} {row['body']} {row['ctx']}".split())
         return sum(w for t, w in known.items() if t in seen) / total >= MIN_KNOWN_SHARE \
             and self.focus(row, known) >= MIN_KNOWN_SHARE
+
+    def said(self, unit: dict, weights: dict[str, float]) -> float:
+        """The largest share of the question one sentence or item of the unit holds by itself."""
+        total = sum(weights.values()) or 1.0
+        atoms = json.loads(self.section_unit(unit)["atoms"])
+        if unit["kind"] != "section":
+            atoms = [atoms[unit["atom"]]] if 0 <= unit["atom"] < len(atoms) else []
+        return max((sum(w for t, w in weights.items() if t in retrieval.atom_terms(a[0])) / total for a in atoms),
+                   default=0.0)
 
     def focus(self, unit: dict, weights: dict[str, float]) -> float:
         """Share of the question one atom covers together with what frames it (headings,

@@ -75,6 +75,14 @@ def test_a_role_the_articles_never_name_is_not_the_activity_they_discuss(coach):
     assert coach.index.ask("what do interviewers look for in an ai pm candidate").found
 
 
+def test_words_scattered_over_a_section_are_a_neighbouring_topic(coach):
+    # "roadmap" and "product" both occur in the day-to-day section, but no sentence or heading
+    # there says "product roadmap": the articles do not explain roadmaps
+    assert not coach.index.ask("what is a product roadmap").found
+    assert not coach.index.ask("best project management software").found
+    assert coach.index.ask("what is precision in machine learning").found
+
+
 def test_short_lead_sentence_brings_the_rest_of_the_answer(coach):
     a = coach.index.ask("is ai pm harder technically than data science pm")
     assert a.found and a.answer.startswith("Not necessarily.") and "highly technical" in a.answer
