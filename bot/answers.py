@@ -213,7 +213,7 @@ class AnswerIndex:
         ranked, weights, unknown = self.rank(qterms)
         if not ranked:
             return Answer(question, False, None)
-        best = self._specific(ranked)
+        best = self._specific(_primary_first(ranked))
         topics = _distinct_topics(self, [c.row for c in ranked])
         focus = self.focus(best.row, weights)
         score = min(best.coverage, focus)
@@ -339,6 +339,23 @@ class AnswerIndex:
             questions = [self.topic(r) for r in rows if r["section"].endswith("?")]
             out.append((article.title, main, questions[:2]))
         return out
+
+
+# Sections that restate the body ("Summary", "Key Takeaways"): on a near tie the body says it first
+_RECAP = re.compile(r"^(summary|tl;?dr|key takeaways?|conclusions?|in conclusion|overview|final thoughts|bottom line)\b", re.I)
+RECAP_MARGIN = 0.05
+
+
+def _primary_first(ranked: list[Candidate]) -> list[Candidate]:
+    best = ranked[0]
+    if not _RECAP.match(best.row["section"]):
+        return ranked
+    for i, other in enumerate(ranked[1:4], 1):
+        if other.score < (1 - RECAP_MARGIN) * best.score:
+            break
+        if not _RECAP.match(other.row["section"]) and other.coverage >= best.coverage:
+            return [other] + ranked[:i] + ranked[i + 1:]
+    return ranked
 
 
 def _names(row: dict, weights: dict[str, float]) -> bool:

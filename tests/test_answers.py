@@ -83,6 +83,19 @@ def test_words_scattered_over_a_section_are_a_neighbouring_topic(coach):
     assert coach.index.ask("what is precision in machine learning").found
 
 
+def test_a_recap_gives_way_to_the_body_on_a_near_tie_only():
+    from bot.answers import Candidate, _primary_first
+
+    def cand(section, score, coverage=1.0):
+        return Candidate(score, coverage, 0.0, {"section": section})
+    recap, body = cand("Key Takeaways", 2.0), cand("Balancing Accuracy vs Cost", 1.95)
+    assert _primary_first([recap, body])[0] is body
+    assert _primary_first([recap, cand("Balancing Accuracy vs Cost", 1.6)])[0] is recap
+    # a body section saying less of the question does not take the recap's place
+    assert _primary_first([recap, cand("Balancing Accuracy vs Cost", 1.99, coverage=0.7)])[0] is recap
+    assert _primary_first([body, recap])[0] is body
+
+
 def test_short_lead_sentence_brings_the_rest_of_the_answer(coach):
     a = coach.index.ask("is ai pm harder technically than data science pm")
     assert a.found and a.answer.startswith("Not necessarily.") and "highly technical" in a.answer
