@@ -21,7 +21,7 @@ from .synonyms import terms, vocabulary
 from .text import stem, words
 
 # bump when unit building or term extraction changes: the index rebuilds on the next start
-INDEX_VERSION = "24"
+INDEX_VERSION = "25"
 
 
 FTS_WEIGHTS = (4.0, 1.0, 0.5)  # head, body, ctx
@@ -112,15 +112,27 @@ def unit_key(*parts) -> str:
     return hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=6).hexdigest()
 
 
+def _drill_questions(library) -> dict[tuple[str, str], list[str]]:
+    """Drill prompts, by the section they cite: more ways people ask for that section."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for drill in library.drills.values():
+        section = library.section_for(drill)
+        if section is not None:
+            out.setdefault((drill.article, section.heading), []).append(drill.prompt)
+    return out
+
+
 def build_units(library) -> list[dict]:
     units = []
+    asked = _drill_questions(library)
     for article in library.articles.values():
         for section in article.sections:
             atoms = section_atoms(section.body)
             header = _table_header(section.body)
             if not atoms:
                 continue  # a heading that only groups sub-sections ("FAQ") answers nothing itself
-            head = " ".join((section.heading, *section.alternates))
+            alternates = (*section.alternates, *asked.get((article.slug, section.heading), ()))
+            head = " ".join((section.heading, *alternates))
             where = " ".join((article.title, section.parent))
             skey = unit_key(article.slug, section.heading, "section")
             units.append(dict(
@@ -128,7 +140,7 @@ def build_units(library) -> list[dict]:
                 section=section.heading, kind="section", atom=-1,
                 head=" ".join(terms(head)), body=" ".join(terms(section.body)), ctx=" ".join(terms(where)),
                 atoms=json.dumps([[a.text, a.kind, a.block, a.first] for a in atoms], ensure_ascii=False),
-                phr=json.dumps([" ".join(terms(p, query=True)) for p in (section.heading, *section.alternates)]),
+                phr=json.dumps([" ".join(terms(p, query=True)) for p in (section.heading, *alternates)]),
             ))
             for i, atom in enumerate(atoms):
                 if atom.kind == "sentence":

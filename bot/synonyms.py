@@ -217,9 +217,19 @@ _QUERY_PHRASES = {**_PHRASES, **_build(QUERY_GROUPS)}
 _LONGEST = max(len(k) for k in _QUERY_PHRASES)
 
 
+# Chat spellings, expanded before anything else so the rest of the pipeline sees real words.
+_CHAT = {"kno": "know", "knw": "know", "wat": "what", "wut": "what", "abt": "about", "bout": "about",
+         "bc": "because", "cuz": "because", "coz": "because", "tho": "though", "thru": "through",
+         "exp": "experience", "yoe": "years experience", "reqs": "requirements", "req": "requirement",
+         "mgr": "manager", "intvw": "interview", "convo": "conversation",
+         "diff": "difference", "diffs": "differences", "nd": "and", "n": "and"}
+
+
 def terms(text: str, query: bool = False) -> list[str]:
     """Canonical, stemmed terms in order: the unit of matching for the answer index."""
     ws = words(text)
+    if query:
+        ws = [x for w in ws for x in _CHAT.get(w, w).split()]
     if query and "much" in ws:  # "how much do AI PMs make": make is earn
         ws = ["earn" if w in _MAKE else w for w in ws]
     phrases = _QUERY_PHRASES if query else _PHRASES

@@ -313,3 +313,20 @@ def test_index_ask_without_coach(coach):
     index = AnswerIndex(coach.db, coach.library)
     assert not index.rebuilt
     assert index.ask("do AI PMs need to understand MLOps").found
+
+
+def test_chat_spellings_read_as_words():
+    from bot.synonyms import terms
+
+    assert terms("do i need to kno how to code", query=True) == terms("do i need to know how to code", query=True)
+    assert terms("exp needed for ai pm", query=True) == terms("experience needed for ai pm", query=True)
+
+
+def test_drill_prompts_are_phrasings_of_the_section_they_cite(coach):
+    units = retrieval.build_units(coach.library)
+    drill = next(d for d in coach.library.drills.values() if d.type == "open")
+    section = next(u for u in units if u["kind"] == "section" and u["article"] == drill.article
+                   and u["section"] == coach.library.section_for(drill).heading)
+    from bot.synonyms import terms
+
+    assert " ".join(terms(drill.prompt, query=True)) in section["phr"]
