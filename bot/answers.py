@@ -343,17 +343,22 @@ class AnswerIndex:
 
 # Sections that restate the body ("Summary", "Key Takeaways"): on a near tie the body says it first
 _RECAP = re.compile(r"^(summary|tl;?dr|key takeaways?|conclusions?|in conclusion|overview|final thoughts|bottom line)\b", re.I)
-RECAP_MARGIN = 0.05
+RECAP_MARGIN = 0.08
+
+
+def _recap(row: dict) -> bool:
+    # FAQ answers mostly restate the article body in fewer words, like a summary does
+    return bool(_RECAP.match(row["section"])) or "faq" in row["ctx"].split()
 
 
 def _primary_first(ranked: list[Candidate]) -> list[Candidate]:
     best = ranked[0]
-    if not _RECAP.match(best.row["section"]):
+    if not _recap(best.row):
         return ranked
     for i, other in enumerate(ranked[1:4], 1):
         if other.score < (1 - RECAP_MARGIN) * best.score:
             break
-        if not _RECAP.match(other.row["section"]) and other.coverage >= best.coverage:
+        if not _recap(other.row) and other.coverage >= best.coverage:
             return [other] + ranked[:i] + ranked[i + 1:]
     return ranked
 
