@@ -86,11 +86,13 @@ def test_words_scattered_over_a_section_are_a_neighbouring_topic(coach):
 def test_a_recap_gives_way_to_the_body_on_a_near_tie_only():
     from bot.answers import Candidate, _primary_first
 
-    def cand(section, score, coverage=1.0):
-        return Candidate(score, coverage, 0.0, {"section": section})
+    def cand(section, score, coverage=1.0, ctx=""):
+        return Candidate(score, coverage, 0.0, {"section": section, "ctx": ctx})
     recap, body = cand("Key Takeaways", 2.0), cand("Balancing Accuracy vs Cost", 1.95)
     assert _primary_first([recap, body])[0] is body
     assert _primary_first([recap, cand("Balancing Accuracy vs Cost", 1.6)])[0] is recap
+    faq = cand("How does decision-making differ?", 2.0, ctx="ai product manag faq")
+    assert _primary_first([faq, cand("Binary vs Probabilistic Outcomes", 1.86)])[0] is not faq
     # a body section saying less of the question does not take the recap's place
     assert _primary_first([recap, cand("Balancing Accuracy vs Cost", 1.99, coverage=0.7)])[0] is recap
     assert _primary_first([body, recap])[0] is body
