@@ -85,19 +85,22 @@ def _answered(coach, post_id: int, user: str) -> str | None:
 
 def _active_post(coach, req) -> dict | None:
     """The drill a typed `answer`/`reveal` is about: in a channel, its team drill while still
-    open to you; otherwise your most recent drill."""
+    open to you, unless you asked for a drill of your own here since and haven't answered it;
+    otherwise your most recent drill."""
     db = coach.db
+    mine = _post_row(db.execute(
+        f"SELECT {_POST_COLS} FROM practice_posts WHERE platform = ? AND workspace = ? AND user = ? "
+        "ORDER BY id DESC LIMIT 1", [req.platform, req.workspace, req.user]).fetchone())
     if not req.is_dm:
         team = _post_row(db.execute(
             f"SELECT {_POST_COLS} FROM practice_posts WHERE platform = ? AND workspace = ? AND channel = ? "
             "AND user = '' ORDER BY id DESC LIMIT 1", [req.platform, req.workspace, req.channel]).fetchone())
         if team and not team["revealed_at"] and not _answered(coach, team["id"], req.user):
+            newer_here = (mine and mine["id"] > team["id"] and mine["channel"] == req.channel
+                          and not _answered(coach, mine["id"], req.user))
+            return mine if newer_here else team
+        if mine is None:
             return team
-    mine = _post_row(db.execute(
-        f"SELECT {_POST_COLS} FROM practice_posts WHERE platform = ? AND workspace = ? AND user = ? "
-        "ORDER BY id DESC LIMIT 1", [req.platform, req.workspace, req.user]).fetchone())
-    if mine is None and not req.is_dm:
-        return team
     return mine
 
 

@@ -368,6 +368,25 @@ def test_team_drill_flow(coach, say, clock):
     assert "closed" in say(action=button([post], "Reveal").action, user="dave", channel="team")[0].text
 
 
+def test_typed_answer_in_a_channel_goes_to_the_drill_you_asked_for_last(coach, say):
+    post_id, _ = practice.daily_drill(coach, "console", "T1", "team", post_key="team:2026-11-23")
+    team_drill = coach.library.drills[practice.get_post(coach, post_id)["drill_id"]]
+    mine = next(d for d in drills_of(coach, "mcq") if d.id != team_drill.id)
+    shown = say(f"drill {mine.id}", user="carol", channel="team")
+    my_post = int(button(shown, "Reveal").action.split(":")[3])
+    [result] = say(f"answer {mine.answer_letter}", user="carol", channel="team")
+    assert result.title.startswith("✅") and mine.explanation in result.text
+    assert [(a[1], a[2]) for a in attempts(coach, user="carol")] == [(mine.id, my_post)]
+    # the team drill is still open to carol afterwards, by typing as before
+    say("answer A" if team_drill.type == "mcq" else "answer no idea", user="carol", channel="team")
+    assert [a[2] for a in attempts(coach, user="carol")] == [my_post, post_id]
+    # and a `reveal` after a new personal drill is about that drill, not the team one
+    other = next(d for d in drills_of(coach, "mcq") if d.id not in (team_drill.id, mine.id))
+    say(f"drill {other.id}", user="dave", channel="team")
+    say("reveal", user="dave", channel="team")
+    assert [(a[1], a[4]) for a in attempts(coach, user="dave")] == [(other.id, "reveal")]
+
+
 def test_team_drills_do_not_repeat_soon(coach):
     ids = []
     for day in range(5):
