@@ -16,6 +16,10 @@ from .storage import transaction
 CONFIRM_ACTION = "privacy:forget:confirm"
 
 
+def _records(n: int) -> str:
+    return f"{n} record{'' if n == 1 else 's'}"
+
+
 def _tables_with(db, *columns: str) -> list[str]:
     names = [r[0] for r in db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
@@ -70,14 +74,14 @@ def cmd_export(coach, req, args: str) -> list[Reply]:
     data = export_user(coach.db, req.platform, req.workspace, req.user, coach.clock())
     body = json.dumps(data, ensure_ascii=False, indent=1, default=str)
     count = sum(len(rows) for rows in data["tables"].values())
-    return [Reply(title="Your data", text=f"Everything I hold on you in this workspace ({count} records):\n"
+    return [Reply(title="Your data", text=f"Everything I hold on you in this workspace ({_records(count)}):\n"
                   f"```json\n{body}\n```", ephemeral=True, kind="info")]
 
 
 def _forget(coach, req) -> list[Reply]:
     deleted = forget_user(coach.db, req.platform, req.workspace, req.user)
     total = sum(deleted.values())
-    return [info(f"Done: I deleted everything I held on you in this workspace ({total} records). "
+    return [info(f"Done: I deleted everything I held on you in this workspace ({_records(total)}). "
                  "If you use me again I start from scratch.", ephemeral=True)]
 
 

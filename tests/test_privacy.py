@@ -69,6 +69,14 @@ def test_forget_me_confirm_typed(coach, say):
     assert _counts(coach, "T1", "alice")["practice_attempts"] == 0
 
 
+def test_record_counts_read_as_english(coach, say):
+    # a newcomer holds one record: the row with their name, written when they first spoke
+    assert "(1 record):" in say("export-me")[0].text
+    assert "(1 record)." in say("forget-me confirm")[0].text
+    _practise(say, coach)
+    assert re.search(r"\(\d+ records\):", say("export-me")[0].text)
+
+
 def test_team_posts_survive_a_member_forgetting(coach, say):
     from bot import practice
 
