@@ -289,7 +289,7 @@ def _submit(coach, req, post: dict, drill: Drill, *, text: str | None = None, le
     replies = [render_result(coach, drill, grade, ephemeral=ephemeral)]
     if team and kind == "answer":
         name = users.display_name(coach, req.platform, req.workspace, req.user)
-        replies.append(Reply(text=f"{name} answered ✅", kind="info"))
+        replies.append(Reply(text=f"{name} answered.", kind="info"))
     return replies
 
 

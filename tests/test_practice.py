@@ -350,8 +350,10 @@ def test_team_drill_flow(coach, say, clock):
 
     alice = respond("alice")
     assert alice[0].ephemeral and alice[0].kind == "result"
-    assert alice[1].text == "Alice answered ✅" and not alice[1].ephemeral
-    respond("bob", correct=False)
+    assert alice[1].text == "Alice answered." and not alice[1].ephemeral
+    bob = respond("bob", correct=False)
+    # the channel learns who took part, not who was right: results stay private until the reveal
+    assert [r.text for r in bob if not r.ephemeral] == ["Bob answered."]
     # a typed answer in the channel goes to the team drill too
     say("answer A" if drill.type == "mcq" else "answer nothing", user="carol", channel="team", user_name="Carol")
     assert {a[0] for a in attempts(coach, post_id=post_id, channel="team")} == {"alice", "bob", "carol"}
