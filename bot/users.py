@@ -93,7 +93,8 @@ def display_name(coach, platform: str, workspace: str, user: str) -> str:
 def cmd_timezone(coach, req, args: str) -> list[Reply]:
     args = args.strip()
     if not args:
-        return [info(f"Your time zone is **{effective_tz(coach, req)}**. Change it with `timezone Europe/Berlin`.")]
+        return [info(f"Your time zone is **{effective_tz(coach, req)}**. Change it with `timezone Europe/Berlin`.",
+                     ephemeral=not req.is_dm)]
     tz = resolve_tz(args)
     if tz is None:
         hints = suggest_tz(args)
@@ -106,7 +107,8 @@ def cmd_timezone(coach, req, args: str) -> list[Reply]:
             "UPDATE users SET tz = ? WHERE platform = ? AND workspace = ? AND user = ?",
             [tz, req.platform, req.workspace, req.user],
         )
-    return [info(f"Saved: your time zone is now **{tz}**. Streaks and daily drills use your local day.")]
+    return [info(f"Saved: your time zone is now **{tz}**. Streaks and daily drills use your local day.",
+                 ephemeral=not req.is_dm)]
 
 
 COMMANDS = [

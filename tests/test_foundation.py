@@ -61,6 +61,14 @@ def test_timezone_is_validated_and_kept_per_workspace(say):
     assert "UTC" in other.text
 
 
+def test_timezone_replies_in_a_channel_are_private(say):
+    # where someone lives is theirs: in a channel only they see it, like `stats` and `subscriptions`
+    for text in ("timezone", "timezone Europe/Berlin", "timezone Mars/Olympus"):
+        [reply] = say(text, channel="team")
+        assert reply.ephemeral, text
+    assert "Europe/Berlin" in say("timezone")[0].text
+
+
 def test_console_numbers_click_buttons_and_users_switch(coach):
     out = io.StringIO()
     chat = ConsoleChat(coach, user="alice", out=out, color=False)
