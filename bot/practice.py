@@ -602,8 +602,12 @@ def weekly_digest(coach, platform: str, workspace: str, channel: str) -> list[Re
                      key=lambda s: (-s[0], s[1]))
     hot = [f"🔥 {users.display_name(coach, platform, workspace, u)}: {n} days" for n, u in streaks if n >= 3]
     answers = sum(n for *_, n in posts)
-    summary = (f"{len(posts)} team drill{'s' if len(posts) != 1 else ''}, {answers} answers from "
-               f"{len(people)} {'person' if len(people) == 1 else 'people'}.")
+    # the people behind those answers, not everyone on the board (which counts own drills too)
+    answerers = coach.db.execute(
+        "SELECT COUNT(DISTINCT user) FROM practice_attempts WHERE kind = 'answer' AND post_id IN "
+        f"({','.join('?' * len(posts))})", [p[0] for p in posts]).fetchone()[0] if posts else 0
+    summary = (f"{len(posts)} team drill{'s' if len(posts) != 1 else ''}, {answers} answer{'s' if answers != 1 else ''} "
+               f"from {answerers} {'person' if answerers == 1 else 'people'}.")
     return [Reply(title=f"Last week in practice ({since.strftime('%d %b')} – "
                         f"{(until - timedelta(days=1)).strftime('%d %b')})",
                   text=summary,

@@ -435,6 +435,21 @@ def test_weekly_digest(coach, say, clock):
     assert "No team drills last week" in dict(empty.fields)["Drills"]
 
 
+def test_weekly_digest_counts_people_who_answered_the_team_drills(coach, say, clock):
+    clock.set(datetime(2026, 11, 20, 9, tzinfo=timezone.utc))  # Friday last week
+    _, [post] = practice.daily_drill(coach, "console", "T1", "team", post_key="w0")
+    drill = coach.library.drills[button([post], "Reveal").action.split(":")[2]]
+    if drill.type == "mcq":
+        say(action=button([post], drill.answer_letter).action, user="alice", channel="team")
+    else:
+        say(f"answer {drill.model_answer}", user="alice", channel="team")
+    answer_one(say, coach, user="bob", channel="team")  # bob's own drill, asked for in the channel
+    clock.set(datetime(2026, 11, 23, 9, tzinfo=timezone.utc))
+    [digest] = practice.weekly_digest(coach, "console", "T1", "team")
+    assert "1 team drill, 1 answer from 1 person." in digest.text
+    assert "bob" in dict(digest.fields)["Top 3"]  # the channel's board still counts his answer
+
+
 def test_questions_that_start_like_commands_go_to_ask(coach, say):
     for text in ("drill down into the metrics an AI PM owns", "review cycles for an AI PM?",
                  "stats skills a DS PM needs", "practice interview questions for data science PMs"):
