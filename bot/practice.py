@@ -260,6 +260,9 @@ def _submit(coach, req, post: dict, drill: Drill, *, text: str | None = None, le
                       "Type `drill` for one of your own.")]
     if reveal:
         grade, kind, rating = None, "reveal", 1
+    elif drill.type != "mcq" and not letter and drills.parse_choice(text or ""):
+        return [error("This one is an open question: answer in your own words, e.g. `answer <your answer>`, "
+                      "or click Answer.")]
     else:
         grade = drills.grade_mcq(drill, letter) if letter else drills.grade(drill, text or "")
         if grade is None:

@@ -143,6 +143,18 @@ def test_answering_twice(coach, say):
     assert len(attempts(coach)) == 1
 
 
+def test_a_lone_letter_to_an_open_drill_is_not_graded(coach, say):
+    # `answer B` meant for a multiple-choice drill must not burn an open drill with 0/100 and "Again"
+    drill = drills_of(coach, "open")[0]
+    shown = say(f"drill {drill.id}")
+    for typed in ("answer B", "answer (c)", "answer option d"):
+        [reply] = say(typed)
+        assert reply.kind == "error" and "own words" in reply.text
+    assert "own words" in say(action=button(shown, "Answer").action, text="a")[0].text
+    assert attempts(coach) == []
+    assert say(f"answer {drill.model_answer}")[0].kind == "result"
+
+
 def test_unknown_track_lists_tracks(say):
     [reply] = say("drill cooking")
     assert reply.kind == "error"
