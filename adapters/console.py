@@ -57,6 +57,11 @@ class ConsoleChat:
                     return True
             self.show(self.coach.handle(self.request(text=typed, action=button.action)))
             return True
+        if line.isdigit() and len(line) <= 2:  # a click on a button that is gone, not a question
+            n = len(self.buttons)
+            shown = f"the last reply has buttons 1–{n}" if n > 1 else ("only button 1" if n else "no buttons to click")
+            self._note(f"(there is no button {line}: {shown})")
+            return True
         if line:
             self.show(self.coach.handle(self.request(text=line)))
         return True

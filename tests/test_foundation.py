@@ -83,6 +83,16 @@ def test_console_numbers_click_buttons_and_users_switch(coach):
     assert chat.feed(":quit") is False
 
 
+def test_console_number_without_a_button_is_not_sent_as_a_question(coach):
+    # a second click on a button the last reply no longer shows must not land in `content gaps` as '2'
+    out = io.StringIO()
+    chat = ConsoleChat(coach, user="alice", out=out, color=False)
+    chat.show([Reply(text="pick", buttons=(Button("Help me", "nonsense:x"),))])
+    chat.feed("2")
+    assert "no button 2" in out.getvalue()
+    assert coach.db.execute("SELECT COUNT(*) FROM answer_log").fetchone()[0] == 0
+
+
 def test_console_json_mode_prints_one_object_per_reply(coach):
     out = io.StringIO()
     chat = ConsoleChat(coach, json_mode=True, out=out)
