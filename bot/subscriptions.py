@@ -491,7 +491,8 @@ def on_action(coach, req, parts: list[str]) -> list[Reply]:
 
 
 COMMANDS = [
-    Command("subscribe", cmd_subscribe, "subscribe [here|me] [at 9am] [tz Area/City] [weekdays] [track ai-pm]",
+    Command("subscribe", cmd_subscribe,
+            "subscribe [here|me] [at 9am] [tz Area/City] [daily|weekdays|mon,wed,fri] [track ai-pm]",
             "a daily drill by DM, or a team drill in this channel", aliases=("sub",), order=20),
     Command("unsubscribe", cmd_unsubscribe, "unsubscribe [here|me]", "stop a daily drill", aliases=("unsub",),
             order=21),

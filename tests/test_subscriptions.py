@@ -173,3 +173,11 @@ def test_a_zone_named_for_your_own_drill_becomes_your_zone_unless_you_set_one(co
     assert users.user_tz(coach, "console", "T1", "alice") == "Europe/Berlin"
     say("subscribe here at 9am tz Asia/Kolkata", channel="team", user="bob")
     assert users.user_tz(coach, "console", "T1", "bob") is None  # a channel's zone says nothing about bob
+
+
+def test_help_shows_the_same_subscribe_grammar_as_the_replies(say):
+    # help said `[weekdays]`, as if that were the only choice of days
+    [help_reply] = say("help")
+    line = next(l for l in help_reply.text.splitlines() if "`subscribe " in l)
+    assert "[daily|weekdays|mon,wed,fri]" in line
+    assert "[daily|weekdays|mon,wed,fri]" in say("subscribe sometime")[0].text
