@@ -107,8 +107,19 @@ def cmd_timezone(coach, req, args: str) -> list[Reply]:
             "UPDATE users SET tz = ? WHERE platform = ? AND workspace = ? AND user = ?",
             [tz, req.platform, req.workspace, req.user],
         )
-    return [info(f"Saved: your time zone is now **{tz}**. Streaks and daily drills use your local day.",
-                 ephemeral=not req.is_dm)]
+    return [info(f"Saved: your time zone is now **{tz}**. Streaks and daily drills use your local day."
+                 + _dm_drill_elsewhere(coach, req, tz), ephemeral=not req.is_dm)]
+
+
+def _dm_drill_elsewhere(coach, req, tz: str) -> str:
+    """A DM drill keeps the zone it was set up in: say so rather than imply it moved."""
+    from . import subscriptions  # it imports this module
+
+    sub = subscriptions.find(coach.db, req.platform, req.workspace, True, req.user)
+    if sub is None or not sub.active or sub.tz == tz:
+        return ""
+    return (f" Your daily drill by DM still comes at {sub.time_text} ({sub.tz}); "
+            f"`subscribe me tz {tz}` moves it to your zone.")
 
 
 COMMANDS = [

@@ -69,6 +69,15 @@ def test_timezone_replies_in_a_channel_are_private(say):
     assert "Europe/Berlin" in say("timezone")[0].text
 
 
+def test_new_timezone_says_where_an_existing_daily_drill_stays(say):
+    # "daily drills use your local day" was wrong for a DM drill set up earlier in another zone
+    say("subscribe at 8am")
+    [saved] = say("timezone Asia/Tokyo")
+    assert "08:00 (UTC)" in saved.text and "`subscribe me tz Asia/Tokyo`" in saved.text
+    say("subscribe me tz Asia/Tokyo")
+    assert "still" not in say("timezone asia/tokyo")[0].text
+
+
 def test_console_numbers_click_buttons_and_users_switch(coach):
     out = io.StringIO()
     chat = ConsoleChat(coach, user="alice", out=out, color=False)
