@@ -47,9 +47,22 @@ def resolve_tz(name: str) -> str | None:
         return None
 
 
+# Abbreviations people type that are not zones (or are fixed offsets without the DST they mean):
+# spelling alike ("PST" ~ "MST") would suggest the wrong side of a continent.
+_ABBREVIATIONS = {
+    "pst": "America/Los_Angeles", "pdt": "America/Los_Angeles", "pt": "America/Los_Angeles",
+    "mdt": "America/Denver", "mt": "America/Denver", "cst": "America/Chicago", "cdt": "America/Chicago",
+    "ct": "America/Chicago", "edt": "America/New_York", "et": "America/New_York", "bst": "Europe/London",
+    "cest": "Europe/Paris", "ist": "Asia/Kolkata", "jst": "Asia/Tokyo", "aest": "Australia/Sydney",
+    "aedt": "Australia/Sydney", "sgt": "Asia/Singapore",
+}
+
+
 def suggest_tz(name: str, limit: int = 3) -> list[str]:
     import difflib
 
+    if name.strip().lower() in _ABBREVIATIONS:
+        return [_ABBREVIATIONS[name.strip().lower()]]
     resolve_tz("UTC")  # fills the cache
     return [_ZONES_LOWER[m] for m in difflib.get_close_matches(name.lower(), list(_ZONES_LOWER), n=limit, cutoff=0.6)]
 

@@ -78,6 +78,14 @@ def test_new_timezone_says_where_an_existing_daily_drill_stays(say):
     assert "still" not in say("timezone asia/tokyo")[0].text
 
 
+def test_a_zone_abbreviation_gets_a_real_zone_suggested(say):
+    # PST used to get "Did you mean `MST`, `HST`, `EST`?": other zones that merely look alike
+    [pst] = say("timezone PST")
+    assert "`America/Los_Angeles`" in pst.text and "MST" not in pst.text
+    assert "`Asia/Kolkata`" in say("subscribe tz IST")[0].text
+    assert "`Europe/London`" in say("timezone bst")[0].text
+
+
 def test_console_numbers_click_buttons_and_users_switch(coach):
     out = io.StringIO()
     chat = ConsoleChat(coach, user="alice", out=out, color=False)
