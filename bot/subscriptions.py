@@ -328,14 +328,15 @@ def parse(args: str) -> Parsed:
 
 # ------------------------------------------------------------------ commands
 
-def _target(req, wanted: str | None) -> tuple[bool, str] | Reply:
+def _target(req, wanted: str | None, verb: str = "subscribe") -> tuple[bool, str] | Reply:
     """(is_dm, channel) for the target the user means, or why it can't be."""
     wanted = wanted or ("me" if req.is_dm else "here")
     if wanted == "me":
         return True, req.user
     if req.is_dm:
-        return error("`here` means a channel — in a DM, use `subscribe me` (or run `subscribe here` in the "
-                     "channel that should get the team drill).")
+        which = "that should get the team drill" if verb == "subscribe" else "whose team drill should stop"
+        return error(f"`here` means a channel — in a DM, use `{verb} me` (or run `{verb} here` in the "
+                     f"channel {which}).")
     return False, req.channel
 
 
@@ -417,7 +418,8 @@ def cmd_unsubscribe(coach, req, args: str) -> list[Reply]:
     words = args.lower().split()
     if len(words) > 1 or (words and words[0] not in ("here", "channel", "me", "dm", "mine")):
         return [error(f"I didn't understand '{_shown(args)}'. Use `unsubscribe here` or `unsubscribe me`.")]
-    target = _target(req, ({"channel": "here", "dm": "me", "mine": "me"}.get(words[0], words[0])) if words else None)
+    target = _target(req, ({"channel": "here", "dm": "me", "mine": "me"}.get(words[0], words[0])) if words else None,
+                     verb="unsubscribe")
     if isinstance(target, Reply):
         return [target]
     is_dm, channel = target

@@ -67,6 +67,12 @@ def test_here_in_a_dm_is_explained(coach, say):
     assert rows(coach) == []
 
 
+def test_unsubscribe_here_in_a_dm_is_explained_for_unsubscribing(say):
+    [reply] = say("unsubscribe here")
+    assert reply.kind == "error" and "`unsubscribe me`" in reply.text and "unsubscribe here` in the channel" in reply.text
+    assert "`subscribe" not in reply.text
+
+
 def test_resubscribing_updates_the_one_subscription(coach, say):
     say("subscribe at 9am tz Europe/Berlin mon,wed,fri track ai-pm")
     reply = say("subscribe at 7:30am")[0]
