@@ -283,7 +283,7 @@ class DailyScheduler:
                     (["daily"] if DAYS[local.weekday()] in sub.days else [])
                 for kind in kinds:
                     plan.append((sub, kind, local.date().isoformat(), due, None))
-        for delivery_id, sub_id, sent_at, local_date, post_id, ref in self._due_reveals(at, by_id):
+        for delivery_id, sub_id, sent_at, local_date, post_id, ref in self._due_reveals(at, by_id, only):
             plan.append((by_id[sub_id], "reveal", local_date, parse_stamp(sent_at) + self.reveal_after,
                          (post_id, ref or "")))
         return plan, by_id
@@ -332,17 +332,25 @@ class DailyScheduler:
         return self.coach.db.execute(
             "SELECT d.id, d.subscription_id, d.sent_at FROM deliveries d JOIN subscriptions s "
             "ON s.id = d.subscription_id WHERE d.kind = 'daily' AND d.state = 'sent' AND s.is_dm = 0 "
-            "AND s.active = 1 AND s.paused = 0 AND d.sent_at >= ? AND NOT EXISTS (SELECT 1 FROM deliveries r "
+            "AND s.paused = 0 AND d.sent_at >= ? AND NOT EXISTS (SELECT 1 FROM deliveries r "
             "WHERE r.subscription_id = d.subscription_id AND r.kind = 'reveal' AND r.local_date = d.local_date)",
             [stamp(since - self.reveal_after)]).fetchall()
 
-    def _due_reveals(self, at: datetime, by_id: dict[int, Subscription]):
+    def _due_reveals(self, at: datetime, by_id: dict[int, Subscription], only: set[int] | None = None):
+        """Team drills already posted whose reveal is due. A channel that unsubscribed after
+        the day's drill went out still gets that drill's reveal: its members' answers would
+        otherwise stay open for ever. Paused channels get none (posting there fails)."""
         rows = self.coach.db.execute(
             "SELECT d.id, d.subscription_id, d.sent_at, d.local_date, d.post_id, d.message_ref FROM deliveries d "
             "WHERE d.kind = 'daily' AND d.state = 'sent' AND d.post_id IS NOT NULL AND d.sent_at <= ? "
             "AND d.sent_at >= ? AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.subscription_id = "
             "d.subscription_id AND r.kind = 'reveal' AND r.local_date = d.local_date)",
             [stamp(at - self.reveal_after), stamp(at - self.reveal_after - LOOKBACK)]).fetchall()
+        for r in rows:
+            if r[1] not in by_id and (only is None or r[1] in only):
+                sub = subscriptions.get(self.coach.db, r[1])
+                if sub is not None and not sub.is_dm and not sub.paused:
+                    by_id[r[1]] = sub
         return [r for r in rows if r[1] in by_id and not by_id[r[1]].is_dm]
 
     def _recover(self, at: datetime, summary: Summary, by_id: dict | None) -> list[Item]:
@@ -363,7 +371,8 @@ class DailyScheduler:
             sub = (by_id or {}).get(sub_id) if by_id is not None else subscriptions.get(self.coach.db, sub_id)
             if by_id is not None and sub is None:
                 continue  # a single-subscription run leaves others' recovery to the sweep
-            if sub is None or not sub.active or sub.paused or at - parse_stamp(due_at) > self.grace:
+            ended = sub is None or sub.paused or (not sub.active and kind != "reveal")
+            if ended or at - parse_stamp(due_at) > self.grace:
                 self.coach.db.execute(
                     "UPDATE deliveries SET state = 'failed', error = ?, updated_at = ? WHERE id = ? AND state = 'pending'",
                     [f"abandoned by {old_owner} between claim and send; outcome unknown, not re-sent "

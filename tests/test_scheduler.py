@@ -208,6 +208,20 @@ def test_team_drill_reveal_in_its_thread_and_monday_digest(coach, say, clock):
     assert rec.keys()[-1] == "daily:1:2026-11-24"  # Tuesday: the drill, no digest
 
 
+def test_a_channel_that_unsubscribes_after_the_post_still_gets_that_drills_reveal(coach, say, clock):
+    clock.set(datetime(2026, 11, 24, 8, tzinfo=UTC))  # Tuesday: no digest
+    say("subscribe here at 9am tz UTC", channel="team")
+    rec = Recorder()
+    sched = DailyScheduler(coach, {"console": rec})
+    run(sched, clock.set(datetime(2026, 11, 24, 9, tzinfo=UTC)))
+    say("unsubscribe here", channel="team")
+    # the reveal job fires for just this subscription, as APScheduler's date job does
+    asyncio.run(sched.run_due(clock.set(datetime(2026, 11, 24, 17, 0, 30, tzinfo=UTC)), only={1}))
+    assert rec.keys() == ["daily:1:2026-11-24", "reveal:1:2026-11-24"]
+    run(sched, clock.set(datetime(2026, 11, 25, 9, tzinfo=UTC)))
+    assert rec.keys()[-1] == "reveal:1:2026-11-24"  # and no new drill after unsubscribing
+
+
 def test_dm_subscriptions_get_no_reveal_or_digest(coach, say, clock):
     clock.set(datetime(2026, 11, 23, 8, tzinfo=UTC))
     say("subscribe at 9am tz UTC")
