@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 from zoneinfo import ZoneInfo
 
@@ -351,10 +351,15 @@ def _may_manage(coach, req) -> Reply | None:
 
 
 def _next_text(sub: Subscription, now: datetime) -> str:
-    nxt = sub.next_run(now)
-    if nxt is None:
-        return "never"
-    return nxt.astimezone(ZoneInfo(sub.tz)).strftime("%a %d %b, %H:%M")
+    """When the next *drill* goes out: a channel's trigger also fires on Mondays for the digest."""
+    zone, nxt = ZoneInfo(sub.tz), sub.next_run(now)
+    for _ in range(8):  # a week of fire times always reaches a drill day
+        if nxt is None:
+            return "never"
+        if DAYS[nxt.astimezone(zone).weekday()] in sub.days:
+            return nxt.astimezone(zone).strftime("%a %d %b, %H:%M")
+        nxt = sub.next_run(nxt + timedelta(seconds=1))
+    return "never"
 
 
 def describe(sub: Subscription, now: datetime) -> str:

@@ -187,3 +187,11 @@ def test_help_shows_the_same_subscribe_grammar_as_the_replies(say):
     line = next(l for l in help_reply.text.splitlines() if "`subscribe " in l)
     assert "[daily|weekdays|mon,wed,fri]" in line
     assert "[daily|weekdays|mon,wed,fri]" in say("subscribe sometime")[0].text
+
+
+def test_next_post_names_the_next_drill_day_not_the_monday_digest(coach, say, clock):
+    from datetime import datetime, timezone
+
+    clock.set(datetime(2026, 11, 22, 12, tzinfo=timezone.utc))  # a Sunday
+    [reply] = say("subscribe here at 9am tz UTC tue", channel="team")
+    assert "Next post: Tue 24 Nov, 09:00" in reply.text, reply.text
