@@ -56,9 +56,6 @@ class Reply:
     citation: Citation | None = None
     ephemeral: bool = False  # only the requesting user sees it (where the platform allows)
     kind: str = "info"  # info | answer | decline | drill | result | error | stats | leaderboard | subscription
-    # Where the reply goes when it is not a direct answer to the request (e.g. a public
-    # "X answered" note in the channel); empty means "answer the request".
-    thread_key: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -133,8 +133,7 @@ class Conversation:
         for reply in replies:
             if render.is_empty(reply):
                 continue
-            # A reply with a thread_key is a public note for the channel, never private.
-            ephemeral = reply.ephemeral and not self.is_dm and not reply.thread_key
+            ephemeral = reply.ephemeral and not self.is_dm
             try:
                 await self._deliver_one(reply, ephemeral)
             except SlackApiError as exc:
