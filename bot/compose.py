@@ -25,7 +25,7 @@ FORCED_FOLLOW_CHARS = 120  # a unit asked for directly takes on the next sentenc
 
 # Debrief anecdotes ("In a Q3 debrief, a candidate…") share a question's words ("candidate",
 # "interview") without answering it; the claim they illustrate sits in the sentences around them.
-_STORY = re.compile(r"^(in an? |during |i recall|i once|i observed|i've seen|when i |at a |the feedback|"
+_STORY = re.compile(r"^(in an? |in one |one candidate |during |i recall|i once|i observed|i've seen|when i |at a |the feedback|"
                     r"the hiring (manager|committee)|my (online course|experience|years|firsthand)|[\"“])", re.I)
 STORY_FACTOR = 0.5  # an anecdote counts this much unless the question asks for one
 # ...unless the question asks what happened ("why did one candidate get…", "an example of…")
