@@ -174,8 +174,8 @@ class AnswerIndex:
         if role is not None:
             covered = "pm" in qterms  # "TPM or AI PM?" weighs a role the articles compare against
             if not covered or scope.explained(role, self.sections) is None:
-                return (f"My library covers AI PM, Data Scientist PM and traditional PM careers, not {role} "
-                        "roles, so I won't guess from articles about other jobs.")
+                return (f"I don't have an answer to that — my library covers AI PM, Data Scientist PM and "
+                        f"traditional PM careers, not {role} roles, and I won't guess from articles about other jobs.")
         return ""
 
     def specific(self, ranked: list[Candidate]) -> Candidate:
