@@ -1,0 +1,41 @@
+"""Answer shape: the fact first, whole short lists with their lead-in, long lists cut with 'and N more'."""
+from __future__ import annotations
+
+from bot import compose, retrieval
+from bot.ranking import Unit
+
+
+def _section(body: str, heading: str = "Tools") -> Unit:
+    atoms = tuple(retrieval.section_atoms(body))
+    return Unit(1, "k", "k", "a", "t", heading, "section", -1, frozenset(), frozenset(), frozenset(), atoms,
+                ((),), (1.0,))
+
+
+def test_a_when_a_when_b_question_gets_both_lists_whole(coach):
+    text = coach.index.ask("when should I use plain rules instead of ML").answer
+    for item in ("Teams know exact logic beforehand", "Business prefers human-created logic",
+                 "Exact logic remains unknown", "Data can reveal the logic"):
+        assert item in text
+    assert "Rule-based systems work best when:\n- " in text  # a lead-in is never left without its items
+
+
+def test_a_short_list_without_lead_in_is_shown_whole(coach):
+    text = coach.index.ask("what should i prep for an ai pm loop").answer
+    assert text.count("\n- ") + text.startswith("- ") == 5
+
+
+def test_a_long_list_shows_the_matching_items_and_how_many_more():
+    body = "Useful tools:\n\n" + "\n".join(f"- Tool{i}: does thing {i}" for i in range(8)) + "\n- Zorbtool: tracks quokkas\n"
+    text = compose.compose(_section(body), {"quokka": 5.0, "track": 1.0})
+    assert text.startswith("Useful tools:") and "Zorbtool: tracks quokkas" in text
+    assert "and 8 more" in text or "more (More shows the whole list)" in text
+
+
+def test_the_sentence_holding_the_fact_comes_first(coach):
+    text = coach.index.ask("what is the career leverage matrix").answer
+    assert text.startswith("The framework for evaluating alternatives is the “Career Leverage Matrix,”")
+
+
+def test_an_item_asked_for_by_name_comes_alone(coach):
+    text = coach.index.ask("whats recall").answer
+    assert "Recall: Proportion of actual positives" in text and "F1" not in text
