@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import compose, ranking, retrieval, scope, synonyms
+from . import compose, disagreements, ranking, retrieval, scope, synonyms
 from .messages import Citation
 from .ranking import Candidate, Unit
 from .synonyms import terms, weak_terms
@@ -81,6 +81,7 @@ class AnswerIndex:
         self.units = retrieval.unit_count(db)
         self.speller = retrieval.Speller(db)
         self._sections: list[Unit] | None = None
+        self.disagreements = disagreements.parse(library.root / disagreements.FILE_NAME)[0]
 
     @property
     def sections(self) -> list[Unit]:
@@ -200,11 +201,33 @@ class AnswerIndex:
         text = compose.compose(section, weights, None if unit.is_section else unit.atom,
                                story=bool(compose.ASKS_STORY.search(question)))
         citation = Citation(unit.article, unit.title, unit.section)
+        sources = [{"article": unit.article, "title": unit.title, "section": unit.section, "unit": unit.key}]
+        text = self._with_other_claims(text, section, weights, sources)
         return Answer(question, True, text,
-                      sources=[{"article": unit.article, "title": unit.title, "section": unit.section,
-                                "unit": unit.key}],
+                      sources=sources,
                       score=score, unit_key=unit.key, citation=citation,
                       related=[t for t in topics if t.key != unit.section_key][:3])
+
+    def _claim_sentence(self, section: Unit, says: str) -> str:
+        return next((a.text for a in section.atoms if disagreements.holds(says, a.text)), "")
+
+    def _with_other_claims(self, text: str, section: Unit, weights: dict[str, float], sources: list[dict]) -> str:
+        """Where the articles disagree on what was asked, the answer gives every claim, each cited."""
+        for d in self.disagreements:
+            if not (d.involves(section.article, section.section) and weights.keys() & d.terms):
+                continue
+            own = next(c for c in d.claims if (c.article, c.section) == (section.article, section.section))
+            if not disagreements.holds(own.says, text):
+                text = f"{self._claim_sentence(section, own.says)} {text}".strip()
+            for claim in d.other_claims(section.article, section.section):
+                other = next((u for u in self.sections if (u.article, u.section) == (claim.article, claim.section)),
+                             None)
+                sentence = self._claim_sentence(other, claim.says) if other else ""
+                if sentence:
+                    text += f"\n\nThe articles disagree here. {other.title} › {other.section}: {sentence}"
+                    sources.append({"article": other.article, "title": other.title, "section": other.section,
+                                    "unit": other.key})
+        return text
 
     def answer_unit(self, key: str) -> Answer | None:
         """A unit answered directly (a related-question button): its lead sentences."""

@@ -39,3 +39,29 @@ def test_the_sentence_holding_the_fact_comes_first(coach):
 def test_an_item_asked_for_by_name_comes_alone(coach):
     text = coach.index.ask("whats recall").answer
     assert "Recall: Proportion of actual positives" in text and "F1" not in text
+
+
+def test_when_the_articles_disagree_the_answer_gives_both_each_cited(coach):
+    answer = coach.index.ask("how much more do ai pms earn than traditional pms")
+    assert answer.found
+    assert "12‑18 %" in answer.answer and "20-40%" in answer.answer
+    assert "AI Product Manager vs Traditional Product Manager › Summary" in answer.answer
+    assert {s["section"] for s in answer.sources} >= {"Summary",
+                                                        "How does compensation compare between AI PM and Traditional PM roles?"}
+    # a question on another part of the same section does not drag the disagreement in
+    assert "disagree" not in coach.index.ask("can I negotiate equity for an ai pm role").answer
+
+
+def test_disagreements_file_is_checked_with_file_and_line(tmp_path):
+    import shutil
+
+    from bot import content
+    root = tmp_path / "content"
+    shutil.copytree(content.DEFAULT_ROOT, root)
+    (root / "disagreements.yaml").write_text(
+        "- topic: pay\n  words: [pay]\n  claims:\n"
+        "    - {article: ai-pm-vs-traditional-pm-comparison, section: Summary, says: 'AI PMs command 20-40%'}\n"
+        "    - {article: ai-pm-vs-traditional-pm-comparison, section: Nowhere, says: 'x'}\n")
+    library, problems = content.check(root)
+    assert library is None and problems == [
+        "content/disagreements.yaml:5: 'Nowhere' is not a section of 'ai-pm-vs-traditional-pm-comparison'"]
