@@ -12,7 +12,9 @@ import sys
 
 
 def _coach(args):
-    from . import content
+    import sqlite3
+
+    from . import content, storage
     from .coach import open_coach
 
     try:
@@ -21,6 +23,12 @@ def _coach(args):
         print("PM Coach will not start: the content has problems.", file=sys.stderr)
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        raise SystemExit(1)
+    except storage.StorageError as exc:  # one line for an operator, no traceback
+        print(f"PM Coach will not start: {exc}", file=sys.stderr)
+        raise SystemExit(1)
+    except sqlite3.Error as exc:  # e.g. building the answer index on a file that went bad or read-only
+        print(f"PM Coach will not start: {storage.describe(exc, storage.db_path())}", file=sys.stderr)
         raise SystemExit(1)
 
 
