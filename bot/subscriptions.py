@@ -530,3 +530,10 @@ def m003_pending_index(db):
     # per-post "sent" update from rewriting an index entry on every row.
     db.execute("DROP INDEX IF EXISTS deliveries_state")
     db.execute("CREATE INDEX deliveries_pending ON deliveries (lease_until) WHERE state = 'pending'")
+
+
+@MIGRATIONS
+def m004_parts_sent(db):
+    # A post can be several messages (a reveal is two): how many are on the platform, so a
+    # retry or a restart after a crash sends only the rest.
+    db.execute("ALTER TABLE deliveries ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0")
