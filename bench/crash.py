@@ -48,12 +48,21 @@ def subscribe(db_path: Path, n: int) -> None:
 
 
 def posted(out: Path) -> Counter:
-    return Counter(KEY.findall(out.read_text(encoding="utf-8")))
+    return Counter(KEY.findall(out.read_bytes().decode("utf-8", errors="replace")))
+
+
+def _count_new(out: Path, offset: int) -> tuple[int, int]:
+    """Posts whose header line was completed since ``offset``; (count, new offset) — the file is only read once."""
+    with out.open("rb") as f:
+        f.seek(offset)
+        chunk = f.read()
+    end = chunk.rfind(b"\n") + 1  # a line still being written is counted next time
+    return len(KEY.findall(chunk[:end].decode("utf-8", errors="replace"))), offset + end
 
 
 def run_due(db_path: Path, at: datetime, out: Path, kill_after: int | None) -> tuple[int, bool]:
     """One ``coach schedule run-due``; SIGKILL it once ``kill_after`` more posts are out. (posts seen, killed)"""
-    before = sum(posted(out).values())
+    offset, seen = out.stat().st_size, 0
     env = {**os.environ, "COACH_DB": str(db_path)}
     with out.open("a", encoding="utf-8") as sink:
         proc = subprocess.Popen([sys.executable, "-m", "bot", "schedule", "run-due", "--at", at.isoformat()],
@@ -61,12 +70,14 @@ def run_due(db_path: Path, at: datetime, out: Path, kill_after: int | None) -> t
         killed = False
         while proc.poll() is None:
             time.sleep(0.01)
-            if kill_after is not None and sum(posted(out).values()) - before >= kill_after:
+            new, offset = _count_new(out, offset)
+            seen += new
+            if kill_after is not None and seen >= kill_after:
                 os.kill(proc.pid, signal.SIGKILL)
                 killed = True
                 break
         proc.wait()
-    return sum(posted(out).values()) - before, killed
+    return seen + _count_new(out, offset)[0], killed
 
 
 def main(argv=None) -> int:

@@ -64,15 +64,20 @@ class Summary:
     resent: int = 0  # claims abandoned by a crash, re-sent within grace
     paused: int = 0  # subscriptions paused by a permanent error
     empty: int = 0  # composed to nothing worth posting (an empty digest)
+    broken: int = 0  # subscriptions that could not be planned (an unknown zone, a bad row): see the log
     unsent: Counter = field(default_factory=Counter)  # platform -> due posts left unclaimed: no sender here
 
     def text(self) -> str:
-        if not (self.sent or self.failed or self.skipped or self.taken or self.resent or self.unsent or self.empty):
+        if not (self.sent or self.failed or self.skipped or self.taken or self.resent or self.unsent or self.empty
+                or self.broken):
             return "nothing due"
         parts = [f"{self.sent} sent", f"{self.failed} failed", f"{self.skipped} skipped (missed beyond grace)",
                  f"{self.taken} already handled"]
         if self.resent:
             parts.append(f"{self.resent} re-sent after a crash")
+        if self.broken:
+            parts.append(f"{self.broken} subscription{'s' if self.broken != 1 else ''} could not be planned "
+                         "(see the log)")
         if self.empty:
             parts.append(f"{self.empty} with nothing to post")
         if self.paused:
@@ -198,8 +203,13 @@ class DailyScheduler:
             sig = (sub.hour, sub.minute, sub.tz, sub.cron_days())
             wanted[f"sub:{sub.id}"] = sig
             if self._jobs.get(f"sub:{sub.id}") != sig:
-                self._aps.add_job(self._fire, self._trigger(sub), args=[sub.id], id=f"sub:{sub.id}",
-                                  name=f"daily drill {sub.platform}/{sub.workspace} {sub.where}", replace_existing=True)
+                try:
+                    self._aps.add_job(self._fire, self._trigger(sub), args=[sub.id], id=f"sub:{sub.id}",
+                                      name=f"daily drill {sub.platform}/{sub.workspace} {sub.where}",
+                                      replace_existing=True)
+                except Exception as exc:  # that subscription alone goes without a job
+                    del wanted[f"sub:{sub.id}"]
+                    _log_broken(sub, exc)
         now = self.coach.clock()
         for delivery_id, sub_id, sent_at in self._open_reveals(now - self.grace):
             when = parse_stamp(sent_at) + self.reveal_after
@@ -252,7 +262,7 @@ class DailyScheduler:
         """
         at = at or self.coach.clock()
         summary = Summary()
-        plan, by_id = self._plan(at, only)
+        plan, by_id = self._plan(at, only, summary)
         tasks = []
         for start in range(0, len(plan), CLAIM_BATCH):
             tasks += self._start(self._claim(plan[start:start + CLAIM_BATCH], at, summary), summary)
@@ -274,7 +284,7 @@ class DailyScheduler:
         for item in sorted(items, key=lambda i: {"digest": 0, "daily": 1, "reveal": 2}[i.kind]):
             await self._deliver(item, summary)
 
-    def _plan(self, at: datetime, only: set[int] | None) -> tuple[list, dict[int, Subscription]]:
+    def _plan(self, at: datetime, only: set[int] | None, summary: Summary) -> tuple[list, dict[int, Subscription]]:
         """What is due: (sub, kind, local_date, due, extra) for each occurrence since the last one recorded.
 
         Computed before taking the write lock; nothing here writes.
@@ -288,23 +298,32 @@ class DailyScheduler:
         plan = []
         windows: dict[tuple, list[datetime]] = {}  # subscriptions sharing a schedule share the trigger's work
         for sub in subs:
-            after = max(sub.since, at - LOOKBACK)
-            if sub.id in last:
-                after = max(after, parse_stamp(last[sub.id]))
-            sig = (sub.hour, sub.minute, sub.tz, sub.cron_days())
-            if sig not in windows:
-                windows[sig] = list(_occurrences(self._trigger(sub), at - LOOKBACK, at))
-            zone = ZoneInfo(sub.tz)
-            for due in (t for t in windows[sig] if t > after):
-                local = due.astimezone(zone)
-                kinds = (["digest"] if not sub.is_dm and local.weekday() == 0 else []) + \
-                    (["daily"] if DAYS[local.weekday()] in sub.days else [])
-                for kind in kinds:
-                    plan.append((sub, kind, local.date().isoformat(), due, None))
+            try:
+                plan += self._plan_one(sub, at, last.get(sub.id), windows)
+            except Exception as exc:  # one bad row (a zone this host lacks) must not starve the others
+                summary.broken += 1
+                _log_broken(sub, exc)
         for delivery_id, sub_id, sent_at, local_date, post_id, ref in self._due_reveals(at, by_id, only):
             plan.append((by_id[sub_id], "reveal", local_date, parse_stamp(sent_at) + self.reveal_after,
                          (post_id, ref or "")))
         return plan, by_id
+
+    def _plan_one(self, sub: Subscription, at: datetime, last: str | None, windows: dict) -> list:
+        after = max(sub.since, at - LOOKBACK)
+        if last:
+            after = max(after, parse_stamp(last))
+        sig = (sub.hour, sub.minute, sub.tz, sub.cron_days())
+        if sig not in windows:
+            windows[sig] = list(_occurrences(self._trigger(sub), at - LOOKBACK, at))
+        zone = ZoneInfo(sub.tz)
+        plan = []
+        for due in (t for t in windows[sig] if t > after):
+            local = due.astimezone(zone)
+            kinds = (["digest"] if not sub.is_dm and local.weekday() == 0 else []) + \
+                (["daily"] if DAYS[local.weekday()] in sub.days else [])
+            for kind in kinds:
+                plan.append((sub, kind, local.date().isoformat(), due, None))
+        return plan
 
     def _claim(self, plan: list, at: datetime, summary: Summary) -> list[Item]:
         """Claim a batch: INSERT OR IGNORE every planned delivery inside one BEGIN IMMEDIATE.
@@ -558,6 +577,11 @@ class DailyScheduler:
             log.warning("could not tell %s that subscription %s is paused: %s", sub.subscriber, sub.id, exc)
 
 
+def _log_broken(sub: Subscription, exc: Exception) -> None:
+    log.error("subscription %s (%s/%s %s, %02d:%02d %s) cannot be planned, skipped: %s: %s", sub.id, sub.platform,
+              sub.workspace, sub.where, sub.hour, sub.minute, sub.tz, type(exc).__name__, exc)
+
+
 # ------------------------------------------------------------ the CLI
 
 
@@ -582,7 +606,10 @@ def list_report(coach) -> str:
         target = f"{s.platform}/{s.workspace} " + (f"@{s.channel} (DM)" if s.is_dm else f"#{s.channel}")
         state = f"paused: {s.paused_reason}" if s.paused else "active"
         lst = f"{last[s.id][1]} {last[s.id][0]}" if s.id in last else "-"
-        nxt = "paused" if s.paused else _when(s.next_run(now), s.tz)
+        try:
+            nxt = "paused" if s.paused else _when(s.next_run(now), s.tz)
+        except Exception as exc:
+            nxt = f"cannot plan: {type(exc).__name__}: {exc}"
         rows.append((str(s.id), target, s.time_text, s.tz, s.days_text, s.track or "all", state, lst, nxt))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:-1], widths)) + "  " + r[-1] for r in rows]

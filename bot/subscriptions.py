@@ -364,8 +364,12 @@ def _next_text(sub: Subscription, now: datetime) -> str:
 
 def describe(sub: Subscription, now: datetime) -> str:
     who = "You get a drill by DM" if sub.is_dm else "This channel gets a team drill"
-    line = (f"{who} at **{sub.time_text}** ({sub.tz}), **{sub.days_text}**, {sub.track_text}. "
-            f"Next post: {_next_text(sub, now)}.")
+    try:
+        nxt = f"Next post: {_next_text(sub, now)}."
+    except Exception:  # a row from before zone names were checked, or a zone this host lacks
+        nxt = (f"⚠ I can't plan it: the time zone '{sub.tz}' isn't one I know — `subscribe` again with "
+               "`tz Area/City` to fix it.")
+    line = (f"{who} at **{sub.time_text}** ({sub.tz}), **{sub.days_text}**, {sub.track_text}. {nxt}")
     if sub.paused:
         line += f" ⏸ Paused: {sub.paused_reason or 'posting failed'} — `subscribe` again to resume."
     return line

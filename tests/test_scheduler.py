@@ -422,3 +422,38 @@ def test_a_failed_second_message_is_retried_alone(coach, say, clock, sleeps):
     row = coach.db.execute("SELECT state, attempts, parts_sent, message_ref FROM deliveries "
                            "WHERE kind = 'reveal'").fetchone()
     assert row == ("sent", 3, 2, "msg-2")  # 3 tries for 2 messages; the reference is the first message
+
+
+async def test_a_subscription_that_cannot_be_planned_never_starves_the_others(coach, say, clock, caplog):
+    """Issue 11.4: a zone this host doesn't know (or any broken row) fails that subscription alone:
+    run-due, `schedule list` and the live scheduler go on with everyone else."""
+    clock.set(datetime(2026, 11, 24, 8, tzinfo=UTC))
+    say("subscribe at 9am tz UTC", user="ann")
+    say("subscribe at 9am tz UTC", user="bob")
+    say("subscribe at 9am tz UTC", user="cy")
+    coach.db.execute("UPDATE subscriptions SET tz = 'Mars/Olympus' WHERE user = 'ann'")
+    coach.db.execute("UPDATE subscriptions SET hour = 99 WHERE user = 'cy'")
+    rec = Recorder()
+    sched = DailyScheduler(coach, {"console": rec})
+    summary = await sched.run_due(clock.set(datetime(2026, 11, 24, 9, tzinfo=UTC)))
+    assert rec.keys() == ["daily:2:2026-11-24"]
+    assert summary.broken == 2 and "2 subscriptions could not be planned" in summary.text()
+    assert "subscription 1" in caplog.text and "Mars/Olympus" in caplog.text
+
+    clock.advance(minutes=1)
+    report = scheduler.list_report(coach)
+    assert "Mars/Olympus" in report and "cannot plan" in report and "Wed 25 Nov 09:00 UTC" in report
+    assert "3 subscriptions" in report
+
+    clock.set(datetime.now(UTC))
+    try:
+        await sched.start()
+        assert sorted(j.id for j in sched.jobs()) == ["sub:2", "sweep"]
+        say("subscribe at 10am tz UTC", user="dee")  # a change still reaches the jobs
+        assert "sub:4" in {j.id for j in sched.jobs()}
+        await sched._sweep()
+    finally:
+        sched.shutdown()
+    assert "I can't plan it: the time zone 'Mars/Olympus'" in say("subscriptions", user="ann")[0].text
+    reply = say("subscribe me tz Europe/Berlin", user="ann")[0]  # and can mend it
+    assert reply.kind == "subscription" and subscriptions.get(coach.db, 1).tz == "Europe/Berlin"
