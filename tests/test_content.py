@@ -185,3 +185,37 @@ def test_check_command_prints_the_report_and_fails_on_an_exact_duplicate_prompt(
     assert re.search(rf"{re.escape(path.name)}:\d+: copied-prompt-drill: exact duplicate prompt of {drills[0]['id']}",
                      proc.stdout), proc.stdout
     assert "content ok" not in proc.stdout
+
+
+def test_shipped_bank_is_interview_grade_by_the_numbers():
+    library = content.load(SHIPPED)
+    report = content.bank_report(library)
+    assert all(n >= 25 for n in report.tracks.values()), report.tracks
+    assert report.longest_share <= content.LONGEST_ANSWER_LIMIT, report.lines()
+    assert not report.exact_duplicates and not report.near_duplicates, report.warnings
+    # mostly open and scenario prompts, not recall of trivia
+    assert sum(d.type != "mcq" for d in library.drills.values()) >= 0.6 * len(library.drills)
+
+
+def test_a_drill_quoting_a_disputed_premium_says_whose_figure_it_is():
+    # The switch article says AI PMs earn 12-18% more, the comparison article 20-40%:
+    # a learner must never be marked wrong for quoting the other article.
+    library = content.load(SHIPPED)
+    names = {"12-18": ("switch", "this article"), "20-40": ("comparison",)}
+    for drill in library.drills.values():
+        shown = " ".join((drill.situation, drill.prompt, *drill.choices, drill.explanation, drill.model_answer)).lower()
+        for figure, article_names in names.items():
+            if figure in shown:
+                assert any(n in shown for n in article_names), (drill.id, figure)
+
+
+def test_no_drill_repeats_the_self_contradicting_vesting_claim():
+    # "front-loaded vesting leaves early leavers under-compensated" contradicts itself (front-loaded
+    # vesting pays early); drills keep the article's warning about leaving early without that claim.
+    library = content.load(SHIPPED)
+    for did in ("switch-comp-open", "switch-offer-vesting-scenario"):
+        drill = library.drills[did]
+        text = " ".join([drill.model_answer, *(p.point for p in drill.key_points),
+                         *(w for p in drill.key_points for w in p.words)]).lower()
+        assert "front-loaded" not in text and "front loaded" not in text
+        assert "two years" in text and "vesting schedule" in text
