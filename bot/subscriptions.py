@@ -513,6 +513,28 @@ COMMANDS = [
 ACTIONS = {"sub": on_action}
 
 
+def needs_channel_rights(coach, req) -> bool:
+    """Whether the answer to ``req`` depends on ``req.can_manage_channel``: it may change this
+    channel's subscription. Adapters whose check is costly (Slack lists a channel's members)
+    make it only then."""
+    if req.is_dm:
+        return False
+    if req.action:
+        return req.action.split(":")[0] == "sub"
+    from .coach import clean_text
+
+    name, args = coach.parse(clean_text(req.text))
+    if name == "unsubscribe":
+        words = args.lower().split()
+        return not words or words[0] in ("here", "channel")
+    if name != "subscribe":
+        return False
+    try:
+        return (parse(args).target or "here") == "here"
+    except ParseError:
+        return False
+
+
 @MIGRATIONS
 def m002_deliveries(db):
     # The deliveries ledger (bot/scheduler.py): one row per (subscription, kind, local day),
