@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from .messages import Reply
+from .messages import Reply, plain_mentions
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class ConsoleSender:
         thread = f" (thread of {target.thread})" if target.thread else ""
         print(f"── {target.platform}/{target.workspace} {where}{thread} · {key}", file=out)
         for reply in replies:
-            print(reply.plain(), file=out)
+            print(plain_mentions(reply.plain()), file=out)
             for button in reply.buttons:
                 print(f"  [{button.label}]", file=out)
         print(file=out, flush=True)
