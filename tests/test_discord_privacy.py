@@ -336,3 +336,43 @@ async def test_export_me_in_a_dm_comes_as_one_json_file(discord_client, standin,
 
 async def _no_sleep(seconds):
     return None
+
+
+def test_dm_subscriptions_stored_under_a_server_move_to_the_dm(tmp_path, clock, library):
+    """Rows written by the old code: each user ends with one DM subscription, in 'dm'."""
+    from bot import storage
+    from bot.coach import Coach, migrations
+    from bot.config import Config
+
+    path = tmp_path / "old.db"
+    db = storage.open_db(path, migrations())
+    cols = ("platform, workspace, channel, is_dm, user, subscriber, hour, minute, tz, days, track, active, since, "
+            "created_at, updated_at")
+    rows = [("G1", "111", 1, "2026-11-01"), ("G2", "111", 1, "2026-11-02"),  # two servers, one DM
+            ("G1", "222", 1, "2026-11-01"), ("dm", "222", 0, "2026-11-03"),  # a stopped one already in the DM
+            ("G1", "333", 0, "2026-11-01")]
+    for workspace, user, active, updated in rows:
+        db.execute(f"INSERT INTO subscriptions ({cols}) VALUES ('discord', ?, ?, 1, ?, ?, 9, 0, 'UTC', "
+                   "'mon,tue,wed,thu,fri,sat,sun', NULL, ?, ?, ?, ?)",
+                   [workspace, user, user, user, active, updated, updated, updated])
+    db.conn.commit()
+    ButtonStore(db)  # the Discord adapter's migrations run when its client is built
+    got = db.execute("SELECT workspace, channel, active FROM subscriptions ORDER BY channel, workspace").fetchall()
+    db.conn.close()
+    assert ("dm", "111", 1) in got and ("G1", "111", 0) in got  # the latest one moved, the other stopped
+    assert ("dm", "222", 1) in got and ("G1", "222", 0) in got  # the active one took the DM's place
+    assert ("dm", "333", 0) in got
+    assert sum(1 for w, c, a in got if a) == 2
+
+
+async def test_a_403_where_the_bot_may_not_post_at_all_is_permanent(discord_client, standin):
+    """50013 is also what Discord says when Send Messages was taken away: the cached
+    permissions tell that apart from a permission for one kind of message."""
+    guild = guild_create_payload(everyone_permissions=1 << 10)  # View Channel, no Send Messages
+    guild["members"] = [{"user": user_payload(BOT_ID, "coach", bot=True), "roles": [], "deaf": False, "mute": False,
+                         "joined_at": "2026-01-01T00:00:00+00:00", "flags": 0, "nick": None}]
+    discord_client._connection.parse_guild_create(guild)
+    standin.fail_next("POST", CHANNEL_POSTS, 403, {"code": 50013, "message": "Missing Permissions"})
+    with pytest.raises(PermanentError, match="not allowed to send"):
+        await DiscordSender(discord_client).send(Target("discord", str(GUILD_ID), str(CHANNEL_ID)),
+                                                 [Reply(text="hi")], "k")

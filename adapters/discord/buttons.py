@@ -57,6 +57,29 @@ def m001_discord_buttons(db):
     )
 
 
+@MIGRATIONS
+def m002_dm_subscriptions_live_in_the_dm(db):
+    """DM subscriptions made in a server used to be stored under that server, where nothing
+    typed or clicked in the DM could find them. A user's DM is one across servers, so each
+    user keeps one DM subscription, in the "dm" workspace: the active one already there, else
+    the most recently changed active one; the others stop."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'subscriptions'").fetchone():
+        return  # a database without the core's tables (rendering tests): nothing to move
+    legacy = db.execute("SELECT id, workspace, channel, active FROM subscriptions WHERE platform = 'discord' "
+                        "AND is_dm = 1 AND workspace != 'dm' ORDER BY active DESC, updated_at DESC").fetchall()
+    for sub_id, workspace, user, active in legacy:
+        there = db.execute("SELECT id, active FROM subscriptions WHERE platform = 'discord' AND workspace = 'dm' "
+                           "AND is_dm = 1 AND channel = ?", [user]).fetchone()
+        if there is None:
+            db.execute("UPDATE subscriptions SET workspace = 'dm' WHERE id = ?", [sub_id])
+        elif active and not there[1]:  # swap places with the stopped one (the pair is unique)
+            db.execute("UPDATE subscriptions SET workspace = '' WHERE id = ?", [there[0]])
+            db.execute("UPDATE subscriptions SET workspace = 'dm' WHERE id = ?", [sub_id])
+            db.execute("UPDATE subscriptions SET workspace = ? WHERE id = ?", [workspace, there[0]])
+        elif active:
+            db.execute("UPDATE subscriptions SET active = 0 WHERE id = ?", [sub_id])
+
+
 class ButtonStore:
     def __init__(self, db):
         self.db = db

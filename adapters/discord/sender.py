@@ -24,6 +24,7 @@ NONCE_MAX = 25  # Discord's limit for a string nonce
 THREAD_NAME_MAX = 100
 UNKNOWN_CHANNEL = 10003
 THREAD_EXISTS = 160004
+MISSING_PERMISSIONS = 50013
 # Discord's JSON error codes that say the target itself is gone or closed to us: only these
 # pause a subscription. Anything else refused (50013 Missing Permissions for one kind of
 # message, 10008 Unknown Message…) fails that delivery and leaves the subscription alone.
@@ -59,9 +60,23 @@ class DiscordSender:
         except discord.RateLimited as exc:  # longer than discord.py will sleep for
             raise RateLimited(exc.retry_after, str(exc)) from exc
         except discord.HTTPException as exc:
+            if exc.code == MISSING_PERMISSIONS and self._may_not_post(target):
+                raise PermanentError("I'm not allowed to send messages there (Discord error 50013: Missing "
+                                     "Permissions)") from exc
             raise classify(exc) from exc
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise TransientError(f"cannot reach Discord: {exc!r}") from exc
+
+    def _may_not_post(self, target: Target) -> bool:
+        """Whether the gateway's cache says the bot may not post in the target channel at all
+        (as opposed to lacking a permission for one kind of message). Unknown -> False."""
+        channel = self.client.get_channel(_snowflake(target.channel)) if not target.is_dm else None
+        me = getattr(getattr(channel, "guild", None), "me", None)
+        if channel is None or me is None:
+            return False
+        allowed = channel.permissions_for(me)
+        return not (allowed.view_channel and (allowed.send_messages_in_threads if target.thread
+                                              else allowed.send_messages))
 
     async def _channel(self, target: Target):
         if target.is_dm:
