@@ -315,6 +315,7 @@ async def test_export_me_in_a_server_arrives_whole_over_several_private_messages
     posts = standin.find("POST", FOLLOWUP)
     assert len(posts) > 1 and all(p.body.get("flags", 0) & EPHEMERAL for p in posts)
     assert not any(p.body.get("_files") for p in posts)
+    assert f"In {len(posts)} parts" in posts[0].body["content"] and "DM" in posts[0].body["content"]
     for p in posts:
         limits_hold(p.body)
     descriptions = [e.get("description", "") for p in posts for e in p.body["embeds"]]

@@ -27,6 +27,7 @@ EMBED_TOTAL_MAX = 6000  # all embeds of one message together
 EMBEDS_MAX = 10
 TEXT_CHUNK = 2990  # two description chunks fit one message's 6000
 CONTINUED = " (continued)"
+LONG_PARTS = 2
 BUTTON_LABEL_MAX = 80
 BUTTONS_PER_ROW = 5
 ROWS_MAX = 5
@@ -143,11 +144,12 @@ def _cuts(line: str, step: int) -> list[str]:
 
 def _parts(reply: Reply) -> list[tuple[str, str, str]]:
     """(kind, name, value) pieces that each fit one embed slot: description chunks, then fields."""
-    parts = [("text", "", chunk) for chunk in split_text(reply.text or "", TEXT_CHUNK)]
+    # Discord refuses blank descriptions and field values: skip or fill them.
+    parts = [("text", "", chunk) for chunk in split_text(reply.text or "", TEXT_CHUNK) if chunk.strip()]
     for name, value in reply.fields:
-        name = clip(name, FIELD_NAME_MAX - len(CONTINUED)) or "\u200b"
-        for i, chunk in enumerate(split_text(value or "", FIELD_VALUE_MAX) or ["\u200b"]):
-            parts.append(("field", name if i == 0 else name + CONTINUED, chunk))
+        name = clip(name, FIELD_NAME_MAX - len(CONTINUED)) if (name or "").strip() else "\u200b"
+        for i, chunk in enumerate(split_text(value or "", FIELD_VALUE_MAX) or [""]):
+            parts.append(("field", name if i == 0 else name + CONTINUED, chunk if chunk.strip() else "\u200b"))
     return parts
 
 
@@ -219,6 +221,8 @@ def messages(reply: Reply, store: ButtonStore, *, binding: Binding = Binding(), 
         first[0]["file"] = file
         return first
     out = [{"embeds": page} for page in pages]
+    if reply.ephemeral and len(pages) > LONG_PARTS:  # a long private reply, e.g. an export in a server
+        out[0]["content"] = f"In {len(pages)} parts. (In a DM with me, a reply this long comes as one file.)"
     v = view(reply, store, binding)
     if v is not None:
         out[-1]["view"] = v
