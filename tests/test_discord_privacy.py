@@ -377,3 +377,15 @@ async def test_a_403_where_the_bot_may_not_post_at_all_is_permanent(discord_clie
     with pytest.raises(PermanentError, match="not allowed to send"):
         await DiscordSender(discord_client).send(Target("discord", str(GUILD_ID), str(CHANNEL_ID)),
                                                  [Reply(text="hi")], "k")
+
+
+async def test_an_old_unbound_delete_button_in_a_channel_deletes_nothing(discord_client, standin, coach):
+    mention(discord_client, "stats", user_id=222, name="mod")
+    await standin.wait_for("POST", DM_POSTS)
+    custom_id = "coach:privacy:forget:confirm"  # as the old code posted it, publicly
+    message = standin.message(str(CHANNEL_ID), {"components": [{"type": 1, "components": [
+        {"type": 2, "style": 4, "label": "Delete everything", "custom_id": custom_id}]}]})
+    discord_client._connection.parse_interaction_create(click_payload(message, custom_id, user_id=222, name="mod"))
+    (cb,) = await standin.wait_for("POST", CALLBACK)
+    assert cb.data["flags"] & EPHEMERAL and "expired" in text_of(cb.data)
+    assert guild_rows(coach, "222") == 1

@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 # discord.RateLimited so the scheduler, not the library, decides when to retry.
 # 30 s is the smallest value discord.py accepts.
 MAX_RATELIMIT_WAIT = 30.0
+# Actions that only ever belong on a private reply, so their buttons are always bound to a user
+# now; an unbound one is a public Delete button posted before buttons were bound, and must not
+# delete whoever clicks it.
+BOUND_ONLY = ("privacy:",)
 
 
 class CoachMixin:
@@ -79,6 +83,10 @@ class CoachMixin:
                           self.buttons)
             return
         action, input_label = found
+        if not binding.user and action.startswith(BOUND_ONLY):
+            await respond(interaction, [error("That button has expired. Type the command again to get your own.")],
+                          self.buttons)
+            return
         if input_label:
             await interaction.response.send_modal(
                 render.AnswerModal(self.buttons.modal_id(action, binding), title=label, input_label=input_label))
