@@ -42,9 +42,18 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def valid_unicode(text: str | None) -> str:
+    """Text that can be stored and sent: surrogate pairs joined into the character they mean,
+    lone surrogates (a JSON "\\ud800", bytes decoded with surrogateescape) made U+FFFD."""
+    text = text or ""
+    if not any("\ud800" <= ch <= "\udfff" for ch in text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def clean_text(text: str | None) -> str:
-    """Printable, NFC, trimmed, bounded: what every handler may assume about text."""
-    text = unicodedata.normalize("NFC", text or "")
+    """Valid, printable, NFC, trimmed, bounded: what every handler may assume about text."""
+    text = unicodedata.normalize("NFC", valid_unicode(text))
     text = _CONTROL.sub(" ", text)
     return text.strip()[:MAX_TEXT]
 
@@ -73,7 +82,8 @@ class Coach:
     # ------------------------------------------------------------- entry
     def handle(self, req: Request) -> list[Reply]:
         try:
-            req = replace(req, text=clean_text(req.text))
+            req = replace(req, text=clean_text(req.text), user_name=valid_unicode(req.user_name),
+                          action=valid_unicode(req.action) if req.action else req.action)
             # a person is waiting: another process's write holds us up briefly, then "busy"
             with storage.busy_timeout(self.db, storage.INTERACTIVE_BUSY_S):
                 self._touch(req)

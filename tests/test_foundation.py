@@ -343,3 +343,21 @@ def test_a_writer_elsewhere_makes_writes_say_busy_soon_and_reads_not_wait(say, d
     assert fast < 1.0 and waited < 10  # not the 30 s a batch job may wait
     [ok] = say("subscribe me at 8am")
     assert ok.kind != "error", ok.text
+
+
+def test_lone_surrogates_and_undecodable_bytes_in_user_text_are_cleaned_and_answered(say):
+    # JSON may carry "\ud800"; text decoded with surrogateescape carries "\udce9": both used to
+    # reach SQLite and come back as the generic "Sorry"
+    for text in ("what is an F1 score \ud800", "what is an F1 score \udce9", "\ud83d\ude00 what is an F1 score"):
+        [reply] = say(text)
+        assert reply.kind == "answer", (text, reply.text)
+    [saved] = say("timezone Europe/Berlin", user_name="B\udcffob")
+    assert saved.kind != "error" and "Europe/Berlin" in saved.text, saved.text
+
+
+def test_clean_text_keeps_real_characters_and_replaces_broken_ones():
+    from bot.coach import clean_text
+
+    assert clean_text("\ud83d\ude00 ok") == "\U0001F600 ok"  # a surrogate pair is one real character
+    assert clean_text("caf\udce9") == "caf\ufffd" and clean_text("\ud800x") == "\ufffdx"
+    assert clean_text("caf\u0065\u0301") == "caf\u00e9"  # still NFC
