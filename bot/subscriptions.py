@@ -364,8 +364,12 @@ def _next_text(sub: Subscription, now: datetime) -> str:
 
 def describe(sub: Subscription, now: datetime) -> str:
     who = "You get a drill by DM" if sub.is_dm else "This channel gets a team drill"
-    line = (f"{who} at **{sub.time_text}** ({sub.tz}), **{sub.days_text}**, {sub.track_text}. "
-            f"Next post: {_next_text(sub, now)}.")
+    try:
+        nxt = f"Next post: {_next_text(sub, now)}."
+    except Exception:  # a row from before zone names were checked, or a zone this host lacks
+        nxt = (f"⚠ I can't plan it: the time zone '{sub.tz}' isn't one I know — `subscribe` again with "
+               "`tz Area/City` to fix it.")
+    line = (f"{who} at **{sub.time_text}** ({sub.tz}), **{sub.days_text}**, {sub.track_text}. {nxt}")
     if sub.paused:
         line += f" ⏸ Paused: {sub.paused_reason or 'posting failed'} — `subscribe` again to resume."
     return line
@@ -552,3 +556,10 @@ def m003_pending_index(db):
     # per-post "sent" update from rewriting an index entry on every row.
     db.execute("DROP INDEX IF EXISTS deliveries_state")
     db.execute("CREATE INDEX deliveries_pending ON deliveries (lease_until) WHERE state = 'pending'")
+
+
+@MIGRATIONS
+def m004_parts_sent(db):
+    # A post can be several messages (a reveal is two): how many are on the platform, so a
+    # retry or a restart after a crash sends only the rest.
+    db.execute("ALTER TABLE deliveries ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0")

@@ -22,6 +22,7 @@ NONCE_MAX = 25  # Discord's limit for a string nonce
 THREAD_NAME_MAX = 100
 UNKNOWN_CHANNEL = 10003
 THREAD_EXISTS = 160004
+CANNOT_THREAD_HERE = 50024  # "Cannot execute action on this channel type": e.g. a thread in a thread
 
 
 def nonce(key: str, index: int) -> str:
@@ -31,6 +32,7 @@ def nonce(key: str, index: int) -> str:
 class DiscordSender:
     def __init__(self, client: discord.Client):
         self.client = client
+        self._threads: set[int] = set()  # channels found to be threads themselves (no thread inside)
 
     async def send(self, target: Target, replies: list[Reply], key: str) -> str:
         try:
@@ -56,22 +58,31 @@ class DiscordSender:
         kwargs = render.message(reply, self.client.buttons)
         if not target.thread:
             return await channel.send(nonce=once, **kwargs)
-        # A thread started from a message has that message's id, so post there directly;
-        # the first post into it starts the thread.
-        thread = self.client.get_partial_messageable(_snowflake(target.thread))
-        try:
-            return await thread.send(nonce=once, **kwargs)
-        except discord.NotFound as exc:
-            if exc.code != UNKNOWN_CHANNEL:
-                raise
-        name = render.clip(reply.title or "Discussion", THREAD_NAME_MAX)
-        try:
-            await self.client.http.start_thread_with_message(channel.id, _snowflake(target.thread), name=name,
-                                                             auto_archive_duration=1440)
-        except discord.HTTPException as exc:
-            if exc.code != THREAD_EXISTS:  # another post started it meanwhile: fine
-                raise
-        return await thread.send(nonce=once, **kwargs)
+        if channel.id not in self._threads:
+            # A thread started from a message has that message's id, so post there directly;
+            # the first post into it starts the thread.
+            thread = self.client.get_partial_messageable(_snowflake(target.thread))
+            try:
+                return await thread.send(nonce=once, **kwargs)
+            except discord.NotFound as exc:
+                if exc.code != UNKNOWN_CHANNEL:
+                    raise
+            name = render.clip(reply.title or "Discussion", THREAD_NAME_MAX)
+            try:
+                await self.client.http.start_thread_with_message(channel.id, _snowflake(target.thread), name=name,
+                                                                 auto_archive_duration=1440)
+                return await thread.send(nonce=once, **kwargs)
+            except discord.HTTPException as exc:
+                if exc.code == THREAD_EXISTS:  # another post started it meanwhile: fine
+                    return await thread.send(nonce=once, **kwargs)
+                if exc.code != CANNOT_THREAD_HERE:
+                    raise
+                self._threads.add(channel.id)
+        # The post is itself in a thread or forum post (subscribed from there): Discord has no
+        # thread in a thread, so answer it with a reply in the same place.
+        ref = discord.MessageReference(message_id=_snowflake(target.thread), channel_id=channel.id,
+                                       fail_if_not_exists=False)
+        return await channel.send(nonce=once, reference=ref, **kwargs)
 
 
 def classify(exc: discord.HTTPException) -> Exception:
