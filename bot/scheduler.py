@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 from . import practice, subscriptions
 from .delivery import ConsoleSender, PermanentError, RateLimited, Sender, Target
-from .messages import Button, Reply
+from .messages import Button, Reply, channel_ref
 from .review import parse_stamp, stamp
 from .storage import transaction
 from .subscriptions import DAYS, Subscription
@@ -561,7 +561,7 @@ class DailyScheduler:
         """Best effort, once: the post failed for good, so say so to whoever set it up."""
         if not sub.subscriber:  # they asked to be forgotten; the pause shows in `subscriptions`
             return
-        where = "your DMs" if sub.is_dm else f"#{sub.channel}"
+        where = "your DMs" if sub.is_dm else channel_ref(sub.channel)
         reply = Reply(
             title="Daily drill paused",
             text=f"I couldn't post the daily drill to {where}: {reason or 'the platform refused it'}. "
