@@ -82,6 +82,10 @@ def fairness(library, path: Path, verbose: bool = False) -> dict[str, tuple[int,
     c = [s for d in scores.values() for s in d.get("c", [])]
     e = [s for d in scores.values() for s in d.get("e", [])]
     off = [s for d in scores.values() for s in d.get("d", [])]
+    if verbose:
+        means = {KIND_NAMES.get(k, k): round(statistics.mean(v), 1) for k in "abcde"
+                 if (v := [s for d in scores.values() for s in d.get(k, [])])}
+        print(f"    mean score by kind: {means}")
     return {"own_words>=60": (sum(s >= 60 for s in a), len(a)),
             "own_words>mediocre": (sum(x > y for x, y in pairs), len(pairs)),
             "keyword_list<60": (sum(s < 60 for s in c), len(c)),

@@ -9,8 +9,9 @@ How an answer is read:
   ("doesn't own model behavior, the data flywheel, safety") stays in its scope.
 - A key point is *said* when one of its phrasings appears in one sentence: a ``words`` phrase with its
   words close together, or a ``says`` phrasing (the concept in a learner's words) or the point itself with
-  most of its words in that sentence (after stemming). Optionally a semantic step (bot/semantic.py)
-  matches a sentence that means the same as a phrasing in other words.
+  most of its words in that sentence (after stemming). (Static word vectors distilled from all-MiniLM-L6-v2
+  were measured as a synonym/similarity step and did not separate good answers from mediocre ones, so
+  meaning comes from the phrasings the drills list.)
 - Each match has the polarity the point gives it ("Coding skills aren't required" expects a negation);
   a match with the same polarity covers the point, a negated match of a point stated positively
   *contradicts* it. A point both covered and contradicted counts as covered (the learner said it).
@@ -36,7 +37,7 @@ PASS_SCORE = 60  # an open answer at or above this counts as correct in accuracy
 # Words that reverse what their clause says.
 NEGATORS = frozenset("""
 not no never none nor neither nothing nobody without cannot skip skipping skipped ignore ignoring ignored
-irrelevant pointless unnecessary overrated useless needless
+irrelevant pointless unnecessary overrated useless needless rarely seldom hardly
 """.split())
 # Chat spellings of negated auxiliaries ("dont", "isnt").
 _BARE_NOT = {w: w[:-2] for w in """dont doesnt didnt isnt arent wasnt werent wouldnt shouldnt couldnt
@@ -55,9 +56,11 @@ need needs needed matter matters mean means""".split())
 _STOP = (STOPWORDS | {"d", "ll", "re", "ve", "m", "s", "t", "im", "id", "ive", "youre", "theyre", "thats",
                       "isn", "aren", "wasn", "weren", "wouldn", "shouldn", "couldn", "doesn", "didn", "don",
                       "hasn", "haven", "hadn", "ca", "wo", "sha", "lot", "lots", "basically", "actually",
-                      "honestly", "imo", "tbh", "eg", "ie", "e", "g", "also", "even", "way", "bit"}) - NEGATORS
+                      "honestly", "imo", "tbh", "eg", "ie", "e", "g", "also", "even", "way", "bit"}) - NEGATORS - {
+    # words that carry meaning in a key point ("the same input", "more testing before launch")
+    "same", "few", "before", "after", "against", "over", "under", "more", "most", "only", "every", "both"}
 
-_SENTENCE_END = re.compile(r"(?<!\d)[.!?;]+(?!\d)|\n+|:(?!\d)|\s[-–—]+\s|\(|\)|•")
+_SENTENCE_END = re.compile(r"(?<!\d)[.!?;]+(?!\d)|\n+|:(?!\d)|\s[-–—]+\s|•")
 _CONTRACTION = re.compile(r"\b(can|won|shan)'t\b|n't\b")
 _ABBREV = re.compile(r"\b(e\.g|i\.e|etc|vs|approx)\.")
 
@@ -79,6 +82,8 @@ class Reading:
     negated: list[list[bool]] = field(default_factory=list)  # per token: its clause is negated
     raw: list[str] = field(default_factory=list)  # each sentence as written
     fragments: list[list[str]] = field(default_factory=list)  # comma fragments (raw words), for list detection
+    spans: list[list[str]] = field(default_factory=list)  # per sentence: every word stemmed, function words too
+    span_negated: list[list[bool]] = field(default_factory=list)
 
     @property
     def tokens(self) -> list[str]:
@@ -108,7 +113,7 @@ def _negations(ws: list[str]) -> int:
 def _clauses(sentence: str) -> list[tuple[list[str], bool]]:
     """Split one sentence into clauses: (raw words, negated)."""
     out: list[tuple[list[str], bool]] = []
-    for part in re.split(r",", sentence):
+    for part in re.split(r"[,()]", sentence):
         ws = _words(part)
         if not ws:
             continue
@@ -143,14 +148,16 @@ def read(text: str) -> Reading:
     for sentence in _SENTENCE_END.split(_expand(text or "")):
         if not sentence or not sentence.strip():
             continue
-        toks, negs = [], []
+        toks, negs, span, span_negs = [], [], [], []
         for ws, negated in _clauses(sentence):
             for w in ws:
+                span.append(stem(w))
+                span_negs.append(negated)
                 if w in _STOP or w in NEGATORS:
                     continue
                 toks.append(stem(w))
                 negs.append(negated)
-        for part in sentence.split(","):
+        for part in re.split(r"[,()]", sentence):
             ws = _words(part)
             if ws:
                 reading.fragments.append(ws)
@@ -158,6 +165,8 @@ def read(text: str) -> Reading:
             reading.sentences.append(toks)
             reading.negated.append(negs)
             reading.raw.append(" ".join(sentence.split()))
+            reading.spans.append(span)
+            reading.span_negated.append(span_negs)
     return reading
 
 
@@ -180,6 +189,9 @@ class Phrasing:
     negated: bool  # the polarity the point gives this phrasing
     exact: bool  # a `words` phrase: its words close together; else most of them in one sentence
     text: str
+    # a phrasing that is mostly function words ("what the model does", "where it works") is matched word
+    # for word, function words included: its one content word alone would match far too much
+    idiom: tuple[str, ...] = ()
 
 
 def _content(ws: list[str]) -> tuple[str, ...]:
@@ -206,9 +218,10 @@ def phrasings(point: KeyPoint) -> tuple[Phrasing, ...]:
             out.append(Phrasing(toks, polarity(toks, ws), True, phrase))
     for phrase in (*point.says, point.point):
         reading = read(phrase)
-        for sent, negs, raw in zip(reading.sentences, reading.negated, reading.raw):
+        for sent, negs, raw, span in zip(reading.sentences, reading.negated, reading.raw, reading.spans):
             if sent:
-                out.append(Phrasing(tuple(sent), sum(negs) * 2 > len(negs), False, raw))
+                idiom = tuple(w for w in span if w not in NEGATORS) if len(sent) == 1 and len(span) > 1 else ()
+                out.append(Phrasing(tuple(sent), sum(negs) * 2 > len(negs), False, raw, idiom))
     return tuple(out)
 
 
@@ -275,14 +288,29 @@ class Grade:
         return 1
 
 
+def _find_idiom(words_: tuple[str, ...], span: list[str]) -> list[int] | None:
+    n = len(words_)
+    for i in range(len(span) - n + 1):
+        if tuple(span[i:i + n]) == words_:
+            return list(range(i, i + n))
+    return None
+
+
 def matches(point: KeyPoint, reading: Reading) -> list[Match]:
     out = []
     for si, (sent, negs) in enumerate(zip(reading.sentences, reading.negated)):
         for ph in phrasings(point):
-            where = (_find_exact if ph.exact else _find_loose)(ph.tokens, sent)
+            if ph.idiom:
+                span = [w for w in reading.spans[si]]
+                keep = [i for i, w in enumerate(span) if w not in NEGATORS]
+                found = _find_idiom(ph.idiom, [span[i] for i in keep])
+                where = None if found is None else [keep[i] for i in found]
+                flags = [reading.span_negated[si][i] for i in where] if where else []
+            else:
+                where = (_find_exact if ph.exact else _find_loose)(ph.tokens, sent)
+                flags = [negs[i] for i in where] if where else []
             if where is None:
                 continue
-            flags = [negs[i] for i in where]
             negated = sum(flags) * 2 >= len(flags) if any(flags) else False
             if negated == ph.negated:
                 out.append(Match(point, si, negated, True))
