@@ -37,7 +37,8 @@ PASS_SCORE = 60  # an open answer at or above this counts as correct in accuracy
 # Words that reverse what their clause says.
 NEGATORS = frozenset("""
 not no never none nor neither nothing nobody without cannot skip skipping skipped ignore ignoring ignored
-irrelevant pointless unnecessary overrated useless needless rarely seldom hardly
+irrelevant pointless unnecessary overrated useless needless rarely seldom hardly unimportant optional overkill
+myth unneeded
 """.split())
 # Chat spellings of negated auxiliaries ("dont", "isnt").
 _BARE_NOT = {w: w[:-2] for w in """dont doesnt didnt isnt arent wasnt werent wouldnt shouldnt couldnt
@@ -172,9 +173,18 @@ def read(text: str) -> Reading:
 
 # ------------------------------------------------------------------ a bare list of terms
 
+TERM_LIST_FUNCTION_SHARE = 0.15  # sentences measured 0.22-0.62 function words, lists of terms 0-0.17
+
+
 def is_term_list(reading: Reading) -> bool:
-    """Only a list of terms ("statistical inference, hypothesis testing, a/b testing, ..."), no sentences."""
+    """Only a list of terms ("statistical inference, hypothesis testing, a/b testing, ..."), no sentences:
+    mostly short verbless fragments, or hardly any function words at all (a list without commas)."""
     frags = reading.fragments
+    all_words = [w for f in frags for w in f]
+    if len(all_words) >= 6:
+        function = sum(1 for w in all_words if w in STOPWORDS or w in _CLAUSE_STARTERS or w in NEGATORS)
+        if function < TERM_LIST_FUNCTION_SHARE * len(all_words):
+            return True
     if len(frags) < 4:
         return False
     termlike = [f for f in frags if len(f) <= 5 and not (set(f) & _CLAUSE_STARTERS)]

@@ -187,6 +187,7 @@ def test_negation_scope():
     ("diff-eval-metrics-open", "- precision\n- recall\n- F1\n- confusion matrix\n- false positives"),
     ("switch-prep-open", "Key things: lifecycle, data collection, model training, monitoring, confidence intervals, "
      "lift, mock interviews, narrative, business outcomes."),
+    ("diff-eval-metrics-open", "precision recall f1 confusion matrix trade-off use case false positives"),
 ])
 def test_a_bare_list_of_terms_is_not_graded(drill_id, text):
     grade = drills.grade_open(_drill(drill_id), text)
