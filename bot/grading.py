@@ -48,7 +48,7 @@ _NOT_NEGATING_NEXT = {"not": {"only", "just", "merely", "simply", "least"}, "no"
                       "without": {"doubt"}, "nothing": {"but"}}
 # Words that end a clause: what follows has its own polarity.
 _CLAUSE_BREAKS = frozenset("but however whereas although though while yet so because since instead rather "
-                           "without which unless otherwise then".split())
+                           "without which unless otherwise then that sure ensure".split())
 # A comma fragment with one of these is a clause of its own, not a continuation of a list.
 _CLAUSE_STARTERS = frozenset("""i we you they he she it this that there these those my our your their
 is are was were be been being am do does did has have had can could will would should must may might shall
@@ -114,6 +114,7 @@ def _negations(ws: list[str]) -> int:
 def _clauses(sentence: str) -> list[tuple[list[str], bool]]:
     """Split one sentence into clauses: (raw words, negated)."""
     out: list[tuple[list[str], bool]] = []
+    spreading = False  # the last clause's negation carries on into a following list of terms
     for part in re.split(r"[,()]", sentence):
         ws = _words(part)
         if not ws:
@@ -136,9 +137,12 @@ def _clauses(sentence: str) -> list[tuple[list[str], bool]]:
                 negated = not negated  # "can't ship without evals": evals are required
             pieces_negated.append(negated)
             # a short verbless fragment continuing a negated clause's list stays negated
-            if (j == 0 and out and out[-1][1] and neg == 0 and len(piece) <= 5
+            # ("doesn't own model behavior, the data flywheel, safety"), but not after "instead of three"
+            spreads = negated and _negations(piece) > 0
+            if (j == 0 and out and spreading and neg == 0 and len(piece) <= 5
                     and not (set(piece) & _CLAUSE_STARTERS) and piece[0] not in _CLAUSE_BREAKS):
-                negated = True
+                negated = spreads = True
+            spreading = spreads
             out.append((piece, negated))
     return out
 
@@ -321,7 +325,9 @@ def matches(point: KeyPoint, reading: Reading) -> list[Match]:
                 flags = [negs[i] for i in where] if where else []
             if where is None:
                 continue
-            negated = sum(flags) * 2 >= len(flags) if any(flags) else False
+            # a phrasing that says "not" needs a negation somewhere in its match; one that doesn't is
+            # reversed when most of its words sit in negated clauses
+            negated = any(flags) if ph.negated else sum(flags) * 2 >= len(flags) > 0 and any(flags)
             if negated == ph.negated:
                 out.append(Match(point, si, negated, True))
                 break

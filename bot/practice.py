@@ -5,16 +5,13 @@ set) from ``drill``/``review`` or a DM subscription, or a team one (``user`` emp
 the scheduler posts in a channel for everyone. An answer is an *attempt*, unique per
 (user, post): that constraint, written with INSERT OR IGNORE inside BEGIN IMMEDIATE, is
 what makes double clicks and racing answers count once.
-
-export-me / forget-me live in bot/privacy.py and are registered through this module's
-COMMANDS and ACTIONS, so the coach's FEATURES list needs no extra entry.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from . import drills, grading, privacy, progress, review, users
+from . import drills, grading, progress, review, users
 from .commands import Command
 from .content import Drill
 from .drills import LETTERS, TRACK_NAMES, Grade
@@ -632,6 +629,5 @@ COMMANDS = [
     Command("stats", cmd_stats, "stats", "your streak, accuracy and review calendar", order=14),
     Command("leaderboard", cmd_leaderboard, "leaderboard", "this channel's leaderboard (week and all time)",
             aliases=("lb",), order=15),
-    *privacy.COMMANDS,
 ]
-ACTIONS = {"drill": on_action, **privacy.ACTIONS}
+ACTIONS = {"drill": on_action}

@@ -36,8 +36,8 @@ def test_empty_answer_scores_zero():
 def _phrase(point: KeyPoint) -> str:
     """A phrase that states the point as it is (not one the point negates, like 'pull the numbers' in
     'pulling numbers is not enough')."""
-    phrase = next(ph.text for ph in sorted(grading.phrasings(point), key=lambda ph: not ph.exact)
-                  if not ph.negated)
+    ranked = sorted(grading.phrasings(point), key=lambda ph: (ph.negated, not ph.exact))
+    phrase = ranked[0].text  # a point made only of negations ("not a strict requirement") keeps its "not"
     return f"I would talk about {phrase} in my answer"  # a sentence: a bare list of terms is not graded
 
 

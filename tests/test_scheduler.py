@@ -200,8 +200,9 @@ def test_team_drill_reveal_in_its_thread_and_monday_digest(coach, say, clock):
     say("answer A", channel="team", user="bob")
     assert run(sched, clock.set(datetime(2026, 11, 23, 16, 59, tzinfo=UTC))).sent == 0
     assert run(sched, clock.set(datetime(2026, 11, 23, 17, tzinfo=UTC))).sent == 1
-    target, key, replies = rec.posts[-1]
+    target, key, replies = rec.posts[-2]  # a reveal is two messages, each sent (and recorded) on its own
     assert (key, target.thread, target.channel) == ("reveal:1:2026-11-23", drill_ref, "team")
+    assert (rec.posts[-1][1], rec.posts[-1][0].thread) == ("reveal:1:2026-11-23#2", drill_ref)
     assert replies[0].title.startswith("Answer") and "bob" in dict(replies[0].fields)["Answered"]
     assert run(sched, clock.advance(hours=1)).sent == 0
     run(sched, clock.set(datetime(2026, 11, 24, 9, tzinfo=UTC)))
@@ -217,9 +218,9 @@ def test_a_channel_that_unsubscribes_after_the_post_still_gets_that_drills_revea
     say("unsubscribe here", channel="team")
     # the reveal job fires for just this subscription, as APScheduler's date job does
     asyncio.run(sched.run_due(clock.set(datetime(2026, 11, 24, 17, 0, 30, tzinfo=UTC)), only={1}))
-    assert rec.keys() == ["daily:1:2026-11-24", "reveal:1:2026-11-24"]
+    assert rec.keys() == ["daily:1:2026-11-24", "reveal:1:2026-11-24", "reveal:1:2026-11-24#2"]
     run(sched, clock.set(datetime(2026, 11, 25, 9, tzinfo=UTC)))
-    assert rec.keys()[-1] == "reveal:1:2026-11-24"  # and no new drill after unsubscribing
+    assert rec.keys()[-1] == "reveal:1:2026-11-24#2"  # and no new drill after unsubscribing
 
 
 def test_dm_subscriptions_get_no_reveal_or_digest(coach, say, clock):
@@ -352,3 +353,107 @@ def test_a_rate_limit_longer_than_the_grace_window_gives_up(coach, say, clock, s
     summary = run(DailyScheduler(coach, {"console": rec}, sleep=sleeps), clock.set(datetime(2026, 11, 24, 9, tzinfo=UTC)))
     assert (summary.sent, summary.failed, rec.calls, sleeps.waited) == (0, 1, 2, [60])
     assert "past the grace window" in ledger(coach)[0][4]
+
+
+@pytest.mark.parametrize("tz,time,days", [
+    ("Europe/Berlin", "2:30am", [(2027, 10, d) for d in range(29, 32)] + [(2027, 11, d) for d in range(1, 9)]),
+    ("America/New_York", "1:30am", [(2027, 11, d) for d in range(4, 15)]),
+])
+def test_the_whole_week_after_an_autumn_change_is_posted(coach, say, clock, capsys, tz, time, days):
+    """Issue 11.1: 02:30 happens twice on the fall-back day; the repeat is ignored, and every later
+    day still gets its drill (the old code compared the two 02:30s by wall clock and stopped looking)."""
+    clock.set(datetime(*days[0], tzinfo=UTC) - timedelta(hours=12))
+    say(f"subscribe me at {time} tz {tz} daily")
+    hour, minute = (2, 30) if time == "2:30am" else (1, 30)
+    for day in days:
+        assert scheduler.run_due_cli(coach, local(tz, *day, hour, minute).isoformat()) == 0
+    rows = ledger(coach)
+    assert [(r[1], r[2]) for r in rows] == [(f"{y}-{m:02d}-{d:02d}", "sent") for y, m, d in days]
+    out = capsys.readouterr().out
+    assert out.count("· daily:1:") == len(days) and "skipped (missed beyond grace)" not in out.replace(
+        "0 skipped (missed beyond grace)", "")
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00+00:00", "1900-01-01T00:00:00Z"])
+def test_run_due_at_the_ends_of_time_is_a_clear_message(coach, say, capsys, when):
+    say("subscribe at 9am tz UTC")
+    assert scheduler.run_due_cli(coach, when) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "between" in err
+    assert coach.db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0] == 0
+
+
+class PerMessage(Recorder):
+    """Posts each reply of a send as its own message, as the platform senders do; ``fail_at`` lists which
+    message numbers (1-based, counting every attempt) fail with a 500 instead of being posted."""
+
+    def __init__(self, *fail_at):
+        super().__init__()
+        self.fail_at = set(fail_at)
+        self.messages = []  # (key, title) of every message that reached the platform
+        self.tried = 0
+
+    async def send(self, target, replies, key):
+        self.calls += 1
+        first = ""
+        for reply in replies:
+            await asyncio.sleep(0)
+            self.tried += 1
+            if self.tried in self.fail_at:
+                raise TransientError("HTTP 500")
+            self.messages.append((key, reply.title))
+            first = first or f"msg-{len(self.messages)}"
+        self.posts.append((target, key, replies))
+        return first
+
+
+def test_a_failed_second_message_is_retried_alone(coach, say, clock, sleeps):
+    """Issue 11.2: a reveal is two messages; a 500 on the second must not post the first again."""
+    clock.set(datetime(2026, 11, 24, 8, tzinfo=UTC))  # Tuesday: no digest
+    say("subscribe here at 9am tz UTC", channel="team")
+    rec = PerMessage(3)  # 1: the drill, 2: the reveal's answer, 3: its leaderboard -> 500
+    sched = DailyScheduler(coach, {"console": rec}, sleep=sleeps)
+    run(sched, clock.set(datetime(2026, 11, 24, 9, tzinfo=UTC)))
+    say("answer A", channel="team", user="bob")
+    summary = run(sched, clock.set(datetime(2026, 11, 24, 17, tzinfo=UTC)))
+    assert (summary.sent, summary.failed) == (1, 0)
+    titles = [title.split(" ")[0] for _, title in rec.messages]
+    assert titles == ["Team", "Answer", "Leaderboard"]  # each message once
+    row = coach.db.execute("SELECT state, attempts, parts_sent, message_ref FROM deliveries "
+                           "WHERE kind = 'reveal'").fetchone()
+    assert row == ("sent", 3, 2, "msg-2")  # 3 tries for 2 messages; the reference is the first message
+
+
+async def test_a_subscription_that_cannot_be_planned_never_starves_the_others(coach, say, clock, caplog):
+    """Issue 11.4: a zone this host doesn't know (or any broken row) fails that subscription alone:
+    run-due, `schedule list` and the live scheduler go on with everyone else."""
+    clock.set(datetime(2026, 11, 24, 8, tzinfo=UTC))
+    say("subscribe at 9am tz UTC", user="ann")
+    say("subscribe at 9am tz UTC", user="bob")
+    say("subscribe at 9am tz UTC", user="cy")
+    coach.db.execute("UPDATE subscriptions SET tz = 'Mars/Olympus' WHERE user = 'ann'")
+    coach.db.execute("UPDATE subscriptions SET hour = 99 WHERE user = 'cy'")
+    rec = Recorder()
+    sched = DailyScheduler(coach, {"console": rec})
+    summary = await sched.run_due(clock.set(datetime(2026, 11, 24, 9, tzinfo=UTC)))
+    assert rec.keys() == ["daily:2:2026-11-24"]
+    assert summary.broken == 2 and "2 subscriptions could not be planned" in summary.text()
+    assert "subscription 1" in caplog.text and "Mars/Olympus" in caplog.text
+
+    clock.advance(minutes=1)
+    report = scheduler.list_report(coach)
+    assert "Mars/Olympus" in report and "cannot plan" in report and "Wed 25 Nov 09:00 UTC" in report
+    assert "3 subscriptions" in report
+
+    clock.set(datetime.now(UTC))
+    try:
+        await sched.start()
+        assert sorted(j.id for j in sched.jobs()) == ["sub:2", "sweep"]
+        say("subscribe at 10am tz UTC", user="dee")  # a change still reaches the jobs
+        assert "sub:4" in {j.id for j in sched.jobs()}
+        await sched._sweep()
+    finally:
+        sched.shutdown()
+    assert "I can't plan it: the time zone 'Mars/Olympus'" in say("subscriptions", user="ann")[0].text
+    reply = say("subscribe me tz Europe/Berlin", user="ann")[0]  # and can mend it
+    assert reply.kind == "subscription" and subscriptions.get(coach.db, 1).tz == "Europe/Berlin"
