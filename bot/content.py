@@ -139,7 +139,7 @@ def parse_article(path: Path, problems: list[str]) -> Article | None:
         problems.append(f"{name}:1: front matter is not closed with '---'")
         return None
     try:
-        meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+        meta = yaml.load("\n".join(lines[1:end]), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", 0) + 2
         problems.append(f"{name}:{line}: front matter is not valid YAML: {getattr(exc, 'problem', exc)}")
@@ -216,7 +216,7 @@ def parse_article(path: Path, problems: list[str]) -> Article | None:
 
 # ------------------------------------------------------------------ drills
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: ~10x faster
     """SafeLoader that records the line of each mapping as ``__line__``."""
 
 
