@@ -53,6 +53,22 @@ class Answer:
                 "sources": self.sources, "score": round(self.score, 4)}
 
 
+_CLAUSE_END = re.compile(r"[.;!?]+\s+|,\s+(?:but|so|and)\s+|\s+-+\s+|,\s+")
+_ASKING = re.compile(r"^(?:so\s+|but\s+|and\s+)?(how|what|which|when|why|should|can|could|is|are|do|does|will|would)\b")
+MIN_CONTEXT_WORDS = 12  # a question this long may carry context before what it asks
+
+
+def _question_clause(question: str) -> str:
+    """The last clause that asks something, when the question carries context before it."""
+    if len(words(question)) < MIN_CONTEXT_WORDS:
+        return ""
+    clauses = [c.strip() for c in _CLAUSE_END.split(question.strip()) if len(words(c)) >= 3]
+    for clause in reversed(clauses[1:]):
+        if _ASKING.match(clause.lower()):
+            return clause
+    return ""
+
+
 def label(text: str) -> str:
     return text if len(text) <= BUTTON_LABEL else text[: BUTTON_LABEL - 1].rstrip() + "…"
 
@@ -143,7 +159,7 @@ class AnswerIndex:
         fixed = self.speller.correct_all(words(question)[:4 * MAX_QUESTION_TERMS])
         return terms(" ".join(fixed), query=True)[:MAX_QUESTION_TERMS]
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, context_ok: bool = True) -> Answer:
         question = question or ""
         qterms = self.question_terms(question)
         if not qterms:
@@ -153,6 +169,11 @@ class AnswerIndex:
         ranked, weights, unknown = self.rank(qterms)
         if not ranked:
             return Answer(question, False, None)
+        if synonyms.asks_advice(question):
+            for c in ranked:
+                if c.unit.is_section and synonyms.advises(c.unit.section):
+                    c.score += ranking.ADVICE_BOOST
+            ranked.sort(key=lambda c: -c.score)
         declined = self.out_of_scope(question, qterms)
         if declined:
             return Answer(question, False, None, nearest=distinct_topics([c.unit for c in ranked])[:3], note=declined)
@@ -162,6 +183,15 @@ class AnswerIndex:
         focus = ranking.focus(best.unit, section, weights)
         score = min(best.coverage, focus)
         if not ranking.confident(best, section, weights, focus, unknown):
+            if context_ok:
+                # "I've been a B2B SaaS PM for 6 years… how do I move into AI PM?": the question is its
+                # last clause; the rest is context the library has no words for
+                clause = _question_clause(question)
+                if clause:
+                    found = self.ask(clause, context_ok=False)
+                    if found.found:
+                        found.question = question
+                        return found
             return Answer(question, False, None, score=score, nearest=topics[:3])
         return self._answer(question, best.unit, weights, score, topics)
 
@@ -199,7 +229,8 @@ class AnswerIndex:
                 topics: list[Topic]) -> Answer:
         section = self.section_unit(unit)
         text = compose.compose(section, weights, None if unit.is_section else unit.atom,
-                               story=bool(compose.ASKS_STORY.search(question)))
+                               story=bool(compose.ASKS_STORY.search(question)),
+                               lead_first=synonyms.asks_advice(question) and synonyms.advises(section.section))
         citation = Citation(unit.article, unit.title, unit.section)
         sources = [{"article": unit.article, "title": unit.title, "section": unit.section, "unit": unit.key}]
         text = self._with_other_claims(text, section, weights, sources)

@@ -42,7 +42,8 @@ def _label_terms(atom) -> frozenset[str]:
     return retrieval.atom_terms(atom.text.split(":", 1)[0])
 
 
-def compose(section: Unit, weights: dict[str, float], forced: int | None = None, story: bool = False) -> str:
+def compose(section: Unit, weights: dict[str, float], forced: int | None = None, story: bool = False,
+            lead_first: bool = False) -> str:
     """The 1–3 atoms of a section that best answer: the best match, the lead sentence when it
     also matches (these articles answer first), a list's lead-in when the match is an item."""
     atoms = list(section.atoms)
@@ -89,7 +90,7 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
     if _STORY.match(atoms[best].text) and best + 1 < len(atoms) and atoms[best + 1].block == atoms[best].block:
         picks.append(best + 1)  # an anecdote's point is in how it goes on, not in how it opens
     # a section headed by a question answers it in its first sentence
-    if best > 0 and (section.section.endswith("?") or scores[0] > 0 and scores[0] >= LEAD_KEEP * scores[best]):
+    if best > 0 and (section.section.endswith("?") or lead_first or scores[0] > 0 and scores[0] >= LEAD_KEEP * scores[best]):
         picks.append(0)
     if 0 in picks and len(atoms[0].text) < SHORT_LEAD_CHARS and len(atoms) > 1 and atoms[1].block == atoms[0].block:
         picks.insert(picks.index(0) + 1, 1)  # "Not necessarily." is the answer's first word, not all of it
@@ -138,7 +139,9 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
     # the sentence holding the fact comes first; what else is shown follows in reading order
     if atoms[best].kind != "sentence":
         head = [i for i in head if atoms[i].kind == "sentence"]  # a list reads in its own order
-    asks_heading = in_heading >= HEADING_QUESTION_SHARE * (sum(undamped.values()) or 1.0)
+    # lead_first: an advice question answered by a section that advises ("When should I…") — its
+    # first sentence states the recommendation or the conditions
+    asks_heading = lead_first or in_heading >= HEADING_QUESTION_SHARE * (sum(undamped.values()) or 1.0)
     if section.section.endswith("?") and asks_heading and 0 in shown:
         # a question its heading asks is answered by the first sentence ("Not necessarily. …")
         lead = [0, 1] if len(atoms[0].text) < SHORT_LEAD_CHARS and 1 in shown else [0]

@@ -18,6 +18,8 @@ from .text import STOPWORDS, normalize, stem, words
 # "what is X", "what's X", "define X", "explain X", "what does X mean", "how does X work", "X meaning"
 _OPEN = r"^(?:(?:hey|hi|so|ok|okay|quick q|q|pls|please|can you|could you)\W+)*"
 _DEFINITION = [
+    re.compile(_OPEN + r"how (?:do|can|should|would) (?:i|you|we) (?:calculate|compute|use|set up|build|implement|"
+               r"train|read|interpret|apply|write|install|configure|run) (?:an? |the |my )?(?P<x>.+?)\W*$"),
     re.compile(_OPEN + r"(?:explain )?how (?:does|do) (?:an? |the )?(?P<x>.+?) work\W*$"),
     re.compile(_OPEN + r"(?:explain )?how (?:an? |the )?(?P<x>.+?) works?\W*$"),
     re.compile(_OPEN + r"what (?:does|do) (?:an? |the )?(?P<x>.+?) (?:mean|stand for)\W*$"),

@@ -65,3 +65,24 @@ def test_disagreements_file_is_checked_with_file_and_line(tmp_path):
     library, problems = content.check(root)
     assert library is None and problems == [
         "content/disagreements.yaml:5: 'Nowhere' is not a section of 'ai-pm-vs-traditional-pm-comparison'"]
+
+
+def test_a_should_i_question_gets_the_recommending_section_and_its_conditions_first(coach):
+    answer = coach.index.ask("I love running experiments more than building models - ai pm or ds pm for me?")
+    assert answer.found and answer.citation.section == "When should I target an AI PM role versus a Data Scientist PM role?"
+    text = coach.index.ask("senior PM, 5 yrs, should I pivot to AI?").answer
+    assert text.startswith("You should switch only after three conditions are met")
+
+
+def test_context_before_the_question_does_not_sink_it(coach):
+    answer = coach.index.ask("I've been a B2B SaaS PM for 6 years and keep hearing about AI, how do I actually "
+                             "transition into AI product management?")
+    assert answer.found and ("working knowledge of AI/ML concepts" in answer.answer or "three conditions" in answer.answer)
+    assert answer.question.startswith("I've been a B2B SaaS PM")
+
+
+def test_edited_articles_have_no_template_fragments(coach):
+    from bot import content
+    text = " ".join(s.body for a in content.load().articles.values() for s in a.sections)
+    for fragment in ("counter‑intuitive truth", "not‑X‑but‑Y", "The judgment therefore", "The insight is that"):
+        assert fragment not in text
