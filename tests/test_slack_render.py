@@ -175,3 +175,13 @@ def _fits(message, reply):
     assert len(action_ids) == len(set(action_ids))
     assert render.block_text_length(blocks) <= render.MAX_MESSAGE_TEXT
     json.dumps(message)  # serialisable as sent
+
+
+def test_the_coachs_own_mentions_render_as_mentions_and_typed_ones_stay_text():
+    from bot.messages import channel_ref, user_ref
+    reply = Reply(title=f"Paused in {channel_ref('C1')}", text=f"Stopped the daily drill ({channel_ref('C1')}) for "
+                  f"{user_ref('U2')}; you typed <@U3>.")
+    out = json.dumps(render.messages(reply))
+    assert "<#C1>" in out and "<@U2>" in out and "&lt;@U3&gt;" in out
+    assert "Paused in #C1" in out  # a header is plain text: no markup there
+    assert "\\ue000" not in out and "\\ue001" not in out
