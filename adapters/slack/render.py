@@ -36,10 +36,6 @@ MAX_INPUT_LABEL = 2000
 MAX_MESSAGE_TEXT = 10_000  # Slack rejects a message whose blocks hold ~12,000 characters (msg_blocks_too_long)
 
 _CODE = re.compile(r"(`[^`\n]+`)")
-# The core names channels and people as <#C123> / <@U123> (bot.messages.channel_ref / user_ref):
-# Slack's own mention syntax. Only that exact shape passes; <!channel>, links and labelled
-# forms from user text are escaped like any other text.
-_MENTION = re.compile(r"(<[#@][CGDUW][A-Z0-9]{1,20}>)")
 _FENCE = re.compile(r"```[^\n`]*\n?(.*?)(?:\n?```|\Z)", re.S)
 _LINK = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -81,7 +77,7 @@ def _inline(text: str) -> str:
         if i % 2:  # inside `code`: only escaping applies
             out.append(escape(part))
             continue
-        out.append("".join(_links(piece) if j % 2 == 0 else piece for j, piece in enumerate(_MENTION.split(part))))
+        out.append(_links(part))
     return "".join(out)
 
 
