@@ -361,3 +361,14 @@ def test_clean_text_keeps_real_characters_and_replaces_broken_ones():
     assert clean_text("\ud83d\ude00 ok") == "\U0001F600 ok"  # a surrogate pair is one real character
     assert clean_text("caf\udce9") == "caf\ufffd" and clean_text("\ud800x") == "\ufffdx"
     assert clean_text("caf\u0065\u0301") == "caf\u00e9"  # still NFC
+
+
+def test_a_read_only_database_that_needs_an_upgrade_stops_the_start_with_one_line(read_only_folder):
+    from bot.coach import migrations
+
+    folder, prefix = read_only_folder
+    path = folder / "coach.db"
+    storage.open_db(path, tuple(m for m in migrations() if m.name != "privacy")).conn.close()
+    path.chmod(0o444)
+    line = _one_clear_line(_start(path, prefix=prefix))
+    assert "read-only" in line and "upgrade" in line
