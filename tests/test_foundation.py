@@ -372,3 +372,18 @@ def test_a_read_only_database_that_needs_an_upgrade_stops_the_start_with_one_lin
     path.chmod(0o444)
     line = _one_clear_line(_start(path, prefix=prefix))
     assert "read-only" in line and "upgrade" in line
+
+
+def test_a_failed_commit_leaves_no_transaction_open(tmp_path):
+    # COMMIT can fail (a deferred foreign key here; SQLITE_BUSY or a full disk in life): the
+    # connection must not stay inside the failed transaction, or every later write fails too
+    db = storage.open_db(tmp_path / "f.db")
+    db.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+    db.execute("CREATE TABLE child (pid INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)")
+    with pytest.raises(sqlite3.IntegrityError):
+        with storage.transaction(db):
+            db.execute("INSERT INTO child VALUES (42)")
+    assert not db.conn.in_transaction
+    with storage.transaction(db):
+        db.execute("INSERT INTO parent VALUES (1)")
+    assert db.execute("SELECT COUNT(*) FROM child").fetchone()[0] == 0
