@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
 
@@ -142,13 +143,16 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     if args.db:
-        import os
-
         os.environ["COACH_DB"] = args.db
     try:
-        return args.func(args) or 0
+        code = args.func(args) or 0
+        sys.stdout.flush()  # inside the try: a reader that left (`| head`) is seen here, not at exit
+        return code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `coach content check | head -1`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush stays quiet
+        return 0
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from . import drills, progress, review, users
+from . import drills, grading, progress, review, users
 from .commands import Command
 from .content import Drill
 from .drills import LETTERS, TRACK_NAMES, Grade
@@ -203,10 +203,8 @@ def _answer_fields(coach, drill: Drill, grade: Grade | None) -> list[tuple[str, 
         fields.append(("Answer", _choice_line(drill, drill.answer_letter)))
     else:
         if grade is not None:
-            if grade.hit:
-                fields.append(("Covered", "\n".join(f"✅ {p.point}" for p in grade.hit)))
-            if grade.missed:
-                fields.append(("Missed", "\n".join(f"▫️ {p.point}" for p in grade.missed)))
+            section = coach.library.section_for(drill)
+            fields.extend(grading.feedback(grade, section.body if section else ""))
         else:
             fields.append(("Key points", "\n".join(f"- {p.point}" for p in drill.key_points)))
         fields.append(("Model answer", drill.model_answer))
@@ -226,11 +224,14 @@ def render_result(coach, drill: Drill, grade: Grade | None, *, ephemeral: bool) 
     else:
         mark = "✅" if grade.correct else ("🟨" if grade.score >= 30 else "❌")
         title = f"{mark} {grade.score}/100 — you covered {len(grade.hit)} of {len(drill.key_points)} key points"
+        if grade.contradicted:
+            title += f" and contradicted {len(grade.contradicted)}"
         text, suggested = "", grade.rating
     prompt = f"Rate it to set when this comes back for review (I'd say **{RATING_NAMES[suggested]}**)."
     return Reply(title=title, text="\n\n".join(t for t in (text, prompt) if t),
                  fields=tuple(_answer_fields(coach, drill, grade)), citation=_citation(coach, drill),
-                 buttons=_rate_buttons(drill, suggested), ephemeral=ephemeral, kind="result")
+                 buttons=_rate_buttons(drill, suggested), ephemeral=ephemeral, kind="result",
+                 score=grade.score if grade else None)
 
 
 def _when(coach, due: datetime, tz: str) -> str:
@@ -264,6 +265,8 @@ def _submit(coach, req, post: dict, drill: Drill, *, text: str | None = None, le
         grade = drills.grade_mcq(drill, letter) if letter else drills.grade(drill, text or "")
         if grade is None:
             return [error("This one is multiple choice: answer with a letter, e.g. `answer B`, or click a choice.")]
+        if grade.needs_sentences:  # a bare list of terms: not graded, not recorded, the drill stays open
+            return [error(grading.SENTENCES_PLEASE, score=grade.score)]
         kind, rating = "answer", grade.rating
     now = coach.clock()
     channel = post["channel"] if team else req.channel
