@@ -242,7 +242,7 @@ def describe(exc: BaseException, path: str) -> str:
     if kind == "busy":
         return f"{path} is locked by another process that is writing to it; try again when it is done."
     if kind == "read_only":
-        return f"{path} can't be written (read-only file or folder), and starting needs to write to it."
+        return f"{path} can't be written (a read-only file or folder)."
     if kind == "full":
         return f"The disk holding {path} is full."
     if kind == "cant_open":

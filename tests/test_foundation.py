@@ -387,3 +387,12 @@ def test_a_failed_commit_leaves_no_transaction_open(tmp_path):
     with storage.transaction(db):
         db.execute("INSERT INTO parent VALUES (1)")
     assert db.execute("SELECT COUNT(*) FROM child").fetchone()[0] == 0
+
+
+def test_a_command_line_write_to_a_read_only_database_is_one_line_not_a_traceback(read_only_folder):
+    folder, prefix = read_only_folder
+    path = folder / "coach.db"
+    assert _start(path, "chat", stdin="subscribe me at 9am\n").returncode == 0
+    path.chmod(0o444)
+    line = _one_clear_line(_start(path, "schedule", "run-due", "--at", "2026-12-01T09:00:00Z", prefix=prefix))
+    assert "can't be written" in line and str(path) in line
