@@ -35,7 +35,7 @@ STORAGE_REPLIES = {
     "read_only": _CANT_SAVE,
     "full": _CANT_SAVE,
 }
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff\ue000\ue001]")
 
 
 def utcnow() -> datetime:
