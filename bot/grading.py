@@ -144,7 +144,23 @@ def _clauses(sentence: str) -> list[tuple[list[str], bool]]:
                 negated = spreads = True
             spreading = spreads
             out.append((piece, negated))
+    # ... and a list of terms that is the subject of a negated clause ("training, evaluation and
+    # monitoring can be ignored") is negated too
+    for i in range(len(out) - 1, 0, -1):
+        piece, negated = out[i]
+        if negated and _negations(piece) and piece[0] not in _SUBJECTS and piece[0] not in _CLAUSE_BREAKS:
+            j = i - 1
+            while j >= 0 and _termlike(out[j][0]) and not out[j][1]:
+                out[j] = (out[j][0], True)
+                j -= 1
     return out
+
+
+_SUBJECTS = frozenset("i we you they he she it this there these those my our your their".split())
+
+
+def _termlike(ws: list[str]) -> bool:
+    return len(ws) <= 5 and not (set(ws) & _CLAUSE_STARTERS) and ws[0] not in _CLAUSE_BREAKS
 
 
 @lru_cache(maxsize=4096)

@@ -169,6 +169,10 @@ def test_negation_scope():
     assert drills.grade_open(drill, "Business impact doesn't matter.").contradicted == drill.key_points[:1]
     listed = drills.grade_open(drill, "I don't own the model lifecycle, deployment, business impact or speed.")
     assert set(listed.contradicted) == {drill.key_points[0], drill.key_points[2]} and listed.score == 0
+    subject = drills.grade_open(drill, "Model lifecycle, business impact and speed can be ignored.")
+    assert set(subject.contradicted) == {drill.key_points[0], drill.key_points[2]}
+    contrast = drills.grade_open(drill, "Model lifecycle, business impact but not speed.")
+    assert set(contrast.hit) == {drill.key_points[0], drill.key_points[2]}
     assert drills.grade_open(drill, "You can't ship without measuring business impact.").score > 0
     # "not only" affirms; a point stated negatively is covered by a negated answer, not by an affirmed one
     assert drills.grade_open(drill, "Not only business impact matters.").hit == drill.key_points[:1]
