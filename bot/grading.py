@@ -32,6 +32,7 @@ from .text import STOPWORDS, normalize, stem, words
 
 PASS_SCORE = 60  # an open answer at or above this counts as correct in accuracy figures
 
+
 # ------------------------------------------------------------------ vocabulary (why: see module doc)
 
 # Words that reverse what their clause says.
@@ -303,6 +304,7 @@ class Grade:
     contradicted: tuple[KeyPoint, ...] = ()  # points the answer reverses (also in missed)
     said: tuple[tuple[KeyPoint, str], ...] = ()  # for each contradicted point, the sentence that reverses it
     needs_sentences: bool = False  # a bare list of terms: not graded, the learner is asked for sentences
+    partial: tuple[KeyPoint, ...] = ()  # points the answer touches in its own words but doesn't state
 
     @property
     def rating(self) -> int:
@@ -352,12 +354,42 @@ def matches(point: KeyPoint, reading: Reading) -> list[Match]:
     return out
 
 
-def grade_open(drill: Drill, text: str) -> Grade:
+PARTIAL_WORDS = 2  # a sentence with this many of a point's own words (and no phrasing of it) says it in part
+PARTIAL_CREDIT = 0.5
+
+
+@lru_cache(maxsize=1024)
+def point_vocabulary(drill: Drill, source: str) -> dict[KeyPoint, frozenset[str]]:
+    """For each key point, the words only it uses: its phrasings and the article sentence behind it, less
+    the prompt's words and any word another point of the drill also uses."""
+    prompt = set(read(f"{drill.situation} {drill.prompt}").tokens)
+    vocab = {}
+    for point in drill.key_points:
+        words_ = {t for ph in phrasings(point) for t in ph.tokens}
+        words_ |= set(read(source_sentence(point, source)).tokens) if source else set()
+        vocab[point] = words_ - prompt
+    out = {}
+    for point, words_ in vocab.items():
+        others = set().union(*(v for p, v in vocab.items() if p is not point))
+        out[point] = frozenset(t for t in words_ - others if len(t) > 2 and not t.isdigit())
+    return out
+
+
+def _partly_said(own: frozenset[str], reading: Reading) -> bool:
+    for sent, negs in zip(reading.sentences, reading.negated):
+        if len({t for t, n in zip(sent, negs) if t in own and not n}) >= PARTIAL_WORDS:
+            return True
+    return False
+
+
+def grade_open(drill: Drill, text: str, source: str = "") -> Grade:
+    """Grade an open answer; ``source`` is the text of the article section the drill cites."""
     reading = read(text)
     points = drill.key_points
     if is_term_list(reading):
         return Grade(0, False, missed=points, needs_sentences=True)
-    hit, contradicted, said = [], [], []
+    hit, contradicted, said, partial = [], [], [], []
+    vocab = point_vocabulary(drill, source)
     for point in points:
         found = matches(point, reading)
         if any(m.agrees for m in found):
@@ -365,11 +397,14 @@ def grade_open(drill: Drill, text: str) -> Grade:
         elif found:
             contradicted.append(point)
             said.append((point, reading.raw[found[0].sentence]))
-    missed = tuple(p for p in points if p not in hit)
+        elif _partly_said(vocab[point], reading):
+            partial.append(point)
+    missed = tuple(p for p in points if p not in hit and p not in partial)
     total = len(points) or 1
-    score = round(100 * max(0, len(hit) - len(contradicted)) / total)
+    earned = len(hit) + PARTIAL_CREDIT * len(partial) - len(contradicted)
+    score = round(100 * max(0.0, earned) / total)
     return Grade(score, score >= PASS_SCORE, hit=tuple(hit), missed=missed, contradicted=tuple(contradicted),
-                 said=tuple(said))
+                 said=tuple(said), partial=tuple(partial))
 
 
 # ------------------------------------------------------------------ the article sentence behind a point
@@ -415,8 +450,8 @@ def _quote(text: str, limit: int = 220) -> str:
 
 
 def feedback(grade: Grade, body: str) -> list[tuple[str, str]]:
-    """Fields for an open answer's result: what it covered, what it contradicts (with the learner's words)
-    and what it missed (with the article sentence behind each point)."""
+    """Fields for an open answer's result: what it covered, what it contradicts (with the learner's words),
+    what it touched on only in part and what it missed (each with the article sentence behind it)."""
     fields = []
     if grade.hit:
         fields.append(("Covered", "\n".join(f"✅ {p.point}" for p in grade.hit)))
@@ -425,17 +460,20 @@ def feedback(grade: Grade, body: str) -> list[tuple[str, str]]:
         fields.append(("Contradicts", "\n".join(
             f"❌ {p.point} — you wrote {_quote(said.get(p, ''), 100)}" for p in grade.contradicted)))
     missed = [p for p in grade.missed if p not in grade.contradicted]
-    if missed:
-        # every platform shows a field of ~1000 characters whole (Discord's cap is 1024): quotes share that
-        room = FIELD_BUDGET - sum(len(p.point) + 20 for p in missed)
-        limit = max(60, min(220, room // len(missed)))
-        lines, quoted = [], set()
-        for p in missed:
+    # every platform shows a field of ~1000 characters whole (Discord's cap is 1024): quotes share that
+    quoted: set[str] = set()
+    for name, mark, points in (("Partly covered", "◐", list(grade.partial)), ("Missed", "▫️", missed)):
+        if not points:
+            continue
+        room = FIELD_BUDGET - sum(len(p.point) + 20 for p in points)
+        limit = max(60, min(220, room // len(points)))
+        lines = []
+        for p in points:
             source = source_sentence(p, body)
             if source and source in quoted:
-                lines.append(f"▫️ {p.point} — the article: the same sentence")
+                lines.append(f"{mark} {p.point} — the article: the same sentence")
             else:
-                lines.append(f"▫️ {p.point}" + (f" — the article: {_quote(source, limit)}" if source else ""))
+                lines.append(f"{mark} {p.point}" + (f" — the article: {_quote(source, limit)}" if source else ""))
             quoted.add(source)
-        fields.append(("Missed", "\n".join(lines)))
+        fields.append((name, "\n".join(lines)))
     return fields
