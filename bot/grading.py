@@ -15,8 +15,9 @@ How an answer is read:
 - Each match has the polarity the point gives it ("Coding skills aren't required" expects a negation);
   a match with the same polarity covers the point, a negated match of a point stated positively
   *contradicts* it. A point both covered and contradicted counts as covered (the learner said it).
-- Score: (covered - contradicted) / points, so reversing the article's points scores 0, and saying more
-  that is on topic and not contradicting never lowers a score.
+- Score: the share (covered + half of those said only in part - contradicted) / points, calibrated as
+  share ** 0.7 so that half the points stated well is a pass; reversing the article's points scores 0, and
+  saying more that is on topic and not contradicting never lowers a score.
 - An answer that is only a list of terms is not graded: the learner is asked for sentences.
 """
 from __future__ import annotations
@@ -356,6 +357,7 @@ def matches(point: KeyPoint, reading: Reading) -> list[Match]:
 
 PARTIAL_WORDS = 2  # a sentence with this many of a point's own words (and no phrasing of it) says it in part
 PARTIAL_CREDIT = 0.5
+SCORE_CURVE = 0.7  # score = 100 * share ** 0.7: 1/4 -> 38, 1/2 -> 62, 3/4 -> 82 (bench/practice.py --fairness)
 
 
 @lru_cache(maxsize=1024)
@@ -399,10 +401,14 @@ def grade_open(drill: Drill, text: str, source: str = "") -> Grade:
             said.append((point, reading.raw[found[0].sentence]))
         elif _partly_said(vocab[point], reading):
             partial.append(point)
+    if not hit and len(partial) < 2:
+        partial = []  # one point's words alone, with no point stated, are no evidence the answer is on topic
     missed = tuple(p for p in points if p not in hit and p not in partial)
     total = len(points) or 1
-    earned = len(hit) + PARTIAL_CREDIT * len(partial) - len(contradicted)
-    score = round(100 * max(0.0, earned) / total)
+    earned = max(0.0, len(hit) + PARTIAL_CREDIT * len(partial) - len(contradicted)) / total
+    # Calibrated so that stating half the points well passes (0.5 -> 62): own-words answers state more
+    # than the phrasings catch. An answer that reverses a point is scored on the plain share (and low).
+    score = round(100 * (earned if contradicted else earned ** SCORE_CURVE))
     return Grade(score, score >= PASS_SCORE, hit=tuple(hit), missed=missed, contradicted=tuple(contradicted),
                  said=tuple(said), partial=tuple(partial))
 
