@@ -224,6 +224,8 @@ def render_result(coach, drill: Drill, grade: Grade | None, *, ephemeral: bool) 
     else:
         mark = "✅" if grade.correct else ("🟨" if grade.score >= 30 else "❌")
         title = f"{mark} {grade.score}/100 — you covered {len(grade.hit)} of {len(drill.key_points)} key points"
+        if grade.partial:
+            title += f" ({len(grade.partial)} more in part)"
         if grade.contradicted:
             title += f" and contradicted {len(grade.contradicted)}"
         text, suggested = "", grade.rating
@@ -262,7 +264,9 @@ def _submit(coach, req, post: dict, drill: Drill, *, text: str | None = None, le
         return [error("This one is an open question: answer in your own words, e.g. `answer <your answer>`, "
                       "or click Answer.")]
     else:
-        grade = drills.grade_mcq(drill, letter) if letter else drills.grade(drill, text or "")
+        section = coach.library.section_for(drill)
+        grade = (drills.grade_mcq(drill, letter) if letter
+                 else drills.grade(drill, text or "", section.body if section else ""))
         if grade is None:
             return [error("This one is multiple choice: answer with a letter, e.g. `answer B`, or click a choice.")]
         if grade.needs_sentences:  # a bare list of terms: not graded, not recorded, the drill stays open
