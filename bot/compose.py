@@ -130,6 +130,7 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
         shown.append(i)
         size += len(atoms[i].text)
     if forced is None:
+        shown = _with_sibling_lists(shown, atoms, weights)
         shown, more = _with_lists(shown, atoms, scores, context)
     else:
         more = {}
@@ -160,6 +161,17 @@ def _list_items(atoms: list, lead_in: int) -> list[int]:
             and atoms[out[-1] + 1].kind != "sentence":
         out.append(out[-1] + 1)
     return out
+
+
+def _with_sibling_lists(shown: list[int], atoms: list, weights: dict[str, float]) -> list[int]:
+    """"When rules, when ML": a shown list's sibling lists in the section come along when their
+    lead-in names something the question asks about, so neither side of the contrast is dropped."""
+    lead_ins = [i for i, a in enumerate(atoms) if a.text.endswith(":") and _list_items(atoms, i)]
+    if not any(i in shown or any(j in shown for j in _list_items(atoms, i)) for i in lead_ins):
+        return shown
+    extra = [i for i in lead_ins if i not in shown and retrieval.atom_terms(atoms[i].text) & weights.keys()
+             and len(_list_items(atoms, i)) <= SHORT_LIST]
+    return shown + extra
 
 
 def _with_lists(shown: list[int], atoms: list, scores: list[float], context) -> tuple[list[int], dict[int, int]]:
