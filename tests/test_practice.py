@@ -384,7 +384,7 @@ def test_team_drill_flow(coach, say, clock):
 
 def test_typed_answer_in_a_channel_goes_to_the_drill_you_asked_for_last(coach, say):
     post_id, _ = practice.daily_drill(coach, "console", "T1", "team", post_key="team:2026-11-23")
-    team_drill = coach.library.drills[practice.get_post(coach, post_id)["drill_id"]]
+    team_drill = coach.library.drills[practice.get_post(coach, post_id).drill_id]
     mine = next(d for d in drills_of(coach, "mcq") if d.id != team_drill.id)
     shown = say(f"drill {mine.id}", user="carol", channel="team")
     my_post = int(button(shown, "Reveal").action.split(":")[3])

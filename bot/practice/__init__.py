@@ -1,0 +1,28 @@
+"""Practice: serve drills, grade answers, schedule reviews (FSRS), stats and leaderboards.
+
+Every served drill is a *post*: a personal one (``user`` set) from ``drill``/``review`` or a
+DM subscription, or a team one (``user`` empty) that the scheduler posts in a channel for
+everyone. An answer is an *attempt*, unique per (user, post).
+
+- ``store``: the tables, as ``Post`` / ``Attempt`` dataclasses
+- ``choosing``: which drill comes next, for a person or a channel
+- ``render``: drill cards, feedback and reveals as Replies
+- ``commands``: what people type and click
+- ``team``: what the scheduler calls (daily_drill, reveal_post, weekly_digest) and the leaderboard
+
+export-me / forget-me live in bot/privacy.py and are registered through this package's
+COMMANDS and ACTIONS, so the coach's FEATURES list needs no extra entry.
+"""
+from __future__ import annotations
+
+from .. import privacy
+from . import commands, store
+from .store import MIGRATIONS, Post  # noqa: F401  (the feature's migrations; the post type)
+from .team import daily_drill, leaderboard, reveal_post, weekly_digest  # noqa: F401  (the scheduler's interface)
+
+
+def get_post(coach, post_id: int) -> Post | None:
+    return store.get_post(coach.db, post_id)
+
+COMMANDS = [*commands.COMMANDS, *privacy.COMMANDS]
+ACTIONS = {"drill": commands.route, **privacy.ACTIONS}
