@@ -44,7 +44,12 @@ def submit(coach, req, post: Post, drill: Drill, *, text: str | None = None, let
         return [error("This one is an open question: answer in your own words, e.g. `answer <your answer>`, "
                       "or click Answer.")]
     else:
-        grade = drills.grade_mcq(drill, letter) if letter else drills.grade(drill, text or "")
+        typed = drills.parse_choice(text or "") if drill.type == "mcq" and not letter else None
+        shown = letter or typed
+        if shown:  # a letter means the letter shown in this post; the text of a choice needs no mapping
+            grade = drills.grade_mcq(drill, post.authored_letter(drill, shown))
+        else:
+            grade = drills.grade(drill, text or "")
         if grade is None:
             return [error("This one is multiple choice: answer with a letter, e.g. `answer B`, or click a choice.")]
         kind, rating = "answer", grade.rating
@@ -64,7 +69,7 @@ def submit(coach, req, post: Post, drill: Drill, *, text: str | None = None, let
         seen = store.attempt_kind(db, post.id, req.user)
         what = "already saw the answer to" if seen == "reveal" else "already answered"
         return [error(f"You {what} this one. Type `drill` for the next one.")]
-    replies = [render.result(coach, drill, grade, ephemeral=not req.is_dm)]
+    replies = [render.result(coach, drill, grade, post, ephemeral=not req.is_dm)]
     if post.is_team and kind == "answer":
         name = users.display_name(coach, req.platform, req.workspace, req.user)
         replies.append(Reply(text=f"{name} answered.", kind="info"))
@@ -105,7 +110,7 @@ def serve(coach, req, track: str | None, *, due_only: bool = False, drill: Drill
         name = TRACK_NAMES.get(track, track)
         return [info(f"There are no drills for {name} yet. Type `drill` for any track.")]
     post_id = store.register(coach.db, coach.clock(), req.platform, req.workspace, req.channel, req.user, drill.id)
-    return [render.drill_card(coach, drill, post_id, heading="Review" if is_review else "Drill",
+    return [render.drill_card(coach, drill, store.get_post(coach.db, post_id), heading="Review" if is_review else "Drill",
                               ephemeral=not req.is_dm)]
 
 
@@ -218,6 +223,8 @@ def act_choose(coach, req, drill: str, letter: str, post: str | None) -> list[Re
     letter = letter.upper()
     if chosen.type != "mcq" or letter not in LETTERS[:len(chosen.choices)]:
         return [error("That choice doesn't belong to this drill. Type `drill` for a new one.")]
+    if post is None:  # a button from before posts had ids names the authored letter
+        letter = found.shown_letter(chosen, letter)
     return submit(coach, req, found, chosen, letter=letter)
 
 

@@ -8,13 +8,13 @@ from ..content import Drill
 from ..drills import LETTERS, TRACK_NAMES, Grade
 from ..messages import Button, Citation, Reply
 from ..review import RATING_NAMES
+from .store import Post
 
 STALE = "That drill is no longer in the library (the content changed). Type `drill` for a new one."
 
 
 def citation(coach, drill: Drill) -> Citation:
-    article = coach.library.articles.get(drill.article)
-    return Citation(drill.article, article.title if article else drill.article, drill.section)
+    return Citation(drill.article, article_title(coach, drill), drill.section)
 
 
 def excerpt(coach, drill: Drill, limit: int = 420) -> str:
@@ -31,16 +31,23 @@ def _stars(drill: Drill) -> str:
     return "●" * drill.difficulty + "○" * (3 - drill.difficulty)
 
 
-def drill_card(coach, drill: Drill, post_id: int, *, heading: str = "Drill", ephemeral: bool = False,
+def article_title(coach, drill: Drill) -> str:
+    article = coach.library.articles.get(drill.article)
+    return article.title if article else drill.article
+
+
+def drill_card(coach, drill: Drill, post: Post, *, heading: str = "Drill", ephemeral: bool = False,
                note: str = "") -> Reply:
-    parts = []
+    post_id = post.id
+    parts = [f"_From: {article_title(coach, drill)}_"]
     if drill.situation:
         parts.append(f"_{drill.situation}_")
     parts.append(drill.prompt)
     if drill.type == "mcq":
-        parts.append("\n".join(f"**{LETTERS[i]}.** {c}" for i, c in enumerate(drill.choices)))
+        order = post.choice_order(drill)
+        parts.append("\n".join(f"**{LETTERS[i]}.** {drill.choices[j]}" for i, j in enumerate(order)))
         buttons = tuple(Button(LETTERS[i], f"drill:choose:{drill.id}:{LETTERS[i]}:{post_id}")
-                        for i in range(len(drill.choices)))
+                        for i in range(len(order)))
         hint = "Click a letter (or type `answer B`)."
     else:
         buttons = (Button("Answer", f"drill:answer:{drill.id}:{post_id}", style="primary", input_label="Your answer"),)
@@ -56,17 +63,19 @@ def _rate_buttons(drill: Drill, suggested: int) -> tuple[Button, ...]:
                  for n, name in RATING_NAMES.items()) + (Button("Next drill", "drill:next"),)
 
 
-def _choice_line(drill: Drill, letter: str) -> str:
-    i = LETTERS.index(letter)
-    return f"**{letter}.** {drill.choices[i]}" if i < len(drill.choices) else letter
+def _choice_line(drill: Drill, post: Post, authored: str) -> str:
+    """A choice as the post showed it: its shown letter and its text."""
+    i = LETTERS.index(authored)
+    shown = post.shown_letter(drill, authored)
+    return f"**{shown}.** {drill.choices[i]}" if i < len(drill.choices) else shown
 
 
-def answer_fields(coach, drill: Drill, grade: Grade | None) -> list[tuple[str, str]]:
+def answer_fields(coach, drill: Drill, grade: Grade | None, post: Post) -> list[tuple[str, str]]:
     fields = []
     if drill.type == "mcq":
         if grade is not None:
-            fields.append(("You chose", _choice_line(drill, grade.choice)))
-        fields.append(("Answer", _choice_line(drill, drill.answer_letter)))
+            fields.append(("You chose", _choice_line(drill, post, grade.choice)))
+        fields.append(("Answer", _choice_line(drill, post, drill.answer_letter)))
     else:
         if grade is not None:
             if grade.hit:
@@ -82,12 +91,12 @@ def answer_fields(coach, drill: Drill, grade: Grade | None) -> list[tuple[str, s
     return fields
 
 
-def result(coach, drill: Drill, grade: Grade | None, *, ephemeral: bool) -> Reply:
+def result(coach, drill: Drill, grade: Grade | None, post: Post, *, ephemeral: bool) -> Reply:
     """Feedback on one answer (grade None: the user chose to reveal)."""
     if grade is None:
         title, text, suggested = "The answer", drill.explanation, 1
     elif drill.type == "mcq":
-        title = "✅ Correct" if grade.correct else f"❌ Not quite — the answer is {drill.answer_letter}"
+        title = "✅ Correct" if grade.correct else f"❌ Not quite — the answer is {post.shown_letter(drill, drill.answer_letter)}"
         text, suggested = drill.explanation, grade.rating
     else:
         mark = "✅" if grade.correct else ("🟨" if grade.score >= 30 else "❌")
@@ -95,7 +104,7 @@ def result(coach, drill: Drill, grade: Grade | None, *, ephemeral: bool) -> Repl
         text, suggested = "", grade.rating
     prompt = f"Rate it to set when this comes back for review (I'd say **{RATING_NAMES[suggested]}**)."
     return Reply(title=title, text="\n\n".join(t for t in (text, prompt) if t),
-                 fields=tuple(answer_fields(coach, drill, grade)), citation=citation(coach, drill),
+                 fields=tuple(answer_fields(coach, drill, grade, post)), citation=citation(coach, drill),
                  buttons=_rate_buttons(drill, suggested), ephemeral=ephemeral, kind="result")
 
 

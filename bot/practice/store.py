@@ -6,9 +6,11 @@ BEGIN IMMEDIATE, is what makes double clicks and racing answers count once.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
+from ..drills import LETTERS
 from ..review import stamp
 from ..storage import Migrations, transaction
 
@@ -39,6 +41,12 @@ def m001_practice(db):
     db.execute("CREATE INDEX practice_cards_due ON practice_cards (platform, workspace, user, due)")
 
 
+@MIGRATIONS
+def m002_shuffled_choices(db):
+    # Posts made before choices were shuffled keep the authored order, so their buttons keep their meaning.
+    db.execute("ALTER TABLE practice_posts ADD COLUMN shuffled INTEGER NOT NULL DEFAULT 0")
+
+
 @dataclass(frozen=True)
 class Post:
     id: int
@@ -50,17 +58,37 @@ class Post:
     post_key: str | None
     created_at: str
     revealed_at: str | None
+    shuffled: bool = False  # MCQ choices shown in this post's own order (see choice_order)
 
     @property
     def is_team(self) -> bool:
         return self.user == ""
 
+    def choice_order(self, drill) -> list[int]:
+        """Shown position -> authored choice index. Derived from the post id, so a post shows
+        the same order every time (buttons survive restarts) while posts differ from each other."""
+        n = len(drill.choices)
+        if not self.shuffled:
+            return list(range(n))
+        return sorted(range(n), key=lambda i: hashlib.sha1(f"{self.id}:{drill.id}:{i}".encode()).digest())
 
-_POST_COLS = "id, platform, workspace, channel, user, drill_id, post_key, created_at, revealed_at"
+    def authored_letter(self, drill, shown: str) -> str:
+        """The authored letter behind a letter as shown in this post."""
+        order = self.choice_order(drill)
+        i = LETTERS.index(shown)
+        return LETTERS[order[i]] if i < len(order) else shown
+
+    def shown_letter(self, drill, authored: str) -> str:
+        order = self.choice_order(drill)
+        i = LETTERS.index(authored)
+        return LETTERS[order.index(i)] if i in order else authored
+
+
+_POST_COLS = "id, platform, workspace, channel, user, drill_id, post_key, created_at, revealed_at, shuffled"
 
 
 def _post(row) -> Post | None:
-    return Post(*row) if row else None
+    return Post(*row[:-1], shuffled=bool(row[-1])) if row else None
 
 
 def get_post(db, post_id: int) -> Post | None:
@@ -97,8 +125,8 @@ def register(db, now, platform: str, workspace: str, channel: str, user: str, dr
     """Insert a post; with a post_key, the existing post for that key wins a race."""
     with transaction(db):
         cur = db.execute(
-            "INSERT OR IGNORE INTO practice_posts (platform, workspace, channel, user, drill_id, post_key, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)", [platform, workspace, channel, user, drill_id, post_key, stamp(now)])
+            "INSERT OR IGNORE INTO practice_posts (platform, workspace, channel, user, drill_id, post_key, created_at, "
+            "shuffled) VALUES (?, ?, ?, ?, ?, ?, ?, 1)", [platform, workspace, channel, user, drill_id, post_key, stamp(now)])
         if cur.rowcount:
             return cur.lastrowid
         return db.execute("SELECT id FROM practice_posts WHERE platform = ? AND workspace = ? AND post_key = ?",

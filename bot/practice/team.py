@@ -38,10 +38,10 @@ def daily_drill(coach, platform: str, workspace: str, channel: str, *, user: str
     if drill is None:
         return post.id, [error(STALE, ephemeral=False)]
     if not post.is_team:
-        return post.id, [render.drill_card(coach, drill, post.id, heading="Your daily drill")]
+        return post.id, [render.drill_card(coach, drill, post, heading="Your daily drill")]
     note = ("Answer with the buttons or `answer …` in this channel. Results are private to you; "
             "the answer and the leaderboard come later.")
-    return post.id, [render.drill_card(coach, drill, post.id, heading="Team drill", note=note)]
+    return post.id, [render.drill_card(coach, drill, post, heading="Team drill", note=note)]
 
 
 def reveal_post(coach, post_id: int) -> list[Reply]:
@@ -58,7 +58,7 @@ def reveal_post(coach, post_id: int) -> list[Reply]:
     for user, score, correct, choice in store.answers_to(coach.db, post_id):
         name = users.display_name(coach, post.platform, post.workspace, user)
         who.append(f"{'✅' if correct else '❌'} {name}" + ("" if choice else f" ({score}/100)"))
-    fields = render.answer_fields(coach, drill, None)
+    fields = render.answer_fields(coach, drill, None, post)
     fields.append(("Answered", ", ".join(who) if who else "Nobody this time."))
     text = f"{drill.prompt}\n\n{drill.explanation}" if drill.explanation else drill.prompt
     replies = [Reply(title=f"Answer · {TRACK_NAMES.get(drill.track, drill.track)}", text=text,
