@@ -319,11 +319,21 @@ def test_stats_accuracy_per_track_and_due(coach, say, clock):
 # ---------------------------------------------------------- leaderboard
 
 def test_leaderboard_per_channel_week_and_all_time(coach, say, clock):
-    clock.set(datetime(2026, 11, 18, 12, tzinfo=timezone.utc))  # last week (Wed)
-    answer_one(say, coach, user="bob", channel="team")
-    clock.set(datetime(2026, 11, 23, 12, tzinfo=timezone.utc))  # this week (Mon)
-    answer_one(say, coach, user="alice", channel="team")
-    answer_one(say, coach, user="carol", channel="other")
+    def team_drill(channel, key, user):  # a team drill answered right, then revealed
+        post_id, [post] = practice.daily_drill(coach, "console", "T1", channel, post_key=key)
+        drill = coach.library.drills[practice.get_post(coach, post_id).drill_id]
+        if drill.type == "mcq":
+            say(action=button([post], right([post], drill)).action, user=user, channel=channel)
+        else:
+            say(f"answer {drill.model_answer}", user=user, channel=channel)
+        clock.advance(hours=8)
+        practice.reveal_post(coach, post_id)
+
+    clock.set(datetime(2026, 11, 18, 9, tzinfo=timezone.utc))  # last week (Wed)
+    team_drill("team", "a", "bob")
+    clock.set(datetime(2026, 11, 23, 9, tzinfo=timezone.utc))  # this week (Mon)
+    team_drill("team", "b", "alice")
+    team_drill("other", "c", "carol")
     [board] = say("leaderboard", user="alice", channel="team")
     fields = dict(board.fields)
     assert "alice" in fields["This week"] and "bob" not in fields["This week"]
@@ -444,6 +454,7 @@ def test_weekly_digest(coach, say, clock):
                 say(action=button([post], right([post], drill)).action, user=user, channel="team", user_name=user)
             else:
                 say(f"answer {drill.model_answer}", user=user, channel="team", user_name=user)
+        practice.reveal_post(coach, post_id)  # the board counts revealed drills
         clock.advance(days=1)
     clock.set(datetime(2026, 11, 23, 9, tzinfo=timezone.utc))
     [digest] = practice.weekly_digest(coach, "console", "T1", "team")
@@ -467,10 +478,12 @@ def test_weekly_digest_counts_people_who_answered_the_team_drills(coach, say, cl
     else:
         say(f"answer {drill.model_answer}", user="alice", channel="team")
     answer_one(say, coach, user="bob", channel="team")  # bob's own drill, asked for in the channel
+    clock.advance(hours=8)
+    practice.reveal_post(coach, practice.get_post(coach, 1).id)
     clock.set(datetime(2026, 11, 23, 9, tzinfo=timezone.utc))
     [digest] = practice.weekly_digest(coach, "console", "T1", "team")
     assert "1 team drill, 1 answer from 1 person." in digest.text
-    assert "bob" in dict(digest.fields)["Top 3"]  # the channel's board still counts his answer
+    assert "alice" in dict(digest.fields)["Top 3"] and "bob" not in dict(digest.fields)["Top 3"]  # own drills score nothing
 
 
 def test_questions_that_start_like_commands_go_to_ask(coach, say):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from .. import privacy
 from . import commands, store
 from .store import MIGRATIONS, Post  # noqa: F401  (the feature's migrations; the post type)
-from .team import daily_drill, leaderboard, reveal_post, weekly_digest  # noqa: F401  (the scheduler's interface)
+from .team import daily_drill, leaderboard, reveal_post, screen_replies, weekly_digest  # noqa: F401
 
 
 def get_post(coach, post_id: int) -> Post | None:

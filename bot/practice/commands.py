@@ -33,11 +33,15 @@ def active_post(coach, req) -> Post | None:
     return mine
 
 
+def _closed() -> Reply:
+    return error("The answer to this drill has already been revealed, so answers are closed. "
+                 "Type `drill` for one of your own.")
+
+
 def submit(coach, req, post: Post, drill: Drill, *, text: str | None = None, letter: str | None = None,
            reveal: bool = False) -> list[Reply]:
     if post.is_team and post.revealed_at:
-        return [error("The answer to this drill has already been revealed, so answers are closed. "
-                      "Type `drill` for one of your own.")]
+        return [_closed()]
     if reveal:
         grade, kind, rating = None, "reveal", 1
     elif drill.type != "mcq" and not letter and drills.parse_choice(text or ""):
@@ -56,6 +60,8 @@ def submit(coach, req, post: Post, drill: Drill, *, text: str | None = None, let
     now = coach.clock()
     db = coach.db
     with transaction(db):
+        if post.is_team and store.is_revealed(db, post.id):  # revealed while this answer was on its way
+            return [_closed()]
         card_json, _ = review.load(db, req.platform, req.workspace, req.user, drill.id)
         attempt_id = store.insert_attempt(db, Attempt(
             req.platform, req.workspace, post.channel if post.is_team else req.channel, req.user, drill.id,
@@ -114,6 +120,19 @@ def serve(coach, req, track: str | None, *, due_only: bool = False, drill: Drill
                               ephemeral=not req.is_dm)]
 
 
+def _serve_by_id(coach, req, drill: Drill) -> list[Reply]:
+    """`drill <id>` follows the rule `drill` does: nothing practised in the last RECENT_HOURS is served
+    again. A drill you were shown and haven't answered comes back as the same post (no second try)."""
+    db = coach.db
+    if drill.id in store.recent_for_user(db, coach.clock(), req.platform, req.workspace, req.user):
+        post = store.latest_showing(db, req.platform, req.workspace, drill.id, req.user, "")
+        if post and post.user == req.user and not store.attempt_kind(db, post.id, req.user):
+            return [render.drill_card(coach, drill, post, ephemeral=not req.is_dm)]
+        return [error(f"You practised this drill in the last {store.RECENT_HOURS} hours; it comes back when it's "
+                      "due for review. Type `drill` for a new one.")]
+    return serve(coach, req, None, drill=drill)
+
+
 def _nothing_due(coach, req) -> Reply:
     tz = users.effective_tz(coach, req)
     nxt = review.next_due(coach.db, req.platform, req.workspace, req.user,
@@ -141,7 +160,7 @@ def _unknown_track(args: str) -> Reply:
 def cmd_drill(coach, req, args: str) -> list[Reply]:
     args = args.strip()
     if args and args.lower() in coach.library.drills:
-        return serve(coach, req, None, drill=coach.library.drills[args.lower()])
+        return _serve_by_id(coach, req, coach.library.drills[args.lower()])
     track = drills.resolve_track(args) if args else None
     if args and track is None:
         return _question_instead(coach, req, args) or [_unknown_track(args)]

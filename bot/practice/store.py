@@ -47,6 +47,58 @@ def m002_shuffled_choices(db):
     db.execute("ALTER TABLE practice_posts ADD COLUMN shuffled INTEGER NOT NULL DEFAULT 0")
 
 
+@MIGRATIONS
+def m003_team_board(db):
+    """The channel leaderboard as tables: one row per person and drill (the first answer to a
+    revealed team drill of that channel counts; later showings of the same drill don't), and
+    per-person totals, so a board is an indexed read instead of a sum over every attempt."""
+    db.execute("CREATE INDEX practice_attempts_post ON practice_attempts (post_id, user)")
+    db.execute(
+        "CREATE TABLE practice_board (platform TEXT NOT NULL, workspace TEXT NOT NULL, channel TEXT NOT NULL, "
+        "user TEXT NOT NULL, drill_id TEXT NOT NULL, post_id INTEGER NOT NULL, points INTEGER NOT NULL, "
+        "answered_at TEXT NOT NULL, PRIMARY KEY (platform, workspace, channel, user, drill_id))")
+    db.execute("CREATE INDEX practice_board_week ON practice_board (platform, workspace, channel, answered_at)")
+    db.execute(
+        "CREATE TABLE practice_totals (platform TEXT NOT NULL, workspace TEXT NOT NULL, channel TEXT NOT NULL, "
+        "user TEXT NOT NULL, points INTEGER NOT NULL, drills INTEGER NOT NULL, "
+        "PRIMARY KEY (platform, workspace, channel, user))")
+    db.execute("CREATE INDEX practice_totals_rank ON practice_totals (platform, workspace, channel, points DESC, "
+               "drills DESC, user)")
+    rebuild_board(db)
+
+
+# Leaderboard points for one answer: a correct MCQ (100) is 10, an open answer its score / 10, halves up.
+POINTS_SQL = "(a.score + 5) / 10"
+
+
+def rebuild_board(db) -> None:
+    """Fill the board from every revealed team post, oldest answer first (what the migration does)."""
+    db.execute("DELETE FROM practice_board")
+    db.execute("DELETE FROM practice_totals")
+    db.execute(
+        "INSERT OR IGNORE INTO practice_board (platform, workspace, channel, user, drill_id, post_id, points, "
+        f"answered_at) SELECT p.platform, p.workspace, p.channel, a.user, a.drill_id, a.post_id, {POINTS_SQL}, "
+        "a.answered_at FROM practice_attempts a JOIN practice_posts p ON p.id = a.post_id WHERE p.user = '' "
+        "AND p.revealed_at IS NOT NULL AND a.kind = 'answer' ORDER BY a.id")
+    db.execute(
+        "INSERT INTO practice_totals (platform, workspace, channel, user, points, drills) SELECT platform, "
+        "workspace, channel, user, SUM(points), COUNT(*) FROM practice_board GROUP BY platform, workspace, channel, user")
+
+
+def score_revealed(db, post: "Post") -> None:
+    """Put a just-revealed team post's answers on its channel's board (call in the reveal's transaction).
+    A person's answer counts only if they have no row for this drill in this channel yet."""
+    rows = db.execute(
+        "INSERT OR IGNORE INTO practice_board (platform, workspace, channel, user, drill_id, post_id, points, "
+        f"answered_at) SELECT ?, ?, ?, a.user, a.drill_id, a.post_id, {POINTS_SQL}, a.answered_at "
+        "FROM practice_attempts a WHERE a.post_id = ? AND a.kind = 'answer' ORDER BY a.id RETURNING user, points",
+        [post.platform, post.workspace, post.channel, post.id]).fetchall()
+    db.conn.executemany(
+        "INSERT INTO practice_totals (platform, workspace, channel, user, points, drills) VALUES (?, ?, ?, ?, ?, 1) "
+        "ON CONFLICT (platform, workspace, channel, user) DO UPDATE SET points = points + excluded.points, "
+        "drills = drills + 1", [(post.platform, post.workspace, post.channel, user, pts) for user, pts in rows])
+
+
 @dataclass(frozen=True)
 class Post:
     id: int
@@ -133,9 +185,18 @@ def register(db, now, platform: str, workspace: str, channel: str, user: str, dr
                           [platform, workspace, post_key]).fetchone()[0]
 
 
-def mark_revealed(db, post_id: int, now) -> None:
-    db.execute("UPDATE practice_posts SET revealed_at = ? WHERE id = ? AND revealed_at IS NULL",
-               [stamp(now), post_id])
+def reveal(db, post: Post, now) -> None:
+    """Close a post to answers; a team post's answers then count on its channel's board. Once only."""
+    with transaction(db):
+        cur = db.execute("UPDATE practice_posts SET revealed_at = ? WHERE id = ? AND revealed_at IS NULL",
+                         [stamp(now), post.id])
+        if cur.rowcount and post.is_team:
+            score_revealed(db, post)
+
+
+def is_revealed(db, post_id: int) -> bool:
+    row = db.execute("SELECT revealed_at FROM practice_posts WHERE id = ?", [post_id]).fetchone()
+    return bool(row and row[0])
 
 
 def team_drill_ids(db, platform: str, workspace: str, channel: str) -> list[str]:

@@ -2,6 +2,7 @@
 and the channel leaderboard."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,7 @@ from .. import drills, progress, review, users
 from ..drills import TRACK_NAMES
 from ..messages import Reply, error
 from ..review import stamp
+from ..text import tokens
 from . import render, store
 from .choosing import next_for_channel, next_for_user, tz_of
 from .render import STALE
@@ -50,7 +52,7 @@ def reveal_post(coach, post_id: int) -> list[Reply]:
     post = store.get_post(coach.db, post_id)
     if post is None:
         return [error("That drill post no longer exists.", ephemeral=False)]
-    store.mark_revealed(coach.db, post_id, coach.clock())
+    store.reveal(coach.db, post, coach.clock())
     drill = coach.library.drills.get(post.drill_id)
     if drill is None:
         return [error(STALE, ephemeral=False)]
@@ -66,6 +68,40 @@ def reveal_post(coach, post_id: int) -> list[Reply]:
     if post.is_team:
         replies.append(leaderboard(coach, post.platform, post.workspace, post.channel))
     return replies
+
+
+SPOILER_NOTE = "_Only you can see this: it answers the team drill that is open in this channel._"
+
+
+def screen_replies(coach, req, replies: list[Reply]) -> list[Reply]:
+    """While a team drill is open in this channel, a reply quoting the section the drill comes
+    from (an `ask`, `more`, a related-question button) goes only to the person who asked."""
+    if req.is_dm or not any(r.citation and not r.ephemeral for r in replies):
+        return replies
+    post = store.latest_team_post(coach.db, req.platform, req.workspace, req.channel)
+    drill = coach.library.drills.get(post.drill_id) if post and not post.revealed_at else None
+    if drill is None:
+        return replies
+    if not any(r.citation and _gives_away(drill, r) for r in replies):
+        return replies
+    return [replace(r, ephemeral=True, text=f"{r.text}\n\n{SPOILER_NOTE}" if r.citation and not r.ephemeral
+                    else r.text) for r in replies]
+
+
+def _gives_away(drill, reply: Reply) -> bool:
+    """From the drill's own section, or saying most of its answer (the correct choice, or the words of
+    most key points) from another place: a summary section can restate it."""
+    if reply.citation.article != drill.article:
+        return False
+    if reply.citation.section == drill.section:
+        return True
+    said = set(tokens(f"{reply.title} {reply.text}"))
+    if drill.type == "mcq":
+        needed = [set(tokens(drill.answer))]
+    else:
+        needed = [set(tokens(p.point)) for p in drill.key_points]
+    found = sum(1 for words in needed if words and len(words & said) >= 0.6 * len(words))
+    return found * 2 > len(needed) if needed else False
 
 
 def _board_lines(coach, platform: str, workspace: str, rows, limit: int = 10) -> str:
