@@ -15,7 +15,7 @@ from . import retrieval
 from .commands import Command
 from .messages import Button, Citation, Reply, error, info
 from .storage import Migrations, transaction
-from .synonyms import terms
+from .synonyms import terms, weak_terms
 from .text import words
 
 MIGRATIONS = Migrations("answers")
@@ -34,12 +34,7 @@ MIN_KNOWN_SHARE = 0.9
 OWN_WEIGHT, PHRASING_WEIGHT, BM25_WEIGHT = 0.5, 1.0, 0.3
 CHILD_MARGIN = 0.9  # see AnswerIndex._specific
 MAX_QUESTION_TERMS = 64  # a pasted essay is not a question; its first words say what it's about
-# Qualifiers that narrow a question without being its subject ("day to day", "best", "salary range")
-# and requests for a format ("in a nutshell"): rare in the articles, so their idf is high, but a unit
-# lacking them may still be the answer.
-WEAK_TERMS = frozenset({"daili", "time", "better", "import", "real", "strong", "main", "typic", "enjoy", "work",
-                        "worth", "candid", "rang", "summari",
-                        "good", "great", "decent", "solid"})
+# content/vocabulary.yaml's weak_words (qualifiers like "day to day", "best") count this much
 WEAK_FACTOR = 0.4
 # an agent noun whose stem is not itself ("designer" -> "design", "recruiters" -> "recruit")
 _AGENT = re.compile(r"[a-z]{4,}(?:er|or)s?")
@@ -159,7 +154,7 @@ class AnswerIndex:
         says the same thing, and FTS's bm25 as the tie-breaker."""
         df = retrieval.document_frequency(self.db, qterms)
         weights = retrieval.idf(df, self.units)
-        for t in weights.keys() & WEAK_TERMS:
+        for t in weights.keys() & weak_terms():
             weights[t] *= WEAK_FACTOR
         total = sum(weights.values()) or 1.0
         unknown = {t for t, d in df.items() if d == 0}

@@ -14,14 +14,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import answers, content, practice, storage, subscriptions, users
+from . import answers, content, practice, privacy, storage, subscriptions, users
 from .commands import Command
 from .config import Config
 from .messages import Reply, Request, error, info
 
 log = logging.getLogger(__name__)
 
-FEATURES = (users, answers, practice, subscriptions)
+# Migrations run in this order: privacy's repair the tables of the features before it.
+FEATURES = (users, answers, practice, subscriptions, privacy)
 MAX_TEXT = 10_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
 

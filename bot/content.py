@@ -372,6 +372,10 @@ def check(root: Path | None = None) -> tuple[Library | None, list[str]]:
                     f"{_rel(path)}:{src_line}: {drill.id}: section '{drill.section}' is not a heading in {drill.article}")
                 continue
             drills[drill.id] = drill
+    from . import synonyms  # the words matching uses (content/vocabulary.yaml), checked with the rest
+
+    if (root / synonyms.FILE_NAME).is_file():
+        problems += synonyms.parse(root / synonyms.FILE_NAME)[1]
     if problems:
         return None, problems
     return Library(articles, drills, digest.hexdigest(), root), []

@@ -2,7 +2,8 @@
 
 Generic on purpose: any table with ``platform``, ``workspace`` and ``user`` columns is a
 table of user data, so features added later are exported and forgotten without
-changes here.
+changes here. A shared row that merely names someone (a channel subscription they set
+up: ``subscriber``) is exported to them, and on forget-me loses their name but stays.
 """
 from __future__ import annotations
 
@@ -11,38 +12,66 @@ import json
 from .commands import Command
 from .messages import Button, Reply, error, info
 from .review import stamp
-from .storage import transaction
+from .storage import Migrations, cascade_foreign_key, transaction
 
+MIGRATIONS = Migrations("privacy")
 CONFIRM_ACTION = "privacy:forget:confirm"
+OWNER_COLUMN = "user"  # the row is the person's: exported, and deleted on forget-me
+# Columns naming the person who acted on a row that belongs to others (a channel's subscription):
+# exported, and blanked on forget-me.
+CONTACT_COLUMNS = ("subscriber",)
+MAX_DEPTH = 8  # foreign-key chains followed when deleting rows that depend on the person's rows
+
+
+@MIGRATIONS
+def m001_votes_go_with_their_answer(db):
+    # Someone's 👍 on your answer referenced your logged question without ON DELETE, so
+    # forget-me failed for ever with "FOREIGN KEY constraint failed".
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'answer_feedback'").fetchone():
+        cascade_foreign_key(db, "answer_feedback", "answer_log")
 
 
 def _records(n: int) -> str:
     return f"{n} record{'' if n == 1 else 's'}"
 
 
-def _tables_with(db, *columns: str) -> list[str]:
+def _tables(db) -> dict[str, set[str]]:
+    """{table: its columns} for every table we can read."""
     names = [r[0] for r in db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-    out = []
+    out = {}
     for name in names:
         try:
-            cols = {r[1] for r in db.execute(f'PRAGMA table_info("{name}")')}
+            out[name] = {r[1] for r in db.execute(f'PRAGMA table_info("{name}")')}
         except Exception:  # a virtual table whose module isn't loaded: not ours to read
             continue
-        if {"platform", "workspace", *columns} <= cols:
-            out.append(name)
     return out
 
 
+def _tables_with(db, *columns: str) -> list[str]:
+    return [name for name, cols in _tables(db).items() if {"platform", "workspace", *columns} <= cols]
+
+
 def user_tables(db) -> list[str]:
-    return _tables_with(db, "user")
+    return _tables_with(db, OWNER_COLUMN)
+
+
+def _naming_columns(cols: set[str]) -> list[str]:
+    """The columns of a per-workspace table that can hold a person's id."""
+    if not {"platform", "workspace"} <= cols:
+        return []
+    return [c for c in (OWNER_COLUMN, *CONTACT_COLUMNS) if c in cols]
 
 
 def export_user(db, platform: str, workspace: str, user: str, now) -> dict:
     tables = {}
-    for name in user_tables(db):
-        cur = db.execute(f'SELECT * FROM "{name}" WHERE platform = ? AND workspace = ? AND user = ?',
-                         [platform, workspace, user])
+    for name, cols in _tables(db).items():
+        naming = _naming_columns(cols)
+        if not naming:
+            continue
+        who = " OR ".join(f'"{c}" = ?' for c in naming)
+        cur = db.execute(f'SELECT * FROM "{name}" WHERE platform = ? AND workspace = ? AND ({who})',
+                         [platform, workspace, *[user] * len(naming)])
         cols = [c[0] for c in cur.description]
         rows = [dict(zip(cols, r)) for r in cur.fetchall()]
         if rows:
@@ -51,22 +80,43 @@ def export_user(db, platform: str, workspace: str, user: str, now) -> dict:
             "tables": tables}
 
 
+def _referencing(db, parent: str) -> list[tuple[str, str, str]]:
+    """(table, column, parent column) for every foreign key that points at ``parent`` and would
+    refuse or cascade the parent's deletion (SET NULL keeps the child row: SQLite does that itself)."""
+    out = []
+    for name in _tables(db):
+        for fk in db.execute(f'PRAGMA foreign_key_list("{name}")').fetchall():
+            if fk[2] == parent and name != parent and fk[6].upper() not in ("SET NULL", "SET DEFAULT"):
+                out.append((name, fk[3], fk[4] or "rowid"))
+    return out
+
+
+def _delete(db, table: str, where: str, params: list, depth: int = 0) -> int:
+    """Delete matching rows, and first the rows that reference them (children before parents),
+    so no foreign key — cascading or not — can make forget-me fail."""
+    if depth < MAX_DEPTH:
+        for child, col, key in _referencing(db, table):
+            _delete(db, child, f'"{col}" IN (SELECT "{key}" FROM "{table}" WHERE {where})', params, depth + 1)
+    return db.execute(f'DELETE FROM "{table}" WHERE {where}', params).rowcount
+
+
 def forget_user(db, platform: str, workspace: str, user: str) -> dict[str, int]:
     """Delete the user's rows everywhere, atomically; {table: rows deleted}."""
     deleted = {}
     with transaction(db):
         for name in user_tables(db):
-            cur = db.execute(f'DELETE FROM "{name}" WHERE platform = ? AND workspace = ? AND user = ?',
-                             [platform, workspace, user])
-            if cur.rowcount:
-                deleted[name] = cur.rowcount
+            n = _delete(db, name, f'platform = ? AND workspace = ? AND "{OWNER_COLUMN}" = ?',
+                        [platform, workspace, user])
+            if n:
+                deleted[name] = n
         # A channel's subscription belongs to the channel and stays; only the forgotten
         # person's id as its contact goes.
-        for name in _tables_with(db, "subscriber"):
-            cur = db.execute(f'UPDATE "{name}" SET subscriber = \'\' WHERE platform = ? AND workspace = ? '
-                             'AND subscriber = ?', [platform, workspace, user])
-            if cur.rowcount:
-                deleted[f"{name} (as contact)"] = cur.rowcount
+        for column in CONTACT_COLUMNS:
+            for name in _tables_with(db, column):
+                cur = db.execute(f'UPDATE "{name}" SET "{column}" = \'\' WHERE platform = ? AND workspace = ? '
+                                 f'AND "{column}" = ?', [platform, workspace, user])
+                if cur.rowcount:
+                    deleted[f"{name} (as contact)"] = cur.rowcount
     return deleted
 
 

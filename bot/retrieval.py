@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from . import storage
+from . import synonyms
 from .synonyms import terms, vocabulary
 from .text import stem, words
 
 # bump when unit building or term extraction changes: the index rebuilds on the next start
-INDEX_VERSION = "25"
+INDEX_VERSION = "26"
 
 
 FTS_WEIGHTS = (4.0, 1.0, 0.5)  # head, body, ctx
@@ -171,7 +172,8 @@ def create_schema(db) -> None:
 
 
 def index_digest(library) -> str:
-    return f"{library.digest}:{INDEX_VERSION}"
+    """Content, vocabulary and indexer: a change to any of them rebuilds the index."""
+    return f"{library.digest}:{synonyms.use(library.root).digest}:{INDEX_VERSION}"
 
 
 def current_digest(db) -> str | None:
@@ -276,8 +278,12 @@ def idf(df: dict[str, int], n_units: int) -> dict[str, float]:
     return {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
 
 
-@lru_cache(maxsize=8192)
 def atom_terms(text: str) -> frozenset[str]:
+    return _atom_terms(text, synonyms.current().digest)
+
+
+@lru_cache(maxsize=8192)
+def _atom_terms(text: str, vocabulary_digest: str) -> frozenset[str]:  # a vocabulary edit is a new key
     return frozenset(terms(text))
 
 

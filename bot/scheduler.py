@@ -52,6 +52,7 @@ CLAIM_BATCH = 100  # deliveries claimed per write transaction
 TRIES = 3  # transient failures: this many attempts, then the delivery is recorded as failed
 BACKOFF = 1.0  # seconds before the 2nd attempt; doubled each time
 MAX_RATE_WAITS = 20  # a 429 is not a failure, but an endless stream of them is
+EARLIEST, LATEST = 1970, 9000  # years `run-due --at` accepts
 
 
 @dataclass
@@ -96,12 +97,22 @@ class Item:
 
 
 def _occurrences(trigger, after: datetime, until: datetime, limit: int = 16):
-    """The trigger's fire times in (after, until], ascending."""
+    """The trigger's fire times in (after, until], ascending, in UTC.
+
+    Stepped and compared in UTC: two aware datetimes of the *same* zone compare by wall
+    clock, so on a fall-back day the second 02:30 (CET) is not "after" the first (CEST),
+    and stepping from it by wall clock lands on the first again. Comparing in the zone
+    once lost the whole week after an autumn change.
+    """
+    after, until = after.astimezone(timezone.utc), until.astimezone(timezone.utc)
     t = trigger.get_next_fire_time(None, after + timedelta(seconds=1))
-    while t is not None and t <= until and limit:
+    while t is not None and limit:
+        t = t.astimezone(timezone.utc)
+        if t > until:
+            return
         yield t
         nxt = trigger.get_next_fire_time(None, t + timedelta(seconds=1))
-        if nxt is None or nxt <= t:
+        if nxt is None or nxt.astimezone(timezone.utc) <= t:
             return
         t, limit = nxt, limit - 1
 
@@ -577,6 +588,10 @@ def run_due_cli(coach, at_iso: str) -> int:
     if at.tzinfo is None:
         print("(no UTC offset given; reading it as UTC)", file=sys.stderr)
         at = at.replace(tzinfo=timezone.utc)
+    if not EARLIEST <= at.year <= LATEST:  # the look-back and lease arithmetic needs room either side
+        print(f"'{at_iso}' is out of range — run-due takes a time between the years {EARLIEST} and {LATEST}.",
+              file=sys.stderr)
+        return 2
     at = at.astimezone(timezone.utc)
     coach.clock = lambda: at  # this process is only the CLI: everything happens "at" that time
     sched = DailyScheduler(coach, {"console": ConsoleSender()})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -103,3 +104,34 @@ def open_db(path: str | os.PathLike | None = None, migrations: tuple[Migrations,
     for m in migrations:
         m.apply(db)
     return db
+
+
+def cascade_foreign_key(db: sqlite_utils.Database, table: str, parent: str) -> None:
+    """Rebuild ``table`` so its rows are deleted with the ``parent`` row they reference.
+
+    SQLite can't alter a constraint, so this is its documented copy-and-rename, run inside
+    the migration's transaction. The new table is made from the stored CREATE statement,
+    so columns a later migration added survive; rows whose parent is already gone can't
+    satisfy the constraint and are dropped.
+    """
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()[0]
+    # atomic: the reference with its column list, never a shorter match that dodges the look-ahead
+    ref = rf'((?>REFERENCES\s+"?{re.escape(parent)}\b"?\s*(?:\([^)]*\))?))(?!\s*ON\s+DELETE)'
+    sql, found = re.subn(ref, r"\1 ON DELETE CASCADE", sql, flags=re.I)
+    if not found:
+        return
+    temp = f"_{table}_rebuilt"
+    sql = re.sub(rf'^\s*CREATE\s+TABLE\s+(?:"{re.escape(table)}"|{re.escape(table)})', f'CREATE TABLE "{temp}"',
+                 sql, count=1, flags=re.I)
+    extras = [r[0] for r in db.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL",
+        [table])]
+    keys = [(r[3], r[4]) for r in db.execute(f'PRAGMA foreign_key_list("{table}")') if r[2] == parent]
+    kept = " AND ".join(f'("{col}" IS NULL OR "{col}" IN (SELECT "{to or "rowid"}" FROM "{parent}"))'
+                        for col, to in keys) or "1"
+    db.execute(sql)
+    db.execute(f'INSERT INTO "{temp}" SELECT * FROM "{table}" WHERE {kept}')
+    db.execute(f'DROP TABLE "{table}"')
+    db.execute(f'ALTER TABLE "{temp}" RENAME TO "{table}"')
+    for extra in extras:
+        db.execute(extra)

@@ -186,3 +186,24 @@ def test_two_openers_of_a_fresh_file_migrate_once(tmp_path):
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_cascade_foreign_key_rebuild_keeps_columns_indexes_and_rows(tmp_path):
+    db = storage.open_db(tmp_path / "c.db")
+    db.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+    db.execute("CREATE TABLE child (pid INTEGER NOT NULL REFERENCES parent(id), note TEXT)")
+    db.execute("ALTER TABLE child ADD COLUMN added_later TEXT")
+    db.execute("CREATE INDEX child_note ON child (note)")
+    db.execute("INSERT INTO parent VALUES (1), (2)")
+    db.execute("INSERT INTO child VALUES (1, 'a', 'x'), (2, 'b', 'y')")
+    with storage.transaction(db):
+        storage.cascade_foreign_key(db, "child", "parent")
+    assert db.execute("SELECT * FROM child ORDER BY pid").fetchall() == [(1, "a", "x"), (2, "b", "y")]
+    assert db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'child'").fetchall() \
+        == [("child_note",)]
+    db.execute("DELETE FROM parent WHERE id = 1")
+    assert db.execute("SELECT pid FROM child").fetchall() == [(2,)]
+    with storage.transaction(db):
+        storage.cascade_foreign_key(db, "child", "parent")  # already cascading: nothing to do
+    assert "ON DELETE CASCADE ON DELETE" not in db.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'child'").fetchone()[0]

@@ -96,3 +96,98 @@ def test_forgetting_the_person_who_set_up_a_channel_drill_keeps_the_drill_but_no
     rows = coach.db.execute("SELECT is_dm, user, subscriber FROM subscriptions WHERE workspace = 'T1'").fetchall()
     assert rows == [(0, "", "")]  # the DM subscription is gone; the channel's stays, without alice's id
     assert privacy.export_user(coach.db, "console", "T1", "alice", coach.clock())["tables"] == {}
+
+
+def _vote_on(say, answer_reply, **kw):
+    up = next(b.action for b in answer_reply.buttons if b.label == "👍")
+    return say(action=up, **kw)
+
+
+def test_forget_me_succeeds_after_someone_voted_on_your_answer_in_a_channel(coach, say):
+    # was "FOREIGN KEY constraint failed" for ever: bob's vote referenced alice's logged question
+    [answer] = say("what is an F1 score", user="alice", channel="team", platform="slack")
+    assert answer.kind == "answer", answer.text
+    _vote_on(say, answer, user="bob", channel="team", platform="slack")
+    _vote_on(say, answer, user="alice", channel="team", platform="slack")
+    [bobs] = say("what does a DS PM do", user="bob", channel="team", platform="slack")
+    _vote_on(say, bobs, user="alice", channel="team", platform="slack")
+    [done] = say("forget-me confirm", user="alice", channel="team", platform="slack")
+    assert done.kind != "error" and "deleted" in done.text, done.text
+    held = {t: n for t, n in _counts(coach, "T1", "alice").items() if n}
+    assert held == {}
+    rows = coach.db.execute("SELECT user, COUNT(*) FROM answer_log GROUP BY user").fetchall()
+    assert rows == [("bob", 1)]  # bob's question stays; alice's vote on it went with her
+    assert coach.db.execute("SELECT user FROM answer_feedback").fetchall() == []
+
+
+def test_an_existing_database_is_upgraded_so_votes_go_with_their_question(db_file, clock):
+    # a database made before the fix: every migration set except the one that repairs the cascade
+    from bot import storage
+    from bot.coach import Coach, migrations
+    from bot.config import Config
+    from practice_fixtures import LIBRARY
+
+    old = storage.open_db(db_file, tuple(m for m in migrations() if m.name != "privacy"))
+    old.execute("INSERT INTO answer_log (platform, workspace, channel, user, question, terms, found, unit_key, "
+                "score, created_at) VALUES ('slack', 'T1', 'C1', 'alice', 'q', 'q', 1, 'k', 1.0, 'now')")
+    old.execute("INSERT INTO answer_feedback VALUES (1, 'slack', 'T1', 'bob', 1, 'now')")
+    old.conn.close()
+    c = Coach(storage.open_db(db_file, migrations()), LIBRARY, clock=clock, config=Config(db=str(db_file)))
+    try:
+        [fk] = c.db.execute("SELECT \"table\", on_delete FROM pragma_foreign_key_list('answer_feedback')").fetchall()
+        assert fk == ("answer_log", "CASCADE")
+        assert c.db.execute("SELECT log_id, user, vote FROM answer_feedback").fetchall() == [(1, "bob", 1)]
+        assert c.db.execute("PRAGMA foreign_key_check").fetchall() == []
+        [done] = c.handle(__import__("conftest").make_request("forget-me confirm", user="alice", channel="C1",
+                                                               platform="slack"))
+        assert "deleted" in done.text, done.text
+        assert c.db.execute("SELECT COUNT(*) FROM answer_feedback").fetchone()[0] == 0
+    finally:
+        c.db.conn.close()
+
+
+def test_forget_me_deletes_rows_that_depend_on_yours_whatever_their_foreign_key_says(coach, say):
+    # a future feature's table whose foreign key has no ON DELETE: forget-me deletes children first
+    coach.db.execute("CREATE TABLE future_notes (id INTEGER PRIMARY KEY, platform TEXT, workspace TEXT, user TEXT)")
+    coach.db.execute("CREATE TABLE future_likes (note_id INTEGER NOT NULL REFERENCES future_notes(id), "
+                     "platform TEXT, workspace TEXT, user TEXT)")
+    coach.db.execute("CREATE TABLE future_pins (note_id INTEGER REFERENCES future_notes(id) ON DELETE SET NULL, "
+                     "label TEXT)")
+    coach.db.execute("INSERT INTO future_notes VALUES (1, 'console', 'T1', 'alice'), (2, 'console', 'T1', 'bob')")
+    coach.db.execute("INSERT INTO future_likes VALUES (1, 'console', 'T1', 'bob'), (2, 'console', 'T1', 'alice')")
+    coach.db.execute("INSERT INTO future_pins VALUES (1, 'kept')")
+    [done] = say("forget-me confirm")
+    assert "deleted" in done.text, done.text
+    assert coach.db.execute("SELECT id FROM future_notes").fetchall() == [(2,)]
+    assert coach.db.execute("SELECT note_id, user FROM future_likes").fetchall() == []
+    assert coach.db.execute("SELECT note_id, label FROM future_pins").fetchall() == [(None, "kept")]
+
+
+def test_every_foreign_key_into_a_table_of_user_data_lets_the_person_go(coach):
+    # guards features added later: a reference that refuses deletion would make forget-me depend on order
+    users = set(privacy.user_tables(coach.db))
+    for table in [r[0] for r in coach.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]:
+        for fk in coach.db.execute(f'PRAGMA foreign_key_list("{table}")').fetchall():
+            if fk[2] in users:
+                assert fk[6] in ("CASCADE", "SET NULL"), (table, fk)
+
+
+def test_privacy_is_a_feature_of_its_own(coach):
+    from bot import coach as coach_module, practice
+
+    assert privacy in coach_module.FEATURES
+    assert not set(privacy.COMMANDS) & set(practice.COMMANDS) and "privacy" not in practice.ACTIONS
+    assert coach.commands["export-me"].handler is privacy.cmd_export
+    assert coach.actions["privacy"] is privacy.on_action
+
+
+def test_export_me_holds_the_channel_subscriptions_you_set_up(coach, say):
+    # forget-me blanks your id on them, so export-me must show them too
+    [ok] = say("subscribe here at 9am track ai-pm", channel="team")
+    assert ok.kind != "error", ok.text
+    say("subscribe here at 7am", channel="other", user="bob")
+    say("subscribe me at 8am")
+    tables = _exported(say("export-me")[0])["tables"]
+    subs = sorted((s["channel"], s["is_dm"], s["user"], s["subscriber"]) for s in tables["subscriptions"])
+    assert subs == [("alice", 1, "alice", "alice"), ("team", 0, "", "alice")]
+    assert "bob" not in json.dumps(tables)

@@ -352,3 +352,31 @@ def test_a_rate_limit_longer_than_the_grace_window_gives_up(coach, say, clock, s
     summary = run(DailyScheduler(coach, {"console": rec}, sleep=sleeps), clock.set(datetime(2026, 11, 24, 9, tzinfo=UTC)))
     assert (summary.sent, summary.failed, rec.calls, sleeps.waited) == (0, 1, 2, [60])
     assert "past the grace window" in ledger(coach)[0][4]
+
+
+@pytest.mark.parametrize("tz,time,days", [
+    ("Europe/Berlin", "2:30am", [(2027, 10, d) for d in range(29, 32)] + [(2027, 11, d) for d in range(1, 9)]),
+    ("America/New_York", "1:30am", [(2027, 11, d) for d in range(4, 15)]),
+])
+def test_the_whole_week_after_an_autumn_change_is_posted(coach, say, clock, capsys, tz, time, days):
+    """Issue 11.1: 02:30 happens twice on the fall-back day; the repeat is ignored, and every later
+    day still gets its drill (the old code compared the two 02:30s by wall clock and stopped looking)."""
+    clock.set(datetime(*days[0], tzinfo=UTC) - timedelta(hours=12))
+    say(f"subscribe me at {time} tz {tz} daily")
+    hour, minute = (2, 30) if time == "2:30am" else (1, 30)
+    for day in days:
+        assert scheduler.run_due_cli(coach, local(tz, *day, hour, minute).isoformat()) == 0
+    rows = ledger(coach)
+    assert [(r[1], r[2]) for r in rows] == [(f"{y}-{m:02d}-{d:02d}", "sent") for y, m, d in days]
+    out = capsys.readouterr().out
+    assert out.count("· daily:1:") == len(days) and "skipped (missed beyond grace)" not in out.replace(
+        "0 skipped (missed beyond grace)", "")
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00+00:00", "1900-01-01T00:00:00Z"])
+def test_run_due_at_the_ends_of_time_is_a_clear_message(coach, say, capsys, when):
+    say("subscribe at 9am tz UTC")
+    assert scheduler.run_due_cli(coach, when) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "between" in err
+    assert coach.db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0] == 0

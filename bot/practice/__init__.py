@@ -9,13 +9,9 @@ everyone. An answer is an *attempt*, unique per (user, post).
 - ``render``: drill cards, feedback and reveals as Replies
 - ``commands``: what people type and click
 - ``team``: what the scheduler calls (daily_drill, reveal_post, weekly_digest) and the leaderboard
-
-export-me / forget-me live in bot/privacy.py and are registered through this package's
-COMMANDS and ACTIONS, so the coach's FEATURES list needs no extra entry.
 """
 from __future__ import annotations
 
-from .. import privacy
 from . import commands, store
 from .store import MIGRATIONS, Post  # noqa: F401  (the feature's migrations; the post type)
 from .team import daily_drill, leaderboard, reveal_post, screen_replies, weekly_digest  # noqa: F401
@@ -24,5 +20,6 @@ from .team import daily_drill, leaderboard, reveal_post, screen_replies, weekly_
 def get_post(coach, post_id: int) -> Post | None:
     return store.get_post(coach.db, post_id)
 
-COMMANDS = [*commands.COMMANDS, *privacy.COMMANDS]
-ACTIONS = {"drill": commands.route, **privacy.ACTIONS}
+
+COMMANDS = commands.COMMANDS
+ACTIONS = {"drill": commands.route}

@@ -1,0 +1,67 @@
+"""content/vocabulary.yaml: the words matching uses are content, stemmed at load and validated."""
+from __future__ import annotations
+
+import shutil
+
+from bot import content, synonyms
+from bot.coach import open_coach
+from bot.config import Config
+from bot.text import stem
+
+
+def _copy_content(tmp_path):
+    root = tmp_path / "content"
+    shutil.copytree(content.DEFAULT_ROOT, root)
+    return root
+
+
+def test_shipped_vocabulary_is_valid_and_keyed_by_real_words():
+    vocab, problems = synonyms.parse(synonyms.DEFAULT_PATH)
+    assert problems == [] and vocab is not None
+    # keys are ordinary words, stemmed at load: "salaries" and "compensation" are one term
+    assert synonyms.terms("salaries") == synonyms.terms("compensation") == [stem("compensation")]
+    assert stem("daily") in vocab.weak
+
+
+def test_a_content_author_adds_a_synonym_without_touching_python(tmp_path):
+    root = _copy_content(tmp_path)
+    question = "what are the moolah ranges for ai pm"
+    db = tmp_path / "a.db"
+    before = open_coach(db, root, config=Config(db=str(db)))
+    assert not before.index.ask(question).found  # "moolah" is a word the library has never heard of
+    before.db.conn.close()
+
+    path = root / "vocabulary.yaml"
+    path.write_text(path.read_text().replace("  compensation: [comp,", "  compensation: [moolah, comp,", 1))
+    after = open_coach(db, root, config=Config(db=str(db)))
+    assert after.index.rebuilt  # a vocabulary edit rebuilds the index like a content edit
+    answer = after.index.ask(question)
+    assert answer.found and "$" in answer.answer
+    after.db.conn.close()
+    synonyms.use(None)  # back to the shipped vocabulary for the other tests
+
+
+def test_content_check_names_file_and_line_of_vocabulary_problems(tmp_path):
+    root = _copy_content(tmp_path)
+    (root / "vocabulary.yaml").write_text(
+        "synonyms:\n"
+        "  pay: [salary, wage]\n"
+        "  stock: [equity, salary]\n"  # salary already means pay
+        "  yes: [agree]\n"  # YAML reads this key as true
+        "  empty: []\n"
+        "weak_words: [daily]\n"
+        "colours: [red]\n")
+    library, problems = content.check(root)
+    assert library is None
+    text = "\n".join(problems)
+    assert "vocabulary.yaml:3: 'salary' already means 'pay'" in text
+    assert "vocabulary.yaml:4: True is not a word or phrase" in text
+    assert "vocabulary.yaml:5: 'empty' must be a non-empty list" in text
+    assert "vocabulary.yaml:7: unknown section 'colours'" in text
+
+
+def test_broken_yaml_is_one_clear_message(tmp_path):
+    root = _copy_content(tmp_path)
+    (root / "vocabulary.yaml").write_text("synonyms:\n  pay: [salary\n")
+    library, problems = content.check(root)
+    assert library is None and len(problems) == 1 and "vocabulary.yaml:" in problems[0] and "YAML" in problems[0]
