@@ -65,12 +65,12 @@ class Coach:
             req = replace(req, text=clean_text(req.text))
             users.touch(self, req)
             if req.action:
-                return self._action(req)
+                return self._screen(req, self._action(req))
             name, args = self.parse(req.text)
             if name is None:
                 return [info("Ask me anything about AI PM, Data Scientist PM or traditional PM careers, "
                              "or type `help` to see what I can do.")]
-            return self.commands[name].handler(self, req, args)
+            return self._screen(req, self.commands[name].handler(self, req, args))
         except Exception:  # a user sees one sentence; the log keeps the detail
             log.exception("handling %s/%s failed", req.platform, (req.action or req.text)[:80])
             return [error("Sorry — something went wrong on my side handling that. Nothing you've done "
@@ -88,6 +88,14 @@ class Coach:
         if key in self.commands:
             return self.commands[key].name, rest.strip()
         return "ask", text
+
+    def _screen(self, req: Request, replies: list[Reply]) -> list[Reply]:
+        """Features may hold back what would spoil them (practice: an open team drill's answer)."""
+        for feature in FEATURES:
+            screen = getattr(feature, "screen_replies", None)
+            if screen:
+                replies = screen(self, req, replies)
+        return replies
 
     def _action(self, req: Request) -> list[Reply]:
         parts = req.action.split(":")

@@ -17,8 +17,9 @@ PRACTICED, MISSED = "🟩", "⬜"
 
 
 def points(score: int) -> int:
-    """Leaderboard points for one answer: a correct MCQ is 10, an open answer its score / 10."""
-    return round(score / 10)
+    """Leaderboard points for one answer: a correct MCQ is 10, an open answer its score / 10, halves up
+    (the same rule as the board's SQL, practice.store.POINTS_SQL)."""
+    return (score + 5) // 10
 
 
 def local_days(stamps, tz: str) -> set[date]:
@@ -100,10 +101,15 @@ def current_streak(db, platform: str, workspace: str, user: str, now: datetime, 
 
 
 def board(db, platform: str, workspace: str, channel: str, since: datetime | None = None,
-          until: datetime | None = None) -> list[tuple[str, int, int]]:
-    """[(user, points, answers)] for answers given in the channel, best first."""
-    sql = ("SELECT user, score FROM practice_attempts WHERE platform = ? AND workspace = ? AND channel = ? "
-           "AND kind = 'answer'")
+          until: datetime | None = None, limit: int = 10) -> list[tuple[str, int, int]]:
+    """[(user, points, drills)] best first: the channel's revealed team drills, each drill once per person
+    (the tables practice.store keeps). Without a time range: all time, from the kept totals."""
+    if since is None and until is None:
+        return db.execute(
+            "SELECT user, points, drills FROM practice_totals WHERE platform = ? AND workspace = ? AND channel = ? "
+            "ORDER BY points DESC, drills DESC, user LIMIT ?", [platform, workspace, channel, limit]).fetchall()
+    sql = ("SELECT user, SUM(points) AS pts, COUNT(*) AS n FROM practice_board WHERE platform = ? AND workspace = ? "
+           "AND channel = ?")
     args: list = [platform, workspace, channel]
     if since is not None:
         sql += " AND answered_at >= ?"
@@ -111,12 +117,7 @@ def board(db, platform: str, workspace: str, channel: str, since: datetime | Non
     if until is not None:
         sql += " AND answered_at < ?"
         args.append(stamp(until))
-    totals: dict[str, list[int]] = {}
-    for user, score in db.execute(sql, args).fetchall():
-        t = totals.setdefault(user, [0, 0])
-        t[0] += points(score)
-        t[1] += 1
-    return sorted(((u, p, n) for u, (p, n) in totals.items()), key=lambda r: (-r[1], -r[2], r[0]))
+    return db.execute(sql + " GROUP BY user ORDER BY pts DESC, n DESC, user LIMIT ?", args + [limit]).fetchall()
 
 
 def track_label(track: str) -> str:

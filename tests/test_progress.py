@@ -44,4 +44,15 @@ def test_week_start_and_day_end_across_dst():
 
 
 def test_points():
-    assert [progress.points(s) for s in (0, 25, 100)] == [0, 2, 10]
+    assert [progress.points(s) for s in (0, 24, 25, 67, 100)] == [0, 2, 3, 7, 10]  # halves up, as the SQL
+
+
+def test_points_rule_is_the_same_in_sql():
+    import sqlite3
+
+    from bot.practice.store import POINTS_SQL
+
+    db = sqlite3.connect(":memory:")
+    sql = POINTS_SQL.replace("a.score", "?")
+    assert [db.execute(f"SELECT {sql}", [s]).fetchone()[0] for s in range(101)] == [
+        progress.points(s) for s in range(101)]
