@@ -70,6 +70,13 @@ class Coach:
             if name is None:
                 return [info("Ask me anything about AI PM, Data Scientist PM or traditional PM careers, "
                              "or type `help` to see what I can do.")]
+            if name == "ask" and req.text.split(" ", 1)[0].lower().lstrip("/!") != "ask":
+                # plain text: a feature with something open (an open drill) may take it as its reply
+                for feature in FEATURES:
+                    take = getattr(feature, "take_plain_text", None)
+                    taken = take(self, req) if take else None
+                    if taken is not None:
+                        return self._screen(req, taken)
             return self._screen(req, self.commands[name].handler(self, req, args))
         except Exception:  # a user sees one sentence; the log keeps the detail
             log.exception("handling %s/%s failed", req.platform, (req.action or req.text)[:80])

@@ -39,10 +39,14 @@ def _closed() -> Reply:
 
 
 def submit(coach, req, post: Post, drill: Drill, *, text: str | None = None, letter: str | None = None,
-           reveal: bool = False) -> list[Reply]:
+           reveal: bool = False, skip: bool = False) -> list[Reply]:
+    """Record an answer, a reveal or a skip (once per person and post) and reply with the feedback
+    (nothing for a skip: the caller serves the next drill)."""
     if post.is_team and post.revealed_at:
         return [_closed()]
-    if reveal:
+    if skip:
+        grade, kind, rating = None, "skip", 0
+    elif reveal:
         grade, kind, rating = None, "reveal", 1
     elif drill.type != "mcq" and not letter and drills.parse_choice(text or ""):
         return [error("This one is an open question: answer in your own words, e.g. `answer <your answer>`, "
@@ -68,13 +72,15 @@ def submit(coach, req, post: Post, drill: Drill, *, text: str | None = None, let
             post.id, drill.track, kind, (grade.choice or None) if grade else None,
             text if grade and not grade.choice else None, grade.score if grade else 0,
             bool(grade and grade.correct), rating, card_json, stamp(now)))
-        if attempt_id is not None:
+        if attempt_id is not None and kind != "skip":
             card = review.review(review.card_from_json(card_json, now), rating, now)
             review.save(db, req.platform, req.workspace, req.user, drill.id, card, attempt_id, now)
     if attempt_id is None:
         seen = store.attempt_kind(db, post.id, req.user)
-        what = "already saw the answer to" if seen == "reveal" else "already answered"
+        what = {"reveal": "already saw the answer to", "skip": "skipped"}.get(seen, "already answered")
         return [error(f"You {what} this one. Type `drill` for the next one.")]
+    if kind == "skip":
+        return []
     replies = [render.result(coach, drill, grade, post, ephemeral=not req.is_dm)]
     if post.is_team and kind == "answer":
         name = users.display_name(coach, req.platform, req.workspace, req.user)

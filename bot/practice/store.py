@@ -67,6 +67,11 @@ def m003_team_board(db):
     rebuild_board(db)
 
 
+@MIGRATIONS
+def m004_hints(db):
+    db.execute("ALTER TABLE practice_posts ADD COLUMN hints INTEGER NOT NULL DEFAULT 0")
+
+
 # Leaderboard points for one answer: a correct MCQ (100) is 10, an open answer its score / 10, halves up.
 POINTS_SQL = "(a.score + 5) / 10"
 
@@ -111,6 +116,7 @@ class Post:
     created_at: str
     revealed_at: str | None
     shuffled: bool = False  # MCQ choices shown in this post's own order (see choice_order)
+    hints: int = 0  # hints given so far (personal posts only)
 
     @property
     def is_team(self) -> bool:
@@ -136,11 +142,11 @@ class Post:
         return LETTERS[order.index(i)] if i in order else authored
 
 
-_POST_COLS = "id, platform, workspace, channel, user, drill_id, post_key, created_at, revealed_at, shuffled"
+_POST_COLS = "id, platform, workspace, channel, user, drill_id, post_key, created_at, revealed_at, shuffled, hints"
 
 
 def _post(row) -> Post | None:
-    return Post(*row[:-1], shuffled=bool(row[-1])) if row else None
+    return Post(*row[:-2], shuffled=bool(row[-2]), hints=row[-1]) if row else None
 
 
 def get_post(db, post_id: int) -> Post | None:
@@ -194,6 +200,12 @@ def reveal(db, post: Post, now) -> None:
             score_revealed(db, post)
 
 
+def next_hint(db, post_id: int) -> int:
+    """Count one more hint on a post; the number of this one."""
+    return db.execute("UPDATE practice_posts SET hints = hints + 1 WHERE id = ? RETURNING hints",
+                      [post_id]).fetchone()[0]
+
+
 def is_revealed(db, post_id: int) -> bool:
     row = db.execute("SELECT revealed_at FROM practice_posts WHERE id = ?", [post_id]).fetchone()
     return bool(row and row[0])
@@ -210,7 +222,7 @@ def team_drill_ids(db, platform: str, workspace: str, channel: str) -> list[str]
 # ---------------------------------------------------------------- attempts
 
 def attempt_kind(db, post_id: int, user: str) -> str | None:
-    """'answer', 'reveal' or None: what this user did with this post."""
+    """'answer', 'reveal', 'skip' or None: what this user did with this post."""
     row = db.execute("SELECT kind FROM practice_attempts WHERE post_id = ? AND user = ?", [post_id, user]).fetchone()
     return row[0] if row else None
 
@@ -224,7 +236,7 @@ class Attempt:
     drill_id: str
     post_id: int
     track: str
-    kind: str  # answer | reveal
+    kind: str  # answer | reveal | skip (skip: moved on without an answer; no points, no review)
     choice: str | None
     answer: str | None
     score: int
@@ -245,11 +257,19 @@ def insert_attempt(db, a: Attempt) -> int | None:
     return cur.lastrowid if cur.rowcount == 1 else None
 
 
+def latest_rated(db, platform: str, workspace: str, user: str) -> str | None:
+    """The drill of the user's latest answer or reveal (what a typed `rate …` is about)."""
+    row = db.execute("SELECT drill_id FROM practice_attempts WHERE platform = ? AND workspace = ? AND user = ? "
+                     "AND kind != 'skip' ORDER BY id DESC LIMIT 1", [platform, workspace, user]).fetchone()
+    return row[0] if row else None
+
+
 def latest_attempt(db, platform: str, workspace: str, user: str, drill_id: str) -> tuple[int, str | None, str] | None:
     """(id, card_before, answered_at) of the user's latest attempt at a drill."""
     return db.execute(
         "SELECT id, card_before, answered_at FROM practice_attempts WHERE platform = ? AND workspace = ? "
-        "AND user = ? AND drill_id = ? ORDER BY id DESC LIMIT 1", [platform, workspace, user, drill_id]).fetchone()
+        "AND user = ? AND drill_id = ? AND kind != 'skip' ORDER BY id DESC LIMIT 1",
+        [platform, workspace, user, drill_id]).fetchone()
 
 
 def set_rating(db, attempt_id: int, rating: int) -> None:
