@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from .drills import PASS_SCORE, TRACK_NAMES
 from .review import parse_stamp, stamp
 
-PRACTICED, MISSED = "🟩", "⬜"
+PRACTICED, MISSED, FROZEN = "🟩", "⬜", "🧊"
 
 
 def points(score: int) -> int:
@@ -27,30 +27,57 @@ def local_days(stamps, tz: str) -> set[date]:
     return {parse_stamp(s).astimezone(zone).date() for s in stamps}
 
 
+FREEZE_EVERY = 7  # days practised in a row that earn a streak freeze
+MAX_FREEZES = 2  # banked at most
+
+
+@dataclass(frozen=True)
+class Streak:
+    current: int
+    longest: int
+    frozen: frozenset  # missed days a freeze covered
+    banked: int  # freezes left
+
+
+def walk(days: set[date], today: date) -> Streak:
+    """Streaks that forgive: every FREEZE_EVERY days practised in a row bank a freeze (at most
+    MAX_FREEZES); a whole missed day with a freeze banked uses it and the streak survives (it
+    doesn't grow on that day). Computed from the practice days alone, so nothing can drift."""
+    if not days:
+        return Streak(0, 0, frozenset(), 0)
+    day, run, longest, banked, in_row, frozen = min(days), 0, 0, 0, 0, set()
+    while day <= today:
+        if day in days:
+            run, in_row = run + 1, in_row + 1
+            if in_row % FREEZE_EVERY == 0:
+                banked = min(MAX_FREEZES, banked + 1)
+        elif day == today:
+            pass  # today isn't over: practising yesterday but not yet today still counts
+        elif run and banked:
+            banked, in_row = banked - 1, 0
+            frozen.add(day)
+        else:
+            run = in_row = 0
+        longest = max(longest, run)
+        day += timedelta(days=1)
+    return Streak(run, longest, frozenset(frozen), banked)
+
+
 def streaks(days: set[date], today: date) -> tuple[int, int]:
     """(current, longest). The current streak survives until a whole local day passes
-    without practice: practising yesterday but not yet today still counts."""
-    longest = run = 0
-    prev = None
-    for day in sorted(days):
-        run = run + 1 if prev is not None and day - prev == timedelta(days=1) else 1
-        longest = max(longest, run)
-        prev = day
-    start = today if today in days else today - timedelta(days=1)
-    current = 0
-    while start - timedelta(days=current) in days:
-        current += 1
-    return current, longest
+    without practice (and no freeze covers it): practising yesterday but not yet today still counts."""
+    s = walk(days, today)
+    return s.current, s.longest
 
 
-def calendar(days: set[date], today: date, weeks: int = 4) -> str:
-    """Monday-first rows, oldest week first; days after today are left out."""
+def calendar(days: set[date], today: date, weeks: int = 4, frozen=frozenset()) -> str:
+    """Monday-first rows, oldest week first; days after today are left out; 🧊 a day a freeze covered."""
     monday = today - timedelta(days=today.weekday())
     rows = ["M  T  W  T  F  S  S"]
     for w in range(weeks - 1, -1, -1):
         start = monday - timedelta(weeks=w)
-        cells = [PRACTICED if start + timedelta(days=i) in days else MISSED
-                 for i in range(7) if start + timedelta(days=i) <= today]
+        cells = [PRACTICED if start + timedelta(days=i) in days else FROZEN if start + timedelta(days=i) in frozen
+                 else MISSED for i in range(7) if start + timedelta(days=i) <= today]
         rows.append("".join(cells))
     return "\n".join(rows)
 
@@ -76,6 +103,9 @@ class Stats:
     longest: int
     today_done: bool
     calendar: str
+    frozen: frozenset = frozenset()  # missed days a streak freeze covered
+    banked: int = 0  # streak freezes left
+    today_count: int = 0  # answers today (the daily goal counts these)
 
 
 def user_stats(db, platform: str, workspace: str, user: str, now: datetime, tz: str) -> Stats:
@@ -87,9 +117,12 @@ def user_stats(db, platform: str, workspace: str, user: str, now: datetime, tz: 
         by_track.setdefault(track, []).append(score)
     days = local_days((r[2] for r in rows), tz)
     today = now.astimezone(ZoneInfo(tz)).date()
-    current, longest = streaks(days, today)
+    streak = walk(days, today)
+    zone = ZoneInfo(tz)
+    today_count = sum(1 for r in rows if parse_stamp(r[2]).astimezone(zone).date() == today)
     summary = {t: (len(s), sum(1 for x in s if x >= PASS_SCORE), round(sum(s) / len(s))) for t, s in by_track.items()}
-    return Stats(len(rows), summary, current, longest, today in days, calendar(days, today))
+    return Stats(len(rows), summary, streak.current, streak.longest, today in days,
+                 calendar(days, today, frozen=streak.frozen), streak.frozen, streak.banked, today_count)
 
 
 def current_streak(db, platform: str, workspace: str, user: str, now: datetime, tz: str) -> int:

@@ -230,15 +230,19 @@ def test_rating_overrides_the_schedule(coach, say, clock):
     assert "Easy" in easy.text and "8 days" in easy.text
     assert card_due(coach, mcq.id) == start + timedelta(days=8)
     say(action=button([result], "Again").action)
-    assert card_due(coach, mcq.id) == start + timedelta(days=1)
+    assert card_due(coach, mcq.id) == start + timedelta(minutes=10)  # a lapse: FSRS's relearning step, same day
     assert attempts(coach)[0][6] == 1
 
 
 def test_due_reviews_come_first_and_review_command(coach, say, clock):
     mcq = drills_of(coach, "mcq")[0]
     shown = say(f"drill {mcq.id}")
-    say(action=button(shown, wrong_letter(shown, mcq)).action)  # Again: due tomorrow
-    assert "Nothing is due" in say("review")[0].text and "tomorrow" in say("review")[0].text
+    say(action=button(shown, wrong_letter(shown, mcq)).action)  # Again: due again today (a learning step)
+    [other] = say("drill")  # something else first: it was just seen
+    assert mcq.prompt not in other.text
+    [same_day] = say("review")
+    assert same_day.title.startswith("Review") and mcq.prompt in same_day.text
+    say("reveal")
     clock.advance(hours=20)  # tomorrow morning: due before the end of the local day
     [again] = say("drill")
     assert again.title.startswith("Review") and mcq.prompt in again.text

@@ -1,7 +1,7 @@
 """What people type and click: drill, answer, reveal, review, stats, leaderboard, and the drill buttons."""
 from __future__ import annotations
 
-from .. import drills, progress, review, users
+from .. import drills, habit, progress, review, users
 from ..commands import Action, Command, action_router
 from ..content import Drill
 from ..drills import LETTERS, TRACK_NAMES
@@ -115,7 +115,14 @@ def _post_for_action(coach, req, drill_id: str, post_part: str | None) -> tuple[
 def serve(coach, req, track: str | None, *, due_only: bool = False, drill: Drill | None = None) -> list[Reply]:
     is_review = False
     if drill is None:
-        drill, is_review = next_for_user(coach, req.platform, req.workspace, req.user, track, due_only)
+        tz = users.effective_tz(coach, req)
+        allow = habit.allowance(coach, req.platform, req.workspace, req.user, tz)
+        drill, is_review = next_for_user(coach, req.platform, req.workspace, req.user, track, due_only, allow)
+        limited = not allow.reviews if due_only else not (allow.new and allow.reviews)
+        if drill is None and limited:  # today's limits, not the library, ran out
+            due = review.due_ids(coach.db, req.platform, req.workspace, req.user, progress.end_of_local_day(
+                coach.clock(), tz))
+            return [habit.limit_reached(coach, req, allow, tz, len(due))]
     if drill is None:
         if due_only:
             return [_nothing_due(coach, req)]
@@ -165,6 +172,10 @@ def _unknown_track(args: str) -> Reply:
 
 def cmd_drill(coach, req, args: str) -> list[Reply]:
     args = args.strip()
+    if args.lower() in ("weak", "weak areas", "weakest"):
+        from ..study import drill_weak  # study builds on this module
+
+        return drill_weak(coach, req)
     if args and args.lower() in coach.library.drills:
         return _serve_by_id(coach, req, coach.library.drills[args.lower()])
     track = drills.resolve_track(args) if args else None
@@ -204,26 +215,10 @@ def cmd_reveal(coach, req, args: str) -> list[Reply]:
 def cmd_stats(coach, req, args: str) -> list[Reply]:
     if args.strip():
         return _question_instead(coach, req, args) or [error("`stats` takes no arguments: just type `stats`.")]
-    tz = users.effective_tz(coach, req)
-    now = coach.clock()
-    s = progress.user_stats(coach.db, req.platform, req.workspace, req.user, now, tz)
-    due = [d for d in review.due_ids(coach.db, req.platform, req.workspace, req.user,
-                                     progress.end_of_local_day(now, tz)) if d in coach.library.drills]
-    if s.current:
-        streak = f"🔥 {s.current}-day streak (longest {s.longest})"
-        if not s.today_done:
-            streak += " — practise today to keep it going"
-    else:
-        streak = f"No streak yet (longest {s.longest}). One drill today starts one." if s.longest else \
-            "No streak yet. One drill today starts one."
-    accuracy = "\n".join(
-        f"{progress.track_label(t)}: {passed}/{n} correct ({round(100 * passed / n)}%), average score {avg}"
-        for t, (n, passed, avg) in sorted(s.by_track.items())) or "No answers yet."
-    due_text = f"{len(due)} due today" + (" — type `review`" if due else "")
-    return [Reply(title="Your practice", text=f"{streak}\n_Days are counted in {tz}._",
-                  fields=(("Drills done", str(s.done)), ("Reviews", due_text), ("Accuracy", accuracy),
-                          ("Last 4 weeks", s.calendar)),
-                  ephemeral=not req.is_dm, kind="stats")]
+    from ..stats import stats_reply  # the same card as the Slack Home tab and Discord's embed
+
+    return [stats_reply(coach, req.platform, req.workspace, req.user, users.effective_tz(coach, req),
+                        ephemeral=not req.is_dm)]
 
 
 def cmd_leaderboard(coach, req, args: str) -> list[Reply]:
