@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import answers, content, habit, practice, privacy, storage, study, subscriptions, users
+from . import answers, content, habit, practice, privacy, reminders, storage, study, subscriptions, users
 from .commands import Command
 from .config import Config
 from .messages import Reply, Request, error, info
@@ -22,7 +22,7 @@ from .messages import Reply, Request, error, info
 log = logging.getLogger(__name__)
 
 # Migrations run in this order: privacy's repair the tables of the features before it.
-FEATURES = (users, answers, practice, subscriptions, habit, study, privacy)
+FEATURES = (users, answers, practice, subscriptions, habit, study, reminders, privacy)
 MAX_TEXT = 10_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
 

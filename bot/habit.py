@@ -238,10 +238,21 @@ def cmd_remind(coach, req, args: str) -> list[Reply]:
                  "and your streak is at stake. `remind off` stops it.", ephemeral=not req.is_dm)]
 
 
+def on_action(coach, req, parts: list[str]) -> list[Reply]:
+    """``habit:remind:off`` (the button on a reminder) and ``habit:review`` (the Slack Home tab)."""
+    if parts[1:] == ["remind", "off"]:
+        return cmd_remind(coach, req, "off")
+    if parts[1:] == ["review"]:
+        from .practice.commands import serve  # practice builds on this module
+
+        return serve(coach, req, None, due_only=True)
+    return [error("That button is no longer active. Type `help` to see what I can do.")]
+
+
 COMMANDS = [
     Command("limits", cmd_limits, "limits [new 10] [reviews 100]", "new drills and reviews per day", order=23),
     Command("goal", cmd_goal, "goal [N]", "your daily goal in drills", order=24),
     Command("remind", cmd_remind, "remind on|off|at 8pm", "an evening DM when your streak is at stake",
             aliases=("reminder",), order=25),
 ]
-ACTIONS: dict = {}
+ACTIONS = {"habit": on_action}

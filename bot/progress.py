@@ -2,7 +2,7 @@
 
 Days are the user's local days (their time zone, else the workspace's, else UTC), taken
 at query time from the UTC answer times. A leaderboard week starts Monday 00:00 in the
-workspace's time zone, so one channel shares one week.
+channel's time zone (its subscription's, else the workspace's), so one channel shares one week.
 """
 from __future__ import annotations
 
@@ -86,6 +86,16 @@ def week_start(now: datetime, tz: str) -> datetime:
     local = now.astimezone(ZoneInfo(tz))
     monday = local.date() - timedelta(days=local.weekday())
     return datetime.combine(monday, time(0), tzinfo=ZoneInfo(tz))
+
+
+def channel_tz(coach, platform: str, workspace: str, channel: str) -> str:
+    """A channel's week runs in its subscription's zone (what `subscribe here tz …` set), else the workspace's."""
+    from . import subscriptions, users  # they build on this module
+
+    sub = subscriptions.find(coach.db, platform, workspace, False, channel)
+    if sub is not None and sub.active and users.is_place(sub.tz):
+        return sub.tz
+    return users.workspace_tz(coach, platform, workspace)
 
 
 def end_of_local_day(now: datetime, tz: str) -> datetime:

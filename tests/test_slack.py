@@ -161,6 +161,11 @@ class SlackStandIn:
             return {"ok": True, "message_ts": ts}
         if method == "views.open":
             return {"ok": True, "view": {"id": "V1"}}
+        if method == "views.publish":  # real Slack: a Home view of at most 100 blocks, for one user
+            view = params.get("view") or {}
+            if view.get("type") != "home" or len(view.get("blocks", [])) > 100 or not params.get("user_id"):
+                return {"ok": False, "error": "invalid_arguments"}
+            return {"ok": True, "view": {"id": "VH", "type": "home"}}
         if method == "conversations.members":
             return {"ok": True, "members": self.members.get(params.get("channel"), []),
                     "response_metadata": {"next_cursor": ""}}
@@ -847,7 +852,8 @@ def test_manifest_creates_the_app_this_adapter_expects():
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/coach"]
     settings = manifest["settings"]
     assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im", "app_uninstalled",
-                                                                 "tokens_revoked"}
+                                                                 "tokens_revoked", "app_home_opened"}
+    assert manifest["features"]["app_home"]["home_tab_enabled"]
     assert settings["interactivity"]["is_enabled"] and settings["socket_mode_enabled"]
     assert manifest["features"]["app_home"]["messages_tab_enabled"]  # people can DM the bot
 

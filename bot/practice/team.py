@@ -115,7 +115,7 @@ def _board_lines(coach, platform: str, workspace: str, rows, limit: int = 10) ->
 
 
 def leaderboard(coach, platform: str, workspace: str, channel: str) -> Reply:
-    tz = users.workspace_tz(coach, platform, workspace)
+    tz = progress.channel_tz(coach, platform, workspace, channel)
     since = progress.week_start(coach.clock(), tz)
     week = progress.board(coach.db, platform, workspace, channel, since=since)
     ever = progress.board(coach.db, platform, workspace, channel)
@@ -129,7 +129,7 @@ def leaderboard(coach, platform: str, workspace: str, channel: str) -> Reply:
 
 def weekly_digest(coach, platform: str, workspace: str, channel: str) -> list[Reply]:
     """Monday digest for a channel: last week's drills, participation, top 3, streak highlights."""
-    tz = users.workspace_tz(coach, platform, workspace)
+    tz = progress.channel_tz(coach, platform, workspace, channel)
     until = progress.week_start(coach.clock(), tz)
     since = until - timedelta(days=7)
     posts = coach.db.execute(
