@@ -467,6 +467,9 @@ class DailyScheduler:
             self._finish(item, "failed", error=f"could not compose: {exc!r}")
             summary.failed += 1
             return
+        if not replies:  # nothing to say (an empty weekly digest): recorded, not posted
+            self._finish(item, "skipped")
+            return
         sender = self.senders[sub.platform]
         target = Target(sub.platform, sub.workspace, sub.channel, is_dm=sub.is_dm, thread=item.thread)
         attempts = waits = 0

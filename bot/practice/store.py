@@ -276,6 +276,11 @@ def set_rating(db, attempt_id: int, rating: int) -> None:
     db.execute("UPDATE practice_attempts SET rating = ? WHERE id = ?", [rating, attempt_id])
 
 
+def answer_count(db, post_id: int) -> int:
+    return db.execute("SELECT COUNT(*) FROM practice_attempts WHERE post_id = ? AND kind = 'answer'",
+                      [post_id]).fetchone()[0]
+
+
 def answers_to(db, post_id: int) -> list[tuple[str, int, bool, str | None]]:
     """[(user, score, correct, choice)] for the answers to one post, in the order given."""
     rows = db.execute("SELECT user, score, correct, choice FROM practice_attempts WHERE post_id = ? "
