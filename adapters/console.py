@@ -11,7 +11,7 @@ import re
 import sys
 from typing import TextIO
 
-from bot.messages import Button, Reply, Request
+from bot.messages import Button, Reply, Request, plain_mentions
 
 WORKSPACE = "local"
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -72,6 +72,7 @@ class ConsoleChat:
             print(text, file=self.out)
 
     def _bold(self, text: str) -> str:
+        text = plain_mentions(text)  # no client renders <#id> here
         return _BOLD.sub((lambda m: f"\033[1m{m.group(1)}\033[0m") if self.color else (lambda m: m.group(1)), text)
 
     def show(self, replies: list[Reply]) -> None:

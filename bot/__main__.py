@@ -55,12 +55,18 @@ def cmd_content(args) -> int:
             print(problem)
         if problems:
             return 1
-        counts = {}
-        for drill in library.drills.values():
-            counts[drill.type] = counts.get(drill.type, 0) + 1
+        report = content.bank_report(library)
+        for error in report.errors:  # an exact duplicate prompt: the learner would see the same drill twice
+            print(error)
+        if report.errors:
+            return 1
         sections = sum(len(a.sections) for a in library.articles.values())
         print(f"content ok: {len(library.articles)} articles, {sections} sections, {len(library.drills)} drills "
-              f"({', '.join(f'{n} {t}' for t, n in sorted(counts.items()))})")
+              f"({', '.join(f'{n} {t}' for t, n in sorted(report.types.items()) if n)})")
+        for line in report.lines():
+            print(line)
+        for warning in report.warnings:
+            print(f"warning: {warning}")
         return 0
     from .answers import gaps_report
 

@@ -386,3 +386,83 @@ def load(root: Path | None = None) -> Library:
     if problems:
         raise ContentError(problems)
     return library
+
+
+# ------------------------------------------------------------ bank report
+# How the drill bank reads as a whole (coach content check prints it). Kept apart from the loader:
+# nothing here makes content invalid to load, but the CLI fails on an exact duplicate prompt.
+
+LONGEST_ANSWER_LIMIT = 0.35  # above this, "pick the longest choice" beats the learner's knowledge
+NEAR_DUPLICATE = 0.6  # Jaccard overlap of two prompts' content words that reads as the same question
+_PROMPT_STOP = frozenset(
+    "a an and are as at be but by can do does for from had has have how i if in is it its my of on or so "
+    "that the their them they this to was we what when where which who why will with would you your".split())
+
+
+@dataclass(frozen=True)
+class BankReport:
+    tracks: dict[str, int]  # drills per track, every track listed
+    types: dict[str, int]  # drills per type
+    mcq: int
+    answer_longest: int  # MCQs whose answer is longer than every other choice (a tie gives nothing away)
+    answer_letters: dict[str, int]  # how often the answer sits at A, B, C, D in the file
+    exact_duplicates: tuple[tuple[str, str], ...]  # drill ids whose shown text is identical
+    near_duplicates: tuple[tuple[str, str, float], ...]  # (id, id, overlap) at or above NEAR_DUPLICATE
+    where: dict[str, str] = field(default_factory=dict)  # drill id -> "file:line", for messages
+
+    @property
+    def longest_share(self) -> float:
+        return self.answer_longest / self.mcq if self.mcq else 0.0
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"{self.where.get(b, b)}: {b}: exact duplicate prompt of {a} ({self.where.get(a, a)})"
+                for a, b in self.exact_duplicates]
+
+    @property
+    def warnings(self) -> list[str]:
+        out = [f"near-duplicate prompts ({overlap:.0%} shared words): {a} and {b}"
+               for a, b, overlap in self.near_duplicates]
+        if self.longest_share > LONGEST_ANSWER_LIMIT:
+            out.append(f"the answer is the longest choice in {self.longest_share:.0%} of MCQs "
+                       f"(keep it at or under {LONGEST_ANSWER_LIMIT:.0%})")
+        return out
+
+    def lines(self) -> list[str]:
+        return [
+            "drills per track: " + ", ".join(f"{t} {n}" for t, n in self.tracks.items()),
+            f"MCQ answer is the longest choice: {self.answer_longest} of {self.mcq} ({self.longest_share:.0%})",
+            "MCQ answer position: " + ", ".join(f"{k} {n}" for k, n in self.answer_letters.items()),
+            f"duplicate prompts: {len(self.exact_duplicates)} exact, {len(self.near_duplicates)} near",
+        ]
+
+
+def _shown_text(drill: Drill) -> str:
+    """What the learner reads: a scenario's situation belongs to its prompt."""
+    return f"{drill.situation} {drill.prompt}".strip() if drill.situation else drill.prompt
+
+
+def _prompt_words(text: str) -> frozenset[str]:
+    return frozenset(w for w in norm_heading(text).split() if w not in _PROMPT_STOP and len(w) > 1)
+
+
+def bank_report(library: Library) -> BankReport:
+    drills = sorted(library.drills.values(), key=lambda d: d.id)
+    tracks = {t: sum(d.track == t for d in drills) for t in TRACKS}
+    types = {t: sum(d.type == t for d in drills) for t in DRILL_TYPES}
+    mcqs = [d for d in drills if d.type == "mcq"]
+    longest = sum(all(len(d.answer) > len(c) for c in d.choices if c != d.answer) for d in mcqs)
+    letters = {letter: sum(d.answer_letter == letter for d in mcqs) for letter in "ABCD"}
+    exact, near = [], []
+    shown = [(d.id, norm_heading(_shown_text(d)), _prompt_words(_shown_text(d))) for d in drills]
+    for i, (a, text_a, words_a) in enumerate(shown):
+        for b, text_b, words_b in shown[i + 1:]:
+            if text_a == text_b:
+                exact.append((a, b))
+                continue
+            union = words_a | words_b
+            overlap = len(words_a & words_b) / len(union) if union else 0.0
+            if overlap >= NEAR_DUPLICATE:
+                near.append((a, b, overlap))
+    where = {d.id: f"{d.path}:{d.line}" for d in drills}
+    return BankReport(tracks, types, len(mcqs), longest, letters, tuple(exact), tuple(near), where)

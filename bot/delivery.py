@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from .messages import Reply
+from .messages import Reply, plain_mentions
 
 
 @dataclass(frozen=True)
@@ -67,10 +67,11 @@ class ConsoleSender:
         out = self.out or sys.stdout
         where = f"DM @{target.channel}" if target.is_dm else f"#{target.channel}"
         thread = f" (thread of {target.thread})" if target.thread else ""
-        print(f"── {target.platform}/{target.workspace} {where}{thread} · {key}", file=out)
+        lines = [f"── {target.platform}/{target.workspace} {where}{thread} · {key}"]
         for reply in replies:
-            print(reply.plain(), file=out)
-            for button in reply.buttons:
-                print(f"  [{button.label}]", file=out)
-        print(file=out, flush=True)
+            lines.append(plain_mentions(reply.plain()))
+            lines += [f"  [{button.label}]" for button in reply.buttons]
+        # one write, then flush: a post is whole or absent, as on a platform (a kill can't split it)
+        out.write("\n".join(lines) + "\n\n")
+        out.flush()
         return key

@@ -8,6 +8,7 @@ click still works after a restart; adapters pass the action string back untouche
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 
@@ -24,7 +25,10 @@ class Request:
     # True when the user may manage the channel (Discord Manage Channels, Slack
     # channel member, console always); adapters decide, the core enforces.
     can_manage_channel: bool = True
-    is_admin: bool = False
+    is_admin: bool = False  # one of COACH_ADMINS
+    # Where this user's DM with the bot keeps its data, when not in ``workspace``. On Discord a
+    # user's DM is one conversation across every server (user ids are global): "dm".
+    dm_workspace: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,3 +85,21 @@ def info(text: str, **kw) -> Reply:
 def error(text: str, **kw) -> Reply:
     """A user-facing failure: a clear sentence, never a traceback."""
     return Reply(text=text, kind="error", ephemeral=kw.pop("ephemeral", True), **kw)
+
+
+# Channels and people are named by mention markup, which Slack and Discord both render as
+# the channel's or person's name; the console shows ``#id`` / ``@id`` (``plain_mentions``).
+def channel_ref(channel_id: str) -> str:
+    return f"<#{channel_id}>"
+
+
+def user_ref(user_id: str) -> str:
+    return f"<@{user_id}>"
+
+
+_MENTION = re.compile(r"<([#@])([^<>\s|]+)>")
+
+
+def plain_mentions(text: str) -> str:
+    """``<#id>`` -> ``#id`` and ``<@id>`` -> ``@id``: mention markup where nothing renders it."""
+    return _MENTION.sub(r"\1\2", text)

@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 from . import practice, subscriptions
 from .delivery import ConsoleSender, PermanentError, RateLimited, Sender, Target
-from .messages import Button, Reply
+from .messages import Button, Reply, channel_ref
 from .review import parse_stamp, stamp
 from .storage import transaction
 from .subscriptions import DAYS, Subscription
@@ -63,15 +63,23 @@ class Summary:
     taken: int = 0  # already claimed: by another scheduler, or an earlier run
     resent: int = 0  # claims abandoned by a crash, re-sent within grace
     paused: int = 0  # subscriptions paused by a permanent error
+    empty: int = 0  # composed to nothing worth posting (an empty digest)
+    broken: int = 0  # subscriptions that could not be planned (an unknown zone, a bad row): see the log
     unsent: Counter = field(default_factory=Counter)  # platform -> due posts left unclaimed: no sender here
 
     def text(self) -> str:
-        if not (self.sent or self.failed or self.skipped or self.taken or self.resent or self.unsent):
+        if not (self.sent or self.failed or self.skipped or self.taken or self.resent or self.unsent or self.empty
+                or self.broken):
             return "nothing due"
         parts = [f"{self.sent} sent", f"{self.failed} failed", f"{self.skipped} skipped (missed beyond grace)",
                  f"{self.taken} already handled"]
         if self.resent:
             parts.append(f"{self.resent} re-sent after a crash")
+        if self.broken:
+            parts.append(f"{self.broken} subscription{'s' if self.broken != 1 else ''} could not be planned "
+                         "(see the log)")
+        if self.empty:
+            parts.append(f"{self.empty} with nothing to post")
         if self.paused:
             parts.append(f"{self.paused} subscription{'s' if self.paused != 1 else ''} paused")
         return ", ".join(parts)
@@ -88,12 +96,20 @@ class Item:
     post_id: int | None = None
     lease_until: datetime | None = None
     due: datetime | None = None
+    parts_sent: int = 0  # messages of this post already on the platform (a reveal is two)
+    ref: str = ""  # the post's first message, once sent
+    attempts: int = 0  # send calls made for it, this run (rate-limit waits not counted)
+    attempts_recorded: int = 0
 
     @property
     def key(self) -> str:
         # The same on a re-send after a crash: Discord's nonce (derived from it) drops a
         # duplicate the platform already accepted, and practice.daily_drill returns the same drill.
         return f"{self.kind}:{self.sub.id}:{self.local_date}"
+
+    def part_key(self, index: int) -> str:
+        """Each message of a post has its own key: the first keeps the post's."""
+        return self.key if index == 0 else f"{self.key}#{index + 1}"
 
 
 def _occurrences(trigger, after: datetime, until: datetime, limit: int = 16):
@@ -131,7 +147,6 @@ class DailyScheduler:
         self._jobs: dict[str, tuple] = {}  # job id -> what it was built from, so reload only touches changes
         self._triggers: dict[tuple, object] = {}
         self._fingerprint = None
-        self._results: list[list] = []  # finished deliveries waiting for this tick's ledger write
 
     @property
     def grace(self) -> timedelta:
@@ -188,8 +203,13 @@ class DailyScheduler:
             sig = (sub.hour, sub.minute, sub.tz, sub.cron_days())
             wanted[f"sub:{sub.id}"] = sig
             if self._jobs.get(f"sub:{sub.id}") != sig:
-                self._aps.add_job(self._fire, self._trigger(sub), args=[sub.id], id=f"sub:{sub.id}",
-                                  name=f"daily drill {sub.platform}/{sub.workspace} {sub.where}", replace_existing=True)
+                try:
+                    self._aps.add_job(self._fire, self._trigger(sub), args=[sub.id], id=f"sub:{sub.id}",
+                                      name=f"daily drill {sub.platform}/{sub.workspace} {sub.where}",
+                                      replace_existing=True)
+                except Exception as exc:  # that subscription alone goes without a job
+                    del wanted[f"sub:{sub.id}"]
+                    _log_broken(sub, exc)
         now = self.coach.clock()
         for delivery_id, sub_id, sent_at in self._open_reveals(now - self.grace):
             when = parse_stamp(sent_at) + self.reveal_after
@@ -242,7 +262,7 @@ class DailyScheduler:
         """
         at = at or self.coach.clock()
         summary = Summary()
-        plan, by_id = self._plan(at, only)
+        plan, by_id = self._plan(at, only, summary)
         tasks = []
         for start in range(0, len(plan), CLAIM_BATCH):
             tasks += self._start(self._claim(plan[start:start + CLAIM_BATCH], at, summary), summary)
@@ -250,10 +270,7 @@ class DailyScheduler:
         with transaction(self.coach.db):
             recovered = self._recover(at, summary, by_id if only is not None else None)
         tasks += self._start(recovered, summary)
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            self._flush()
+        await asyncio.gather(*tasks)
         return summary
 
     def _start(self, items: list[Item], summary: Summary) -> list[asyncio.Task]:
@@ -267,7 +284,7 @@ class DailyScheduler:
         for item in sorted(items, key=lambda i: {"digest": 0, "daily": 1, "reveal": 2}[i.kind]):
             await self._deliver(item, summary)
 
-    def _plan(self, at: datetime, only: set[int] | None) -> tuple[list, dict[int, Subscription]]:
+    def _plan(self, at: datetime, only: set[int] | None, summary: Summary) -> tuple[list, dict[int, Subscription]]:
         """What is due: (sub, kind, local_date, due, extra) for each occurrence since the last one recorded.
 
         Computed before taking the write lock; nothing here writes.
@@ -281,23 +298,32 @@ class DailyScheduler:
         plan = []
         windows: dict[tuple, list[datetime]] = {}  # subscriptions sharing a schedule share the trigger's work
         for sub in subs:
-            after = max(sub.since, at - LOOKBACK)
-            if sub.id in last:
-                after = max(after, parse_stamp(last[sub.id]))
-            sig = (sub.hour, sub.minute, sub.tz, sub.cron_days())
-            if sig not in windows:
-                windows[sig] = list(_occurrences(self._trigger(sub), at - LOOKBACK, at))
-            zone = ZoneInfo(sub.tz)
-            for due in (t for t in windows[sig] if t > after):
-                local = due.astimezone(zone)
-                kinds = (["digest"] if not sub.is_dm and local.weekday() == 0 else []) + \
-                    (["daily"] if DAYS[local.weekday()] in sub.days else [])
-                for kind in kinds:
-                    plan.append((sub, kind, local.date().isoformat(), due, None))
+            try:
+                plan += self._plan_one(sub, at, last.get(sub.id), windows)
+            except Exception as exc:  # one bad row (a zone this host lacks) must not starve the others
+                summary.broken += 1
+                _log_broken(sub, exc)
         for delivery_id, sub_id, sent_at, local_date, post_id, ref in self._due_reveals(at, by_id, only):
             plan.append((by_id[sub_id], "reveal", local_date, parse_stamp(sent_at) + self.reveal_after,
                          (post_id, ref or "")))
         return plan, by_id
+
+    def _plan_one(self, sub: Subscription, at: datetime, last: str | None, windows: dict) -> list:
+        after = max(sub.since, at - LOOKBACK)
+        if last:
+            after = max(after, parse_stamp(last))
+        sig = (sub.hour, sub.minute, sub.tz, sub.cron_days())
+        if sig not in windows:
+            windows[sig] = list(_occurrences(self._trigger(sub), at - LOOKBACK, at))
+        zone = ZoneInfo(sub.tz)
+        plan = []
+        for due in (t for t in windows[sig] if t > after):
+            local = due.astimezone(zone)
+            kinds = (["digest"] if not sub.is_dm and local.weekday() == 0 else []) + \
+                (["daily"] if DAYS[local.weekday()] in sub.days else [])
+            for kind in kinds:
+                plan.append((sub, kind, local.date().isoformat(), due, None))
+        return plan
 
     def _claim(self, plan: list, at: datetime, summary: Summary) -> list[Item]:
         """Claim a batch: INSERT OR IGNORE every planned delivery inside one BEGIN IMMEDIATE.
@@ -375,10 +401,10 @@ class DailyScheduler:
         worth less than the risk, so the claim is recorded as failed and nothing is sent.
         """
         rows = self.coach.db.execute(
-            "SELECT id, subscription_id, kind, local_date, due_at, post_id, message_ref, claimed_by FROM deliveries "
-            "WHERE state = 'pending' AND lease_until < ?", [stamp(at)]).fetchall()
+            "SELECT id, subscription_id, kind, local_date, due_at, post_id, message_ref, claimed_by, parts_sent "
+            "FROM deliveries WHERE state = 'pending' AND lease_until < ?", [stamp(at)]).fetchall()
         items = []
-        for delivery_id, sub_id, kind, local_date, due_at, post_id, ref, old_owner in rows:
+        for delivery_id, sub_id, kind, local_date, due_at, post_id, ref, old_owner, parts_sent in rows:
             sub = (by_id or {}).get(sub_id) if by_id is not None else subscriptions.get(self.coach.db, sub_id)
             if by_id is not None and sub is None:
                 continue  # a single-subscription run leaves others' recovery to the sweep
@@ -405,8 +431,10 @@ class DailyScheduler:
                         "AND local_date = ?", [sub_id, local_date]).fetchone()
                     thread = (row[0] if row else "") or ""
                 summary.resent += 1
+                # messages the dead process recorded as sent are not sent again
                 items.append(Item(delivery_id, sub, kind, local_date, thread=thread, post_id=post_id,
-                                  lease_until=at + LEASE, due=parse_stamp(due_at)))
+                                  lease_until=at + LEASE, due=parse_stamp(due_at), parts_sent=parts_sent,
+                                  ref=(ref or "") if parts_sent else ""))
         return items
 
     # ------------------------------------------------------------ one delivery
@@ -438,24 +466,22 @@ class DailyScheduler:
         self.coach.db.execute("UPDATE deliveries SET lease_until = ? WHERE id = ? AND claimed_by = ?",
                               [stamp(item.lease_until), item.id, self.owner])
 
-    def _finish(self, item: Item, state: str, *, ref: str = "", error: str = "", attempts: int = 0) -> None:
-        """Record a result. Results that arrive in the same event-loop tick are written in one
-        transaction (each commit costs a WAL write): the gap between posting and recording, the
-        window a crash can re-send in, stays a fraction of a millisecond."""
-        now = stamp(self.coach.clock())
-        self._results.append([state, ref, error[:500] or None, attempts, state, now, item.post_id, now, item.id])
-        if len(self._results) == 1:
-            asyncio.get_running_loop().call_soon(self._flush)
+    def _record(self, item: Item, state: str, error: str = "") -> None:
+        """Write a result the moment it is known, one statement (autocommit) per message sent.
 
-    def _flush(self) -> None:
-        results, self._results = self._results, []
-        if not results:
-            return
-        with transaction(self.coach.db):
-            self.coach.db.conn.executemany(
-                "UPDATE deliveries SET state = ?, message_ref = COALESCE(NULLIF(?, ''), message_ref), error = ?, "
-                "attempts = attempts + ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, lease_until = NULL, "
-                "post_id = COALESCE(?, post_id), updated_at = ? WHERE id = ? AND state = 'pending'", results)
+        The window a kill -9 can re-send in is then the messages the platform accepted whose
+        task has not run its next line yet: at most one per concurrent send.
+        """
+        now = stamp(self.coach.clock())
+        done = state != "pending"
+        self.coach.db.execute(
+            "UPDATE deliveries SET state = ?, parts_sent = ?, message_ref = COALESCE(NULLIF(?, ''), message_ref), "
+            "error = ?, attempts = attempts + ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
+            "lease_until = CASE WHEN ? THEN NULL ELSE lease_until END, post_id = COALESCE(?, post_id), "
+            "updated_at = ? WHERE id = ? AND state = 'pending'",
+            [state, item.parts_sent, item.ref if item.parts_sent else "", error[:500] or None,
+             item.attempts - item.attempts_recorded, state, now, done, item.post_id, now, item.id])
+        item.attempts_recorded = item.attempts
 
     async def _deliver(self, item: Item, summary: Summary) -> None:
         sub = item.sub
@@ -464,54 +490,61 @@ class DailyScheduler:
                 replies = self._compose(item)
         except Exception as exc:
             log.exception("composing %s failed", item.key)
-            self._finish(item, "failed", error=f"could not compose: {exc!r}")
+            self._record(item, "failed", error=f"could not compose: {exc!r}")
             summary.failed += 1
             return
-        if not replies:  # nothing to say (an empty weekly digest): recorded, not posted
-            self._finish(item, "skipped")
+        if not replies:  # nothing worth posting (an empty digest): recorded, so no one tries again
+            self._record(item, "skipped", error="nothing to post")
+            summary.empty += 1
             return
         sender = self.senders[sub.platform]
         target = Target(sub.platform, sub.workspace, sub.channel, is_dm=sub.is_dm, thread=item.thread)
-        attempts = waits = 0
-        while True:
+        tries = waits = 0  # for the message being sent
+        while item.parts_sent < len(replies):
+            index = item.parts_sent
             if not self._still_mine(item):
                 log.warning("%s was taken over by another scheduler; not sending", item.key)
                 summary.taken += 1
                 return
             try:
                 async with self._sem:
-                    ref = await sender.send(target, replies, item.key)
+                    ref = await sender.send(target, [replies[index]], item.part_key(index))
             except RateLimited as exc:  # the platform said when: wait that long, it is not a failure
                 waits += 1
                 too_late = item.due and self.coach.clock() + timedelta(seconds=exc.retry_after) > item.due + self.grace
                 if waits > MAX_RATE_WAITS or too_late:
                     why = "past the grace window" if too_late else f"after {waits - 1} waits"
-                    self._finish(item, "failed", error=f"still rate limited {why}", attempts=attempts)
+                    self._record(item, "failed", error=f"still rate limited {why}")
                     summary.failed += 1
                     return
                 self._extend(item, timedelta(seconds=exc.retry_after))  # the wait may outlast the lease
                 await self._sleep(exc.retry_after)
             except PermanentError as exc:
-                self._finish(item, "failed", error=f"permanent: {exc}", attempts=attempts + 1)
+                item.attempts += 1
+                self._record(item, "failed", error=f"permanent: {exc}")
                 summary.failed += 1
                 if subscriptions.pause(self.coach, sub.id, str(exc) or "the platform refused the post"):
                     summary.paused += 1
                     await self._tell_subscriber(sub, str(exc))
                 return
             except Exception as exc:  # TransientError, and anything a sender failed to classify
-                attempts += 1
-                if attempts >= self.tries:
-                    log.warning("%s failed after %d attempts: %s", item.key, attempts, exc)
-                    self._finish(item, "failed", error=f"{type(exc).__name__}: {exc}", attempts=attempts)
+                item.attempts += 1
+                tries += 1
+                if tries >= self.tries:
+                    log.warning("%s failed after %d attempts: %s", item.part_key(index), tries, exc)
+                    self._record(item, "failed", error=f"{type(exc).__name__}: {exc}")
                     summary.failed += 1
                     return
-                await self._sleep(self.backoff * 2 ** (attempts - 1))
+                await self._sleep(self.backoff * 2 ** (tries - 1))
             else:
-                self._finish(item, "sent", ref=ref or "", attempts=attempts + 1)
-                summary.sent += 1
-                if item.kind == "daily" and not sub.is_dm:
-                    self._schedule_reveal(item)
-                return
+                item.attempts += 1
+                item.parts_sent += 1
+                item.ref = item.ref or ref or ""
+                tries = waits = 0
+                self._record(item, "sent" if item.parts_sent == len(replies) else "pending")
+        summary.sent += 1
+        if item.kind == "daily" and not sub.is_dm:
+            self._schedule_reveal(item)
 
     def _schedule_reveal(self, item: Item) -> None:
         if self._aps is None:
@@ -528,7 +561,7 @@ class DailyScheduler:
         """Best effort, once: the post failed for good, so say so to whoever set it up."""
         if not sub.subscriber:  # they asked to be forgotten; the pause shows in `subscriptions`
             return
-        where = "your DMs" if sub.is_dm else f"#{sub.channel}"
+        where = "your DMs" if sub.is_dm else channel_ref(sub.channel)
         reply = Reply(
             title="Daily drill paused",
             text=f"I couldn't post the daily drill to {where}: {reason or 'the platform refused it'}. "
@@ -542,6 +575,11 @@ class DailyScheduler:
             await self.senders[sub.platform].send(target, [reply], f"paused:{sub.id}:{stamp(self.coach.clock())}")
         except Exception as exc:
             log.warning("could not tell %s that subscription %s is paused: %s", sub.subscriber, sub.id, exc)
+
+
+def _log_broken(sub: Subscription, exc: Exception) -> None:
+    log.error("subscription %s (%s/%s %s, %02d:%02d %s) cannot be planned, skipped: %s: %s", sub.id, sub.platform,
+              sub.workspace, sub.where, sub.hour, sub.minute, sub.tz, type(exc).__name__, exc)
 
 
 # ------------------------------------------------------------ the CLI
@@ -568,7 +606,10 @@ def list_report(coach) -> str:
         target = f"{s.platform}/{s.workspace} " + (f"@{s.channel} (DM)" if s.is_dm else f"#{s.channel}")
         state = f"paused: {s.paused_reason}" if s.paused else "active"
         lst = f"{last[s.id][1]} {last[s.id][0]}" if s.id in last else "-"
-        nxt = "paused" if s.paused else _when(s.next_run(now), s.tz)
+        try:
+            nxt = "paused" if s.paused else _when(s.next_run(now), s.tz)
+        except Exception as exc:
+            nxt = f"cannot plan: {type(exc).__name__}: {exc}"
         rows.append((str(s.id), target, s.time_text, s.tz, s.days_text, s.track or "all", state, lst, nxt))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:-1], widths)) + "  " + r[-1] for r in rows]

@@ -26,25 +26,61 @@ def m001_users(db):
     )
 
 
-_ZONES_LOWER: dict[str, str] = {}
+# A zone is a place: an IANA Area/City name (or UTC). Not the host's `localtime`, not
+# `Factory`, `posixrules`, `right/…`, `posix/…`, POSIX rules like `EST5EDT` or `Etc/GMT+5`
+# (whose sign is the reverse of what people expect), nor old country aliases (`US/Eastern`,
+# `Japan`: answered with the place they stand for). The list comes from the `tzdata` package
+# (a dependency), so every name we accept loads on any host, with or without a system zone database.
+AREAS = frozenset({"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe",
+                   "Indian", "Pacific"})
+UTC_NAMES = frozenset({"utc", "etc/utc", "gmt", "etc/gmt", "uct", "etc/uct", "zulu", "etc/zulu", "universal",
+                       "etc/universal", "greenwich", "etc/greenwich", "gmt0", "etc/gmt0", "z"})
+_ZONES_LOWER: dict[str, str] = {}  # lower-case place name -> its spelling
+_ALIASES: dict[str, str] = {}  # lower-case old alias (US/Eastern) -> the place it links to
+
+
+def _load_zones() -> None:
+    from importlib import resources
+
+    try:
+        root = resources.files("tzdata")
+        names = root.joinpath("zones").read_text(encoding="utf-8").split()
+        links = [line.split()[1:3] for line in root.joinpath("zoneinfo", "tzdata.zi").read_text(
+            encoding="utf-8").splitlines() if line.startswith("L ")]
+    except (ModuleNotFoundError, OSError):  # tzdata is a dependency; a bare host zone list is the fallback
+        names, links = sorted(available_timezones()), []
+    for name in names:
+        if name.split("/", 1)[0] in AREAS and "/" in name:
+            _ZONES_LOWER[name.lower()] = name
+    for target, alias in links:
+        if alias.lower() not in _ZONES_LOWER and target.lower() in _ZONES_LOWER:
+            _ALIASES[alias.lower()] = target
+    _ZONES_LOWER["utc"] = "UTC"
 
 
 def resolve_tz(name: str) -> str | None:
-    """The canonical IANA name for what a user typed ('europe/berlin', 'UTC'), or None."""
+    """The IANA place name for what a user typed ('europe/berlin', 'UTC'), or None."""
     name = (name or "").strip()
     if not name or len(name) > 64:
         return None
     if not _ZONES_LOWER:
-        _ZONES_LOWER.update({z.lower(): z for z in available_timezones()})
-        _ZONES_LOWER.setdefault("utc", "UTC")
-    canonical = _ZONES_LOWER.get(name.lower().replace(" ", "_"))
-    if canonical:
-        return canonical
+        _load_zones()
+    key = name.lower().replace(" ", "_")
+    if key in UTC_NAMES:
+        return "UTC"
+    canonical = _ZONES_LOWER.get(key)
+    if canonical is None:
+        return None
     try:
-        ZoneInfo(name)
-        return name
+        ZoneInfo(canonical)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return None
+    return canonical
+
+
+def is_place(tz: str | None) -> bool:
+    """A stored zone we can still use (rows written before names were checked may hold others)."""
+    return bool(tz) and resolve_tz(tz) == tz
 
 
 # Abbreviations people type that are not zones (or are fixed offsets without the DST they mean):
@@ -64,6 +100,8 @@ def suggest_tz(name: str, limit: int = 3) -> list[str]:
     if name.strip().lower() in _ABBREVIATIONS:
         return [_ABBREVIATIONS[name.strip().lower()]]
     resolve_tz("UTC")  # fills the cache
+    if name.strip().lower() in _ALIASES:
+        return [_ALIASES[name.strip().lower()]]
     return [_ZONES_LOWER[m] for m in difflib.get_close_matches(name.lower(), list(_ZONES_LOWER), n=limit, cutoff=0.6)]
 
 
@@ -81,14 +119,14 @@ def user_tz(coach, platform: str, workspace: str, user: str) -> str | None:
     row = coach.db.execute(
         "SELECT tz FROM users WHERE platform = ? AND workspace = ? AND user = ?", [platform, workspace, user]
     ).fetchone()
-    return row[0] if row and row[0] else None
+    return row[0] if row and is_place(row[0]) else None
 
 
 def workspace_tz(coach, platform: str, workspace: str) -> str:
     row = coach.db.execute(
         "SELECT default_tz FROM workspaces WHERE platform = ? AND workspace = ?", [platform, workspace]
     ).fetchone()
-    return (row[0] if row and row[0] else None) or coach.config.default_tz
+    return (row[0] if row and is_place(row[0]) else None) or coach.config.default_tz
 
 
 def effective_tz(coach, req) -> str:

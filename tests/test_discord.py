@@ -141,12 +141,12 @@ def test_requests_say_where_and_what_the_member_may_do(discord_client):
     assert manager.can_manage_channel and not manager.is_admin and not manager.is_dm
     member = request(permissions=PERM_VIEW_SEND)
     assert not member.can_manage_channel and not member.is_admin
-    admin = request(permissions=PERM_ADMINISTRATOR)  # Administrator implies every permission
-    assert admin.can_manage_channel and admin.is_admin
+    admin = request(permissions=PERM_ADMINISTRATOR)  # Administrator implies every permission…
+    assert admin.can_manage_channel and not admin.is_admin  # …but is_admin means one of COACH_ADMINS
     direct = request(guild=False)
     assert (direct.workspace, direct.channel, direct.is_dm, direct.can_manage_channel) == (
         "dm", str(DM_CHANNEL_ID), True, True)
-    assert direct.user_name == "Alice"
+    assert direct.user_name == "Alice" and direct.dm_workspace == manager.dm_workspace == "dm"
 
 
 SUBSCRIBE = {"time": "9am", "tz": "Europe/Berlin", "track": "ai-pm", "days": "weekdays"}
@@ -181,7 +181,8 @@ async def test_drill_in_a_server_is_private_and_follows_the_track(discord_client
     assert cb.data["flags"] & EPHEMERAL
     ids = list(buttons_of(cb.data).values())
     assert "Reveal" in buttons_of(cb.data)
-    action = discord_client.buttons.resolve(ids[0][len("coach"):])[0]
+    assert ids[0].startswith("coach@111")  # a private reply's buttons are bound to its user
+    action = discord_client.buttons.resolve(ids[0][len("coach@111"):])[0]
     assert coach.library.drills[action.split(":")[2]].track == "ds-pm"
 
 

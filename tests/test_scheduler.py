@@ -201,8 +201,9 @@ def test_team_drill_reveal_in_its_thread_and_monday_digest(coach, say, clock):
     say("answer A", channel="team", user="bob")
     assert run(sched, clock.set(datetime(2026, 11, 23, 16, 59, tzinfo=UTC))).sent == 0
     assert run(sched, clock.set(datetime(2026, 11, 23, 17, tzinfo=UTC))).sent == 1
-    target, key, replies = rec.posts[-1]
+    target, key, replies = rec.posts[-2]  # a reveal is two messages, each sent (and recorded) on its own
     assert (key, target.thread, target.channel) == ("reveal:1:2026-11-23", drill_ref, "team")
+    assert (rec.posts[-1][1], rec.posts[-1][0].thread) == ("reveal:1:2026-11-23#2", drill_ref)
     assert replies[0].title.startswith("Answer") and "bob" in dict(replies[0].fields)["Answered"]
     assert run(sched, clock.advance(hours=1)).sent == 0
     run(sched, clock.set(datetime(2026, 11, 24, 9, tzinfo=UTC)))
@@ -221,9 +222,9 @@ def test_a_channel_that_unsubscribes_after_the_post_still_gets_that_drills_revea
     say("unsubscribe here", channel="team")
     # the reveal job fires for just this subscription, as APScheduler's date job does
     asyncio.run(sched.run_due(clock.set(datetime(2026, 11, 24, 17, 0, 30, tzinfo=UTC)), only={1}))
-    assert rec.keys() == ["daily:1:2026-11-24", "reveal:1:2026-11-24"]
+    assert rec.keys() == ["daily:1:2026-11-24", "reveal:1:2026-11-24", "reveal:1:2026-11-24#2"]
     run(sched, clock.set(datetime(2026, 11, 25, 9, tzinfo=UTC)))
-    assert rec.keys()[-1] == "reveal:1:2026-11-24"  # and no new drill after unsubscribing
+    assert rec.keys()[-1] == "reveal:1:2026-11-24#2"  # and no new drill after unsubscribing
 
 
 def test_dm_subscriptions_get_no_reveal_or_digest(coach, say, clock):
@@ -385,3 +386,79 @@ def test_run_due_at_the_ends_of_time_is_a_clear_message(coach, say, capsys, when
     err = capsys.readouterr().err
     assert "Traceback" not in err and "between" in err
     assert coach.db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0] == 0
+
+
+class PerMessage(Recorder):
+    """Posts each reply of a send as its own message, as the platform senders do; ``fail_at`` lists which
+    message numbers (1-based, counting every attempt) fail with a 500 instead of being posted."""
+
+    def __init__(self, *fail_at):
+        super().__init__()
+        self.fail_at = set(fail_at)
+        self.messages = []  # (key, title) of every message that reached the platform
+        self.tried = 0
+
+    async def send(self, target, replies, key):
+        self.calls += 1
+        first = ""
+        for reply in replies:
+            await asyncio.sleep(0)
+            self.tried += 1
+            if self.tried in self.fail_at:
+                raise TransientError("HTTP 500")
+            self.messages.append((key, reply.title))
+            first = first or f"msg-{len(self.messages)}"
+        self.posts.append((target, key, replies))
+        return first
+
+
+def test_a_failed_second_message_is_retried_alone(coach, say, clock, sleeps):
+    """Issue 11.2: a reveal is two messages; a 500 on the second must not post the first again."""
+    clock.set(datetime(2026, 11, 24, 8, tzinfo=UTC))  # Tuesday: no digest
+    say("subscribe here at 9am tz UTC", channel="team")
+    rec = PerMessage(3)  # 1: the drill, 2: the reveal's answer, 3: its leaderboard -> 500
+    sched = DailyScheduler(coach, {"console": rec}, sleep=sleeps)
+    run(sched, clock.set(datetime(2026, 11, 24, 9, tzinfo=UTC)))
+    say("answer A", channel="team", user="bob")
+    summary = run(sched, clock.set(datetime(2026, 11, 24, 17, tzinfo=UTC)))
+    assert (summary.sent, summary.failed) == (1, 0)
+    titles = [title.split(" ")[0] for _, title in rec.messages]
+    assert titles == ["Team", "Answer", "Leaderboard"]  # each message once
+    row = coach.db.execute("SELECT state, attempts, parts_sent, message_ref FROM deliveries "
+                           "WHERE kind = 'reveal'").fetchone()
+    assert row == ("sent", 3, 2, "msg-2")  # 3 tries for 2 messages; the reference is the first message
+
+
+async def test_a_subscription_that_cannot_be_planned_never_starves_the_others(coach, say, clock, caplog):
+    """Issue 11.4: a zone this host doesn't know (or any broken row) fails that subscription alone:
+    run-due, `schedule list` and the live scheduler go on with everyone else."""
+    clock.set(datetime(2026, 11, 24, 8, tzinfo=UTC))
+    say("subscribe at 9am tz UTC", user="ann")
+    say("subscribe at 9am tz UTC", user="bob")
+    say("subscribe at 9am tz UTC", user="cy")
+    coach.db.execute("UPDATE subscriptions SET tz = 'Mars/Olympus' WHERE user = 'ann'")
+    coach.db.execute("UPDATE subscriptions SET hour = 99 WHERE user = 'cy'")
+    rec = Recorder()
+    sched = DailyScheduler(coach, {"console": rec})
+    summary = await sched.run_due(clock.set(datetime(2026, 11, 24, 9, tzinfo=UTC)))
+    assert rec.keys() == ["daily:2:2026-11-24"]
+    assert summary.broken == 2 and "2 subscriptions could not be planned" in summary.text()
+    assert "subscription 1" in caplog.text and "Mars/Olympus" in caplog.text
+
+    clock.advance(minutes=1)
+    report = scheduler.list_report(coach)
+    assert "Mars/Olympus" in report and "cannot plan" in report and "Wed 25 Nov 09:00 UTC" in report
+    assert "3 subscriptions" in report
+
+    clock.set(datetime.now(UTC))
+    try:
+        await sched.start()
+        assert sorted(j.id for j in sched.jobs()) == ["sub:2", "sweep"]
+        say("subscribe at 10am tz UTC", user="dee")  # a change still reaches the jobs
+        assert "sub:4" in {j.id for j in sched.jobs()}
+        await sched._sweep()
+    finally:
+        sched.shutdown()
+    assert "I can't plan it: the time zone 'Mars/Olympus'" in say("subscriptions", user="ann")[0].text
+    reply = say("subscribe me tz Europe/Berlin", user="ann")[0]  # and can mend it
+    assert reply.kind == "subscription" and subscriptions.get(coach.db, 1).tz == "Europe/Berlin"

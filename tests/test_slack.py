@@ -39,6 +39,9 @@ class SlackStandIn:
         self._changed = asyncio.Event()
         self.url = ""
         self.envelopes: list[dict] = []
+        self.private: set[str] = set()  # private channels the bot is not in
+        self.uploads: dict[str, dict] = {}  # file id -> what files.getUploadURLExternal was told, and the bytes
+        self._file_ids = itertools.count(1)
 
     def fail(self, method: str, status: int = 200, error: str = "", headers: dict | None = None, times: int = 1):
         body = {"ok": False, "error": error or "ratelimited"}
@@ -90,8 +93,65 @@ class SlackStandIn:
             return web.json_response(body, status=status, headers=headers)
         return web.json_response(self.answer(method, params))
 
+    @staticmethod
+    def bot_dm(user: str) -> str:
+        """The bot's own DM with a user (what conversations.open answers): U42 -> D42."""
+        return "D" + user[1:]
+
+    def reachable(self, channel: str) -> bool:
+        """Slack answers channel_not_found for a conversation the bot is not part of: a DM between
+        two other people, or a private channel nobody invited it to."""
+        if channel.startswith("D"):
+            return channel[1:].isdigit()
+        return channel not in self.private
+
+    @staticmethod
+    def blocks_problem(blocks) -> str:
+        """What real Slack refuses in a message's blocks (the limits render.py must keep)."""
+        if not isinstance(blocks, list):
+            return ""
+        if len(blocks) > 50:
+            return "invalid_blocks"
+        total = 0
+        for block in blocks:
+            texts = []
+            if "text" in block:
+                texts.append(block["text"]["text"])
+            texts += [f["text"] for f in block.get("fields", [])]
+            texts += [e["text"]["text"] if isinstance(e.get("text"), dict) else e.get("text", "")
+                      for e in block.get("elements", [])]
+            if block["type"] == "section" and any(len(t) > 3000 for t in texts[:1]):
+                return "invalid_blocks"
+            total += sum(len(t) for t in texts)
+        return "msg_blocks_too_long" if total > 12_000 else ""
+
     def answer(self, method: str, params: dict) -> dict:
         ts = f"1700000000.{next(self._ts):06d}"
+        if method in ("chat.postMessage", "chat.postEphemeral", "conversations.members", "conversations.info"):
+            if not self.reachable(params.get("channel", "")):
+                return {"ok": False, "error": "channel_not_found"}
+            if problem := self.blocks_problem(params.get("blocks")):
+                return {"ok": False, "error": problem}
+        if method == "files.getUploadURLExternal":
+            if not params.get("filename") or not str(params.get("length", "")).isdigit():
+                return {"ok": False, "error": "invalid_arguments"}
+            file_id = f"F{next(self._file_ids):04d}"
+            self.uploads[file_id] = {"filename": params["filename"], "length": int(params["length"]), "data": None}
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            files = json.loads(params.get("files") or "[]")
+            channel = params.get("channel_id", "")
+            if channel and not self.reachable(channel):
+                return {"ok": False, "error": "channel_not_found"}
+            shared = []
+            for item in files:
+                upload = self.uploads.get(item.get("id"))
+                if upload is None or upload["data"] is None or len(upload["data"]) != upload["length"]:
+                    return {"ok": False, "error": "file_upload_failed"}
+                upload.update(channel=channel, title=item.get("title"), thread_ts=params.get("thread_ts"),
+                              initial_comment=params.get("initial_comment"), shared=True)
+                shared.append({"id": item["id"], "name": upload["filename"], "title": item.get("title")})
+            return {"ok": True, "files": shared}
         if method == "auth.test":
             return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": TEAM, "team": "Test",
                     "url": "https://test.slack.com/"}
@@ -105,7 +165,7 @@ class SlackStandIn:
             return {"ok": True, "members": self.members.get(params.get("channel"), []),
                     "response_metadata": {"next_cursor": ""}}
         if method == "conversations.open":
-            return {"ok": True, "channel": {"id": "D" + params.get("users", "")}}
+            return {"ok": True, "channel": {"id": self.bot_dm(params.get("users", ""))}}
         if method == "oauth.v2.access":
             return {"ok": True, "app_id": "A1", "authed_user": {"id": "U1"}, "scope": "chat:write,commands",
                     "token_type": "bot", "access_token": "xoxb-team-two", "bot_user_id": "UB2",
@@ -131,8 +191,23 @@ class SlackStandIn:
         return ws
 
     async def respond(self, request: web.Request) -> web.Response:
-        self._record("response_url", json.loads(await request.read()))
+        body = json.loads(await request.read())
+        self._record("response_url", body)
+        if problem := self.blocks_problem(body.get("blocks")):
+            return web.Response(status=400, text=problem)
         return web.Response(text="ok")
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """The upload_url: raw bytes, once, before files.completeUploadExternal."""
+        upload = self.uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404)
+        upload["data"] = await request.read()
+        self._record("upload", {"file_id": request.match_info["file_id"]})
+        return web.Response(text="OK - " + str(len(upload["data"])))
+
+    def shared_files(self) -> list[dict]:
+        return [dict(u, id=i) for i, u in self.uploads.items() if u.get("shared")]
 
 
 @pytest.fixture
@@ -142,6 +217,7 @@ async def standin():
     web_app.router.add_route("*", "/api/{method}", stub.api)
     web_app.router.add_post("/respond/{id}", stub.respond)
     web_app.router.add_get("/link", stub.socket)
+    web_app.router.add_post("/upload/{file_id}", stub.upload)
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -259,10 +335,11 @@ async def test_errors_are_private_in_channels_and_dms_need_no_membership_check(s
     await slack.command("timezone Mars/Olympus", user="U1", channel="C1")
     [posted] = await slack.standin.wait_for("response_url")
     assert posted["response_type"] == "ephemeral"
-    await slack.command("timezone Mars/Olympus", user="U8", channel="D123", channel_name="directmessage")
+    await slack.command("timezone Mars/Olympus", user="U8", channel=SlackStandIn.bot_dm("U8"),
+                        channel_name="directmessage")
     posted = (await slack.standin.wait_for("response_url", count=2))[1]
-    assert posted["response_type"] == "in_channel"  # in a DM there is nobody to hide it from
-    assert [c["channel"] for c in slack.standin.called("conversations.members")] == ["C1"]
+    assert posted["response_type"] == "in_channel"  # in the bot's DM there is nobody to hide it from
+    assert slack.standin.called("conversations.members") == []
 
 
 async def test_response_url_failure_falls_back_to_the_web_api(slack, coach):
@@ -471,9 +548,9 @@ async def test_non_members_cannot_manage_the_channel_and_admins_are_flagged(coac
     try:
         async with aiohttp.ClientSession() as session:
             play = SlackClient(session, url, standin)
-            for user in ("UMEMBER", "UOUTSIDER", "UADMIN", "UMEMBER"):
-                await play.command("help", user=user, channel="C1")
-            await standin.wait_for("response_url", count=4)
+            for n, user in enumerate(("UMEMBER", "UOUTSIDER", "UADMIN", "UMEMBER"), start=1):
+                await play.command("subscribe here at 9am", user=user, channel="C1")
+                await standin.wait_for("response_url", count=n)  # one at a time: the order is the test's
     finally:
         await runner.cleanup()
     flags = [(r.user, r.can_manage_channel, r.is_admin) for r in seen]
@@ -482,6 +559,134 @@ async def test_non_members_cannot_manage_the_channel_and_admins_are_flagged(coac
                                     ("UMEMBER", True, False)])
     # Cached: the first lookup serves UMEMBER and UADMIN; only the outsider's miss looks again.
     assert len(standin.called("conversations.members")) == 2
+
+
+async def test_channel_requests_list_members_only_to_change_the_channels_subscription(slack, coach):
+    slack.standin.members["C1"] = ["U1"]
+    for n, text in enumerate(("help", "what is an F1 score", "stats", "leaderboard", "subscriptions",
+                              "subscribe me at 8am"), start=1):
+        await slack.command(text, user="U1", channel="C1")
+        await slack.standin.wait_for("response_url", count=n)
+    assert slack.standin.called("conversations.members") == []
+    await slack.command("subscribe here at 9am", user="U1", channel="C1")
+    await slack.standin.wait_for("response_url", count=7)
+    assert [c["channel"] for c in slack.standin.called("conversations.members")] == ["C1"]
+    rows = coach.db.execute("SELECT channel, is_dm FROM subscriptions WHERE active = 1 ORDER BY is_dm").fetchall()
+    assert rows == [("C1", 0), ("U1", 1)]
+
+
+async def test_a_private_channel_the_bot_is_not_in_says_invite_me_first(slack, coach):
+    slack.standin.private.add("GSECRET")
+    await slack.command("subscribe here at 9am", user="U1", channel="GSECRET", channel_name="privategroup")
+    [posted] = await slack.standin.wait_for("response_url")
+    assert posted["response_type"] == "ephemeral"
+    assert "/invite @PM Coach" in posted["text"] and "manage" not in posted["text"]
+    assert coach.db.execute("SELECT COUNT(*) FROM subscriptions").fetchone()[0] == 0
+    # Your own drill by DM needs nothing from the channel.
+    await slack.command("subscribe me at 8am", user="U1", channel="GSECRET", channel_name="privategroup")
+    await slack.standin.wait_for("response_url", count=2)
+    assert coach.db.execute("SELECT channel, is_dm FROM subscriptions").fetchall() == [("U1", 1)]
+
+
+# ---------------------------------------------------------------- a DM between two people
+
+PEOPLE_DM = "DALICEBOB"  # Alice (U1) and Bob talk; the bot is not part of it
+
+
+async def test_private_replies_in_a_dm_between_two_people_reach_only_the_asker(slack, coach):
+    await slack.command(f"drill {MCQ_DRILL}", user="U1", channel=PEOPLE_DM, channel_name="directmessage")
+    [drill] = await slack.standin.wait_for("response_url")
+    for n, text in enumerate(("stats", "forget-me", "timezone Europe/Berlin"), start=2):
+        await slack.command(text, user="U1", channel=PEOPLE_DM, channel_name="directmessage")
+        await slack.standin.wait_for("response_url", count=n)
+    assert [p["response_type"] for p in slack.standin.called("response_url")] == ["ephemeral"] * 4
+    # The grade of a click there is Alice's alone too.
+    choices = [b for b in buttons_of(drill["blocks"]) if b["value"].startswith("drill:choose:")]
+    await slack.click(choices[0], user="U1", channel=PEOPLE_DM, ephemeral=True)
+    graded = (await slack.standin.wait_for("response_url", count=5))[4]
+    assert graded["response_type"] == "ephemeral" and "/100" not in graded["text"]
+    assert coach.db.execute("SELECT COUNT(*) FROM practice_attempts").fetchone()[0] == 1
+    assert slack.standin.called("chat.postMessage") == []
+    # The bot's own DM with Alice is private already: ordinary messages there.
+    await slack.command("stats", user="U1", channel=SlackStandIn.bot_dm("U1"), channel_name="directmessage")
+    assert (await slack.standin.wait_for("response_url", count=6))[5]["response_type"] == "in_channel"
+
+
+async def test_a_team_drill_cannot_be_set_up_in_a_dm_between_two_people(slack, coach):
+    await slack.command("subscribe", user="U1", channel=PEOPLE_DM, channel_name="directmessage")
+    [posted] = await slack.standin.wait_for("response_url")
+    assert posted["response_type"] == "ephemeral" and "subscribe me" in posted["text"]
+    assert coach.db.execute("SELECT COUNT(*) FROM subscriptions").fetchone()[0] == 0
+
+
+# ---------------------------------------------------------------- export-me, complete
+
+def _many_long_answers(coach, user="U1", n=44):
+    from bot.messages import Request
+
+    for i in range(n):
+        coach.handle(Request(platform="slack", workspace=TEAM, channel="C1", user=user,
+                             text=f"ask question {i}: " + "how do AI PMs and data scientist PMs differ " * 40))
+
+
+def _exported(coach, user="U1"):
+    from bot.privacy import export_user
+
+    data = export_user(coach.db, "slack", TEAM, user, coach.clock())
+    data.pop("exported_at")
+    return data
+
+
+async def test_export_in_a_channel_arrives_whole_as_a_file_in_the_askers_dm(slack, coach):
+    _many_long_answers(coach)
+    await slack.command("export-me", user="U1", channel="C1")
+    [note] = await slack.standin.wait_for("response_url")
+    assert note["response_type"] == "ephemeral" and "DM" in note["text"]
+    [shared] = slack.standin.shared_files()
+    assert shared["channel"] == SlackStandIn.bot_dm("U1")  # never the channel
+    assert shared["filename"].endswith(".json")
+    data = json.loads(shared["data"])
+    data.pop("exported_at")
+    assert data == _exported(coach) and len(data["tables"]["answer_log"]) == 44
+    everything = json.dumps(slack.standin.calls)
+    assert "shortened to fit" not in everything
+
+
+async def test_export_in_the_bots_dm_is_a_file_there(slack, coach):
+    _many_long_answers(coach, n=3)
+    dm = SlackStandIn.bot_dm("U1")
+    await slack.event({"type": "message", "channel_type": "im", "user": "U1", "text": "export-me", "ts": "7.1",
+                       "channel": dm})
+    await slack.standin.wait_for("upload")
+    await slack.standin.settle()
+    [shared] = slack.standin.shared_files()
+    assert shared["channel"] == dm
+    data = json.loads(shared["data"])
+    data.pop("exported_at")
+    assert data == _exported(coach)
+
+
+async def test_without_file_access_the_export_comes_as_several_complete_messages(slack, coach):
+    _many_long_answers(coach, n=12)
+    slack.standin.fail("files.getUploadURLExternal", error="missing_scope")
+    dm = SlackStandIn.bot_dm("U1")
+    await slack.event({"type": "message", "channel_type": "im", "user": "U1", "text": "export-me", "ts": "7.2",
+                       "channel": dm})
+    await slack.standin.wait_for("chat.postMessage", count=2)
+    await slack.standin.settle(0.5)
+    posts = slack.standin.called("chat.postMessage")
+    assert all(p["channel"] == dm for p in posts)
+    code = []
+    for post in posts:
+        for block in post["blocks"]:
+            text = block.get("text", {}).get("text", "") if block["type"] == "section" else ""
+            if "```" in text:
+                assert text.count("```") == 2
+                code.append(text[text.index("```") + 3:text.rindex("```")].strip("\n"))
+    body = "\n".join(code).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    data = json.loads(body)
+    data.pop("exported_at")
+    assert data == _exported(coach)
 
 
 # ---------------------------------------------------------------- scheduler sender
@@ -498,7 +703,7 @@ async def test_sender_opens_the_dm_for_a_user_target_and_threads(standin):
     await sender.send(Target("slack", TEAM, "U42", is_dm=True, thread="9.9"), [Reply(text="hi")], "k2")
     assert standin.called("conversations.open")[0]["users"] == "U42"
     [posted] = standin.called("chat.postMessage")
-    assert posted["channel"] == "DU42" and posted["thread_ts"] == "9.9"
+    assert posted["channel"] == "D42" and posted["thread_ts"] == "9.9"
 
 
 async def test_sender_survives_a_single_429(standin):
@@ -641,6 +846,7 @@ def test_manifest_creates_the_app_this_adapter_expects():
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/coach"]
     settings = manifest["settings"]
-    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im", "app_uninstalled",
+                                                                 "tokens_revoked"}
     assert settings["interactivity"]["is_enabled"] and settings["socket_mode_enabled"]
     assert manifest["features"]["app_home"]["messages_tab_enabled"]  # people can DM the bot

@@ -35,7 +35,7 @@ def test_an_answer_renders_text_citation_and_buttons():
     [actions] = [b for b in blocks if b["type"] == "actions"]
     assert [(e["action_id"], e["value"]) for e in actions["elements"]] == \
         [("coach:0", "ask:u:1"), ("coach:1", "fb:up:1"), ("coach:2", "fb:down:1")]
-    message = render.message(reply)
+    [message] = render.messages(reply)
     assert message["text"].startswith("An *F1* score") and "From: AI PM vs DS PM › Metrics" in message["text"]
 
 
@@ -76,14 +76,56 @@ def test_a_button_whose_action_cannot_fit_is_left_out_rather_than_corrupted():
     assert values == ["a:1"]
 
 
-def test_a_huge_reply_is_clipped_but_keeps_its_buttons():
-    reply = Reply(text="\n".join(f"line {i} " + "w" * 2500 for i in range(80)),
-                  buttons=tuple(Button(f"b{i}", f"act:{i}") for i in range(30)))
-    blocks = render.blocks(reply)
-    assert len(blocks) == render.MAX_BLOCKS
-    elements = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
-    assert len(elements) == 30 and blocks[-1]["type"] == "actions"
-    assert any(b["type"] == "context" and "shortened" in b["elements"][0]["text"] for b in blocks)
+def _block_text(blocks: list[dict]) -> str:
+    return "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b)
+
+
+def test_a_huge_reply_becomes_several_messages_with_nothing_left_out():
+    lines = [f"line {i} " + "w" * 2500 for i in range(80)]
+    reply = Reply(title="Long", text="\n".join(lines), buttons=tuple(Button(f"b{i}", f"act:{i}") for i in range(30)))
+    messages = render.messages(reply)
+    assert len(messages) > 1
+    for message in messages:
+        assert len(message["blocks"]) <= render.MAX_BLOCKS
+        assert render.block_text_length(message["blocks"]) <= render.MAX_MESSAGE_TEXT
+        assert not any("shortened" in json.dumps(b) for b in message["blocks"])
+    sent = "\n".join(_block_text(m["blocks"]) for m in messages)
+    assert [line for line in sent.split("\n") if line] == lines  # every line, in order, whole
+    assert messages[0]["blocks"][0]["type"] == "header"
+    elements = [e for m in messages for b in m["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert len(elements) == 30 and messages[-1]["blocks"][-1]["type"] == "actions"
+
+
+def test_a_long_code_block_is_split_into_closed_fences_and_keeps_every_character():
+    body = "\n".join(f'  "row {i}": "{"x" * 90}",' for i in range(400))
+    reply = Reply(title="Your data", text=f"Here:\n```json\n{body}\n```")
+    messages = render.messages(reply)
+    code = []
+    for message in messages:
+        for block in message["blocks"]:
+            if block["type"] == "section" and "```" in block["text"]["text"]:
+                text = block["text"]["text"]
+                assert text.count("```") == 2, "every section opens and closes its own fence"
+                code.append(text[text.index("```") + 3:text.rindex("```")].strip("\n"))
+    assert "\n".join(code) == body.replace("&", "&amp;")
+    assert "json" not in code[0].split("\n")[0]  # Slack shows a language tag as text
+
+
+def test_markdown_inside_a_code_block_is_left_alone():
+    out = render.mrkdwn("```\n- **not bold** <x>\n```")
+    assert out == "```\n- **not bold** &lt;x&gt;\n```"
+
+
+def test_markdown_tables_read_as_labelled_lines():
+    text = ("Compared:\n\n| Category | AI PM | Traditional PM |\n|---|:---:|---|\n"
+            "| Median Salary (US) | $185K–$250K | $145K–$195K |\n| Tools | Jupyter, LangSmith | Jira, Figma |\n\nAfter.")
+    out = render.mrkdwn(text)
+    assert "|" not in out
+    assert "• *Median Salary (US)* — *AI PM:* $185K–$250K · *Traditional PM:* $145K–$195K" in out
+    assert "• *Tools* — *AI PM:* Jupyter, LangSmith · *Traditional PM:* Jira, Figma" in out
+    assert out.startswith("Compared:") and out.endswith("After.")
+    # A lone pipe in prose is not a table.
+    assert render.mrkdwn("a | b") == "a | b"
 
 
 @given(st.text())
@@ -105,7 +147,11 @@ _reply = st.builds(Reply, text=_text, title=st.text(max_size=300),
 @settings(max_examples=60, deadline=None)
 @given(_reply)
 def test_every_reply_fits_block_kit_limits(reply):
-    message = render.message(reply)
+    for message in render.messages(reply):
+        _fits(message, reply)
+
+
+def _fits(message, reply):
     assert message["text"].strip() and len(message["text"]) <= render.MAX_FALLBACK
     blocks = message["blocks"]
     assert len(blocks) <= render.MAX_BLOCKS
@@ -127,4 +173,5 @@ def test_every_reply_fits_block_kit_limits(reply):
                 assert element["value"] in {b.action for b in reply.buttons}
                 action_ids.append(element["action_id"])
     assert len(action_ids) == len(set(action_ids))
+    assert render.block_text_length(blocks) <= render.MAX_MESSAGE_TEXT
     json.dumps(message)  # serialisable as sent

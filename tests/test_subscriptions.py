@@ -195,3 +195,35 @@ def test_next_post_names_the_next_drill_day_not_the_monday_digest(coach, say, cl
     clock.set(datetime(2026, 11, 22, 12, tzinfo=timezone.utc))  # a Sunday
     [reply] = say("subscribe here at 9am tz UTC tue", channel="team")
     assert "Next post: Tue 24 Nov, 09:00" in reply.text, reply.text
+
+
+@pytest.mark.parametrize("name", ["localtime", "Factory", "posixrules", "right/UTC", "posix/Europe/Berlin",
+                                  "Etc/GMT+5", "EST5EDT", "US/Eastern", "Japan", "Europe", "Europe/"])
+def test_zone_names_that_are_not_places_are_refused(coach, say, name):
+    """Issue 11.4: only IANA area/city names (and UTC) — not the host's `localtime`, not POSIX rules."""
+    reply = say(f"subscribe me at 9am tz {name}")[0]
+    assert reply.kind == "error" and "time zone" in reply.text and "Nothing was changed" in reply.text
+    assert rows(coach) == []
+    reply = say(f"timezone {name}")[0]
+    assert reply.kind == "error" and "time zone" in reply.text
+    assert coach.db.execute("SELECT tz FROM users WHERE tz IS NOT NULL").fetchall() == []
+
+
+def test_old_style_zone_names_suggest_the_place(say):
+    assert "`America/New_York`" in say("timezone US/Eastern")[0].text
+    assert "`Asia/Tokyo`" in say("subscribe me tz Japan")[0].text
+
+
+@pytest.mark.parametrize("name,canonical", [("europe/berlin", "Europe/Berlin"), ("UTC", "UTC"), ("utc", "UTC"),
+                                            ("Etc/UTC", "UTC"), ("GMT", "UTC"),
+                                            ("America/Argentina/Buenos_Aires", "America/Argentina/Buenos_Aires"),
+                                            ("asia/kolkata", "Asia/Kolkata")])
+def test_place_names_are_accepted_in_their_canonical_spelling(coach, say, name, canonical):
+    assert say(f"subscribe me at 9am tz {name}")[0].kind == "subscription"
+    assert rows(coach)[0][8] == canonical
+
+
+def test_zone_data_ships_with_the_package():
+    from importlib.metadata import requires
+
+    assert any(r.split(">")[0].split("=")[0].strip() == "tzdata" for r in requires("pm-coach"))
