@@ -93,11 +93,24 @@ def user_stats(db, platform: str, workspace: str, user: str, now: datetime, tz: 
 
 
 def current_streak(db, platform: str, workspace: str, user: str, now: datetime, tz: str) -> int:
-    rows = db.execute(
-        "SELECT answered_at FROM practice_attempts WHERE platform = ? AND workspace = ? AND user = ? "
-        "AND kind = 'answer'", [platform, workspace, user]).fetchall()
-    today = now.astimezone(ZoneInfo(tz)).date()
-    return streaks(local_days((r[0] for r in rows), tz), today)[0]
+    """The same number as ``streaks(...)[0]``, reading answers newest first and stopping at the first gap
+    (an index on (platform, workspace, user, kind, answered_at) serves it), so a long history costs nothing."""
+    zone = ZoneInfo(tz)
+    today = now.astimezone(zone).date()
+    current, expect = 0, None
+    for (answered_at,) in db.execute(
+            "SELECT answered_at FROM practice_attempts WHERE platform = ? AND workspace = ? AND user = ? "
+            "AND kind = 'answer' ORDER BY answered_at DESC", [platform, workspace, user]):
+        day = min(parse_stamp(answered_at).astimezone(zone).date(), today)
+        if expect is None:
+            if day < today - timedelta(days=1):
+                return 0
+            current, expect = 1, day
+        elif day == expect - timedelta(days=1):
+            current, expect = current + 1, day
+        elif day != expect:
+            break
+    return current
 
 
 def board(db, platform: str, workspace: str, channel: str, since: datetime | None = None,

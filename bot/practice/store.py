@@ -72,6 +72,13 @@ def m004_hints(db):
     db.execute("ALTER TABLE practice_posts ADD COLUMN hints INTEGER NOT NULL DEFAULT 0")
 
 
+@MIGRATIONS
+def m005_attempts_by_time(db):
+    # streaks read a person's answers newest first and stop at the first gap
+    db.execute("CREATE INDEX practice_attempts_user_time ON practice_attempts (platform, workspace, user, kind, "
+               "answered_at)")
+
+
 # Leaderboard points for one answer: a correct MCQ (100) is 10, an open answer its score / 10, halves up.
 POINTS_SQL = "(a.score + 5) / 10"
 
