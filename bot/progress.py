@@ -42,7 +42,9 @@ class Streak:
 def walk(days: set[date], today: date) -> Streak:
     """Streaks that forgive: every FREEZE_EVERY days practised in a row bank a freeze (at most
     MAX_FREEZES); a whole missed day with a freeze banked uses it and the streak survives (it
-    doesn't grow on that day). Computed from the practice days alone, so nothing can drift."""
+    doesn't grow on that day); a missed day without one ends the streak and its freezes. Computed
+    from the practice days alone, so nothing can drift; what came before a gap longer than
+    MAX_FREEZES days can't matter (``current_streak`` relies on that)."""
     if not days:
         return Streak(0, 0, frozenset(), 0)
     day, run, longest, banked, in_row, frozen = min(days), 0, 0, 0, 0, set()
@@ -56,8 +58,8 @@ def walk(days: set[date], today: date) -> Streak:
         elif run and banked:
             banked, in_row = banked - 1, 0
             frozen.add(day)
-        else:
-            run = in_row = 0
+        else:  # the streak ends, and with it the freezes it earned
+            run = in_row = banked = 0
         longest = max(longest, run)
         day += timedelta(days=1)
     return Streak(run, longest, frozenset(frozen), banked)
@@ -136,11 +138,22 @@ def user_stats(db, platform: str, workspace: str, user: str, now: datetime, tz: 
 
 
 def current_streak(db, platform: str, workspace: str, user: str, now: datetime, tz: str) -> int:
-    rows = db.execute(
-        "SELECT answered_at FROM practice_attempts WHERE platform = ? AND workspace = ? AND user = ? "
-        "AND kind = 'answer'", [platform, workspace, user]).fetchall()
-    today = now.astimezone(ZoneInfo(tz)).date()
-    return streaks(local_days((r[0] for r in rows), tz), today)[0]
+    """The same number as ``streaks(...)[0]``, reading answers newest first and stopping at the first gap
+    no freeze could cover (more than MAX_FREEZES days: nothing before it counts, see ``walk``); an index on
+    (platform, workspace, user, kind, answered_at) serves it, so a long history costs nothing."""
+    zone = ZoneInfo(tz)
+    today = now.astimezone(zone).date()
+    days: set[date] = set()
+    last = today  # today isn't over: not a missed day
+    for (answered_at,) in db.execute(
+            "SELECT answered_at FROM practice_attempts WHERE platform = ? AND workspace = ? AND user = ? "
+            "AND kind = 'answer' ORDER BY answered_at DESC", [platform, workspace, user]):
+        day = min(parse_stamp(answered_at).astimezone(zone).date(), today)
+        if (last - day).days - 1 > MAX_FREEZES:
+            break
+        days.add(day)
+        last = day
+    return walk(days, today).current
 
 
 def board(db, platform: str, workspace: str, channel: str, since: datetime | None = None,

@@ -125,3 +125,21 @@ def test_answers_to_a_post_are_found_by_index(coach):
     plan = " ".join(r[-1] for r in coach.db.execute(
         "EXPLAIN QUERY PLAN SELECT kind FROM practice_attempts WHERE post_id = ? AND user = ?", [1, "x"]))
     assert "post_id=?" in plan and "SCAN" not in plan
+
+
+def test_answers_keep_the_channel_quiet(coach, say):
+    # N answers used to be N top-level "X answered." messages; now nothing public until the reveal,
+    # and each person's private result says how many have answered so far
+    post_id, [post] = practice.daily_drill(coach, "console", "T1", "team", post_key="d1")
+    replies = [answer_team(say, coach, post, user) for user in ("alice", "bob", "carol")]
+    assert all(r.ephemeral for rs in replies for r in rs)
+    assert "1 person has answered" in replies[0][0].text and "3 people have answered" in replies[2][0].text
+
+
+def test_no_digest_after_a_week_without_team_drills(coach, say, clock):
+    assert practice.weekly_digest(coach, "console", "T1", "team") == []
+    clock.set(datetime(2026, 11, 20, 9, tzinfo=timezone.utc))  # a team drill last Friday: a digest on Monday
+    post_id, [post] = practice.daily_drill(coach, "console", "T1", "team", post_key="d1")
+    clock.set(datetime(2026, 11, 23, 9, tzinfo=timezone.utc))
+    [digest] = practice.weekly_digest(coach, "console", "T1", "team")
+    assert "1 team drill, 0 answers" in digest.text

@@ -190,11 +190,34 @@ def test_ledger_rebuild_keeps_existing_deliveries_and_their_uniqueness(tmp_path)
 def test_a_channels_week_runs_in_its_subscriptions_zone(coach, say, clock):
     from bot import practice
 
-    clock.set(datetime(2026, 11, 29, 23, 30, tzinfo=UTC))  # Sunday 23:30 UTC = Monday 00:30 in Berlin
+    clock.set(datetime(2026, 11, 22, 23, 15, tzinfo=UTC))  # Mon 23 Nov 00:15 in Berlin
     say("subscribe here tz Europe/Berlin", channel="team")
+    practice.daily_drill(coach, "console", "T1", "team", post_key="k1")
+    clock.set(datetime(2026, 11, 29, 23, 30, tzinfo=UTC))  # Sunday 23:30 UTC = Monday 00:30 in Berlin
     [board] = say("leaderboard", channel="team")
     assert "Monday 00:00 (Europe/Berlin)" in board.text
     [digest] = practice.weekly_digest(coach, "console", "T1", "team")
     assert "(23 Nov – 29 Nov)" in digest.title  # Berlin's new week has begun; UTC's hasn't
     [elsewhere] = say("leaderboard", channel="other")  # no subscription: the workspace's zone
     assert "Monday 00:00 (UTC)" in elsewhere.text
+
+
+def test_current_streak_reads_only_back_to_a_gap_no_freeze_covers(coach):
+    """progress.current_streak stops early; it must agree with walking the whole history."""
+    import random
+
+    from bot.review import stamp
+
+    rng = random.Random(7)
+    today = d(30)
+    for trial in range(40):
+        days = {today - timedelta(days=i) for i in range(60) if rng.random() < 0.8}
+        coach.db.execute("DELETE FROM practice_attempts")
+        for i, day in enumerate(sorted(days)):
+            coach.db.execute(
+                "INSERT INTO practice_attempts (platform, workspace, channel, user, drill_id, post_id, track, kind, "
+                "score, correct, rating, answered_at) VALUES ('console', 'T1', 'c', 'u', 'x', ?, 'ai-pm', 'answer', "
+                "100, 1, 3, ?)", [i, stamp(datetime(day.year, day.month, day.day, 12, tzinfo=UTC))])
+        now = datetime(2026, 11, 30, 13, tzinfo=UTC)
+        assert progress.current_streak(coach.db, "console", "T1", "u", now, "UTC") == \
+            progress.walk(days, today).current, trial

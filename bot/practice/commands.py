@@ -1,6 +1,8 @@
 """What people type and click: drill, answer, reveal, review, stats, leaderboard, and the drill buttons."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .. import drills, habit, progress, review, users
 from ..commands import Action, Command, action_router
 from ..content import Drill
@@ -81,11 +83,14 @@ def submit(coach, req, post: Post, drill: Drill, *, text: str | None = None, let
         return [error(f"You {what} this one. Type `drill` for the next one.")]
     if kind == "skip":
         return []
-    replies = [render.result(coach, drill, grade, post, ephemeral=not req.is_dm)]
+    reply = render.result(coach, drill, grade, post, ephemeral=not req.is_dm)
     if post.is_team and kind == "answer":
-        name = users.display_name(coach, req.platform, req.workspace, req.user)
-        replies.append(Reply(text=f"{name} answered.", kind="info"))
-    return replies
+        # Nothing goes to the channel per answer (N answers were N messages); the reveal names everyone.
+        n = store.answer_count(db, post.id)
+        so_far = "1 person has answered" if n == 1 else f"{n} people have answered"
+        reply = replace(reply, text=f"{reply.text}\n\n_{so_far} so far; the answer and the leaderboard "
+                                    "come with the reveal._")
+    return [reply]
 
 
 def _post_for_action(coach, req, drill_id: str, post_part: str | None) -> tuple[Post | None, list[Reply]]:

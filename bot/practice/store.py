@@ -72,6 +72,13 @@ def m004_hints(db):
     db.execute("ALTER TABLE practice_posts ADD COLUMN hints INTEGER NOT NULL DEFAULT 0")
 
 
+@MIGRATIONS
+def m005_attempts_by_time(db):
+    # streaks read a person's answers newest first and stop at the first gap
+    db.execute("CREATE INDEX practice_attempts_user_time ON practice_attempts (platform, workspace, user, kind, "
+               "answered_at)")
+
+
 # Leaderboard points for one answer: a correct MCQ (100) is 10, an open answer its score / 10, halves up.
 POINTS_SQL = "(a.score + 5) / 10"
 
@@ -274,6 +281,11 @@ def latest_attempt(db, platform: str, workspace: str, user: str, drill_id: str) 
 
 def set_rating(db, attempt_id: int, rating: int) -> None:
     db.execute("UPDATE practice_attempts SET rating = ? WHERE id = ?", [rating, attempt_id])
+
+
+def answer_count(db, post_id: int) -> int:
+    return db.execute("SELECT COUNT(*) FROM practice_attempts WHERE post_id = ? AND kind = 'answer'",
+                      [post_id]).fetchone()[0]
 
 
 def answers_to(db, post_id: int) -> list[tuple[str, int, bool, str | None]]:

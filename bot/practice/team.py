@@ -128,7 +128,8 @@ def leaderboard(coach, platform: str, workspace: str, channel: str) -> Reply:
 
 
 def weekly_digest(coach, platform: str, workspace: str, channel: str) -> list[Reply]:
-    """Monday digest for a channel: last week's drills, participation, top 3, streak highlights."""
+    """Monday digest for a channel: last week's drills, participation, top 3, streak highlights;
+    [] when the channel had no team drills last week (the scheduler then records the digest as skipped)."""
     tz = progress.channel_tz(coach, platform, workspace, channel)
     until = progress.week_start(coach.clock(), tz)
     since = until - timedelta(days=7)
@@ -137,6 +138,8 @@ def weekly_digest(coach, platform: str, workspace: str, channel: str) -> list[Re
         "ON a.post_id = p.id AND a.kind = 'answer' WHERE p.platform = ? AND p.workspace = ? AND p.channel = ? "
         "AND p.user = '' AND p.created_at >= ? AND p.created_at < ? GROUP BY p.id ORDER BY p.id",
         [platform, workspace, channel, stamp(since), stamp(until)]).fetchall()
+    if not posts:
+        return []  # nothing to say (a new subscription's first Monday): no "0 team drills" post
     zone = ZoneInfo(tz)
     lines = []
     for _, drill_id, created, n in posts:
@@ -155,13 +158,13 @@ def weekly_digest(coach, platform: str, workspace: str, channel: str) -> list[Re
     # the people behind those answers, not everyone on the board (which counts own drills too)
     answerers = coach.db.execute(
         "SELECT COUNT(DISTINCT user) FROM practice_attempts WHERE kind = 'answer' AND post_id IN "
-        f"({','.join('?' * len(posts))})", [p[0] for p in posts]).fetchone()[0] if posts else 0
+        f"({','.join('?' * len(posts))})", [p[0] for p in posts]).fetchone()[0]
     summary = (f"{len(posts)} team drill{'s' if len(posts) != 1 else ''}, {answers} answer{'s' if answers != 1 else ''} "
                f"from {answerers} {'person' if answerers == 1 else 'people'}.")
     return [Reply(title=f"Last week in practice ({since.strftime('%d %b')} – "
                         f"{(until - timedelta(days=1)).strftime('%d %b')})",
                   text=summary,
-                  fields=(("Drills", "\n".join(lines) or "No team drills last week."),
+                  fields=(("Drills", "\n".join(lines)),
                           ("Top 3", _board_lines(coach, platform, workspace, top, limit=3)),
                           ("Streaks", "\n".join(hot) or "No streaks of 3+ days yet — a drill a day starts one.")),
                   kind="leaderboard")]
