@@ -60,6 +60,7 @@ class Reply:
     citation: Citation | None = None
     ephemeral: bool = False  # only the requesting user sees it (where the platform allows)
     kind: str = "info"  # info | answer | decline | drill | result | error | stats | leaderboard | subscription
+    score: int | None = None  # a graded answer's score out of 100 (machine-readable; the text says it too)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -624,6 +624,18 @@ async def test_a_team_drill_cannot_be_set_up_in_a_dm_between_two_people(slack, c
     assert coach.db.execute("SELECT COUNT(*) FROM subscriptions").fetchone()[0] == 0
 
 
+async def test_your_own_drill_can_be_set_up_and_stopped_from_a_dm_between_two_people(slack, coach):
+    await slack.command("subscribe me at 8am", user="U1", channel=PEOPLE_DM, channel_name="directmessage")
+    [posted] = await slack.standin.wait_for("response_url")
+    assert posted["response_type"] == "ephemeral"
+    [stop] = [b for b in buttons_of(posted["blocks"]) if b["value"].startswith("sub:stop:")]
+    await slack.click(stop, user="U1", channel=PEOPLE_DM, ephemeral=True)
+    stopped = (await slack.standin.wait_for("response_url", count=2))[1]
+    assert stopped["response_type"] == "ephemeral" and "Stopped" in stopped["text"]
+    assert coach.db.execute("SELECT active FROM subscriptions").fetchall() == [(0,)]
+    assert slack.standin.called("conversations.members") == []
+
+
 # ---------------------------------------------------------------- export-me, complete
 
 def _many_long_answers(coach, user="U1", n=44):
