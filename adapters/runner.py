@@ -31,9 +31,10 @@ def main(coach, http: bool = False, port: int | None = None) -> int:
             print(f"{name.capitalize()}: {module.missing_help()}\n", file=sys.stderr)
         print("To talk to the coach without any tokens, run: coach chat", file=sys.stderr)
         return 2
-    port = _port(port if port is not None else os.environ.get("PORT") or 3000)
-    if port is None:
-        return 2
+    if any(name == "slack" for name, _ in enabled):  # only Slack listens on a port
+        port = _port(port if port is not None else os.environ.get("PORT") or 3000)
+        if port is None:
+            return 2
     host = os.environ.get("COACH_HOST") or "0.0.0.0"
     try:
         failed = asyncio.run(_serve(coach, enabled, http, port, host))

@@ -17,10 +17,18 @@ def test_light_markdown_becomes_slack_mrkdwn():
     assert render.mrkdwn("`**not bold** <x>`") == "`**not bold** &lt;x&gt;`"
 
 
-def test_user_text_cannot_inject_mentions_or_links():
-    assert render.mrkdwn("<!channel> & <@U1> <https://evil|ok>") == \
-        "&lt;!channel&gt; &amp; &lt;@U1&gt; &lt;https://evil|ok&gt;"
+def test_user_text_cannot_inject_broadcasts_or_links():
+    assert render.mrkdwn("<!channel> & <!here> <https://evil|ok> <@U1|x> <#C1|y>") == \
+        "&lt;!channel&gt; &amp; &lt;!here&gt; &lt;https://evil|ok&gt; &lt;@U1|x&gt; &lt;#C1|y&gt;"
     assert render.mrkdwn("[a|b>](https://x)") == "<https://x|a¦b&gt;>"
+
+
+def test_the_cores_channel_and_person_mentions_are_slack_mentions():
+    from bot.messages import channel_ref, user_ref
+
+    text = f"Stopped the daily drill ({channel_ref('C0GONE0001')}) set up by {user_ref('U042')} & **you**"
+    assert render.mrkdwn(text) == "Stopped the daily drill (<#C0GONE0001>) set up by <@U042> &amp; *you*"
+    assert render.mrkdwn("`<#C1>`") == "`&lt;#C1&gt;`"  # code stays literal
 
 
 def test_an_answer_renders_text_citation_and_buttons():
@@ -130,7 +138,7 @@ def test_markdown_tables_read_as_labelled_lines():
 
 @given(st.text())
 def test_text_without_links_never_yields_slack_control_sequences(text):
-    out = render.mrkdwn(text.replace("](", "] ("))
+    out = render.mrkdwn(text.replace("](", "] (").replace("<#", "< #").replace("<@", "< @"))
     assert "<" not in out and ">" not in out
 
 

@@ -36,6 +36,10 @@ MAX_INPUT_LABEL = 2000
 MAX_MESSAGE_TEXT = 10_000  # Slack rejects a message whose blocks hold ~12,000 characters (msg_blocks_too_long)
 
 _CODE = re.compile(r"(`[^`\n]+`)")
+# The core names channels and people as <#C123> / <@U123> (bot.messages.channel_ref / user_ref):
+# Slack's own mention syntax. Only that exact shape passes; <!channel>, links and labelled
+# forms from user text are escaped like any other text.
+_MENTION = re.compile(r"(<[#@][CGDUW][A-Z0-9]{1,20}>)")
 _FENCE = re.compile(r"```[^\n`]*\n?(.*?)(?:\n?```|\Z)", re.S)
 _LINK = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -77,15 +81,19 @@ def _inline(text: str) -> str:
         if i % 2:  # inside `code`: only escaping applies
             out.append(escape(part))
             continue
-        pieces, last = [], 0
-        for m in _LINK.finditer(part):
-            pieces.append(_prose(part[last:m.start()]))
-            label = escape(m.group(1)).replace("|", "¦")
-            pieces.append(f"<{escape(m.group(2))}|{label}>")
-            last = m.end()
-        pieces.append(_prose(part[last:]))
-        out.append("".join(pieces))
+        out.append("".join(_links(piece) if j % 2 == 0 else piece for j, piece in enumerate(_MENTION.split(part))))
     return "".join(out)
+
+
+def _links(part: str) -> str:
+    pieces, last = [], 0
+    for m in _LINK.finditer(part):
+        pieces.append(_prose(part[last:m.start()]))
+        label = escape(m.group(1)).replace("|", "¦")
+        pieces.append(f"<{escape(m.group(2))}|{label}>")
+        last = m.end()
+    pieces.append(_prose(part[last:]))
+    return "".join(pieces)
 
 
 def _prose(text: str) -> str:
