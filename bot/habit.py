@@ -249,10 +249,22 @@ def on_action(coach, req, parts: list[str]) -> list[Reply]:
     return [error("That button is no longer active. Type `help` to see what I can do.")]
 
 
+def _or_question(handler):
+    """`goal setting for a new PM` is a question: words that don't make a setting go to `ask`."""
+    def run(coach, req, args: str) -> list[Reply]:
+        replies = handler(coach, req, args)
+        ask = coach.commands.get("ask")
+        if ask is not None and replies and replies[0].kind == "error" and len(args.split()) >= 3 \
+                and not re.search(r"\d", args):
+            return ask.handler(coach, req, req.text)
+        return replies
+    return run
+
+
 COMMANDS = [
-    Command("limits", cmd_limits, "limits [new 10] [reviews 100]", "new drills and reviews per day", order=23),
-    Command("goal", cmd_goal, "goal [N]", "your daily goal in drills", order=24),
-    Command("remind", cmd_remind, "remind on|off|at 8pm", "an evening DM when your streak is at stake",
+    Command("limits", _or_question(cmd_limits), "limits [new 10] [reviews 100]", "new drills and reviews per day", order=23),
+    Command("goal", _or_question(cmd_goal), "goal [N]", "your daily goal in drills", order=24),
+    Command("remind", _or_question(cmd_remind), "remind on|off|at 8pm", "an evening DM when your streak is at stake",
             aliases=("reminder",), order=25),
 ]
 ACTIONS = {"habit": on_action}

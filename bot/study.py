@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from . import drills, review, users
+from . import drills, progress, review, users
 from .commands import Command
 from .messages import Reply, error, info
 from .review import RATING_NAMES, stamp
@@ -122,6 +122,8 @@ def cmd_undo(coach, req, args: str) -> list[Reply]:
 
 def cmd_report(coach, req, args: str) -> list[Reply]:
     text = args.strip()
+    if text.endswith("?") and (ask := coach.commands.get("ask")):  # "report writing for PMs?" is a question
+        return ask.handler(coach, req, req.text)
     if not text:
         return [error("Say what's wrong after the word, e.g. `report choice C is also correct`. Nothing was sent.")]
     post, drill = _last_drill(coach, req)
@@ -205,7 +207,7 @@ def weak_text(coach, weak: Weak) -> str:
 
 def drill_weak(coach, req) -> list[Reply]:
     """`drill weak`: the next drill from the person's weakest sections (due first, then new ones there)."""
-    from .practice import choosing
+    from .practice import store
     from .practice.commands import serve
 
     weak = weak_areas(coach, req.platform, req.workspace, req.user)
@@ -214,11 +216,9 @@ def drill_weak(coach, req) -> list[Reply]:
                      ephemeral=_private(req))]
     tz = users.effective_tz(coach, req)
     suspended = review.suspended_ids(coach.db, req.platform, req.workspace, req.user)
-    from .practice import store
-
     recent = store.recent_for_user(coach.db, coach.clock(), req.platform, req.workspace, req.user)
     due = review.due_ids(coach.db, req.platform, req.workspace, req.user,
-                         choosing.progress.end_of_local_day(coach.clock(), tz))
+                         progress.end_of_local_day(coach.clock(), tz))
     seen = review.seen_ids(coach.db, req.platform, req.workspace, req.user)
     for article, section, _, _ in weak.sections:  # weakest section first
         pool = [d for d in coach.library.drills.values() if d.article == article and d.section == section

@@ -170,3 +170,22 @@ def test_habit_rows_are_exported_and_forgotten(coach, say):
     assert settings_row(coach) is None and settings_row(coach, "bob") is not None
     assert coach.db.execute("SELECT COUNT(*) FROM drill_reports").fetchone()[0] == 0
     assert habit.settings(coach.db, "console", "T1", "alice") == habit.Settings()
+
+
+def test_questions_starting_with_a_setting_word_are_questions(coach, say):
+    for question in ("goal setting for a new product manager", "report writing tips for PMs?"):
+        [reply] = say(question)[:1]
+        assert reply.kind != "error", (question, reply.text)
+        assert "Nothing was changed" not in reply.text and "content authors" not in reply.text
+    assert coach.db.execute("SELECT COUNT(*) FROM habit_settings").fetchone()[0] == 0
+    assert coach.db.execute("SELECT COUNT(*) FROM drill_reports").fetchone()[0] == 0
+
+
+def test_review_right_after_a_miss_with_new_drills_used_up(coach, say):
+    say("limits new 1")
+    mcq = drills_of(coach, "mcq")[0]
+    shown = say(f"drill {mcq.id}")
+    say(action=button(shown, wrong_letter(shown, mcq)).action)
+    [told] = say("drill")
+    assert "1 review is due" in told.text
+    assert served_drill(coach, say("review")).id == mcq.id  # what `drill` pointed to is there

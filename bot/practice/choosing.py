@@ -28,7 +28,7 @@ def next_for_user(coach, platform: str, workspace: str, user: str, track: str | 
     recent = store.recent_for_user(coach.db, coach.clock(), platform, workspace, user)
     if allow is not None:
         candidates, due = habit_limits(candidates, due, seen, allow)
-        if not allow.new:  # the day's new drills are done: what's left is due reviews, not a repeat of one just seen
+        if not allow.new and not due_only:  # new drills done: due reviews, not a repeat of one just seen
             candidates = [d for d in candidates if d.id not in set(recent)]
     if due_only:
         candidates = [d for d in candidates if d.id in set(due)]
