@@ -67,34 +67,51 @@ def _due_today(now: datetime, tz: str, hour: int, minute: int) -> tuple[str, dat
 def plan(coach, at: datetime, grace: timedelta) -> list[tuple]:
     """[(platform, workspace, user, local_date, due, reason)]: reminders whose time today has come
     (within grace, after the person turned them on) and that have no ledger row yet. ``reason`` is
-    why nothing should be sent ('' to send)."""
-    out = []
+    why nothing should be sent ('' to send). One query for everyone (the sweep runs every minute);
+    only people whose reminder is due and unclaimed cost more."""
+    since = (at - timedelta(days=2)).date().isoformat()  # local dates near now, in any zone
     rows = coach.db.execute(
-        "SELECT platform, workspace, user, remind_hour, remind_minute, remind_since FROM habit_settings "
-        "WHERE remind = 1").fetchall()
-    for platform, workspace, user, hour, minute, since in rows:
+        "SELECT h.platform, h.workspace, h.user, h.remind_hour, h.remind_minute, h.remind_since, u.tz, w.default_tz, "
+        "(SELECT group_concat(d.local_date) FROM deliveries d WHERE d.subscription_id IS NULL AND "
+        "d.platform = h.platform AND d.workspace = h.workspace AND d.user = h.user AND d.kind = ? "
+        "AND d.local_date >= ?) FROM habit_settings h LEFT JOIN users u ON u.platform = h.platform AND "
+        "u.workspace = h.workspace AND u.user = h.user LEFT JOIN workspaces w ON w.platform = h.platform AND "
+        "w.workspace = h.workspace WHERE h.remind = 1", [KIND, since]).fetchall()
+    places: dict[str | None, bool] = {}
+
+    def place(tz):
+        if tz not in places:
+            places[tz] = users.is_place(tz)
+        return places[tz]
+
+    out = []
+    times: dict[tuple, tuple[str, datetime]] = {}  # people share a few zones and times
+    for platform, workspace, user, hour, minute, since_, user_tz, ws_tz, claimed in rows:
+        tz = user_tz if place(user_tz) else ws_tz if place(ws_tz) else coach.config.default_tz
+        key = (tz, hour if hour is not None else habit.REMIND_AT[0], minute if minute is not None else habit.REMIND_AT[1])
         try:
-            tz = users.user_tz(coach, platform, workspace, user) or users.workspace_tz(coach, platform, workspace)
-            local_date, due = _due_today(at, tz, hour if hour is not None else habit.REMIND_AT[0],
-                                         minute if minute is not None else habit.REMIND_AT[1])
+            if key not in times:
+                times[key] = _due_today(at, *key)
+            local_date, due = times[key]
         except Exception:  # one bad row must not starve the rest
             log.exception("reminder for %s/%s/%s cannot be planned", platform, workspace, user)
             continue
-        if due > at or at - due > grace or (since and stamp(due) < since):
+        if due > at or at - due > grace or (since_ and stamp(due) < since_):
             continue
-        if coach.db.execute("SELECT 1 FROM deliveries WHERE subscription_id IS NULL AND platform = ? AND "
-                            "workspace = ? AND user = ? AND kind = ? AND local_date = ?",
-                            [platform, workspace, user, KIND, local_date]).fetchone():
+        if claimed and local_date in claimed.split(","):
             continue
         out.append((platform, workspace, user, local_date, due, _reason(coach, platform, workspace, user, at, tz)))
     return out
 
 
 def _reason(coach, platform: str, workspace: str, user: str, at: datetime, tz: str) -> str:
-    s = progress.user_stats(coach.db, platform, workspace, user, at, tz)
-    if s.today_done:
+    # Two indexed reads, not the whole stats card: the first sweep of an evening asks this of everyone.
+    start, _ = habit.local_day_bounds(at, tz)
+    if coach.db.execute("SELECT 1 FROM practice_attempts WHERE platform = ? AND workspace = ? AND user = ? "
+                        "AND kind = 'answer' AND answered_at >= ? LIMIT 1",
+                        [platform, workspace, user, stamp(start)]).fetchone():
         return "practised today"
-    if not s.current:
+    if not progress.current_streak(coach.db, platform, workspace, user, at, tz):
         return "no streak at stake"
     return ""
 
