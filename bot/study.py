@@ -186,7 +186,8 @@ def weak_areas(coach, platform: str, workspace: str, user: str) -> Weak:
             if kind == "reveal" or not answer:
                 points.update(p.point for p in drill.key_points)
             else:
-                grade = drills.grade(drill, answer)
+                section = coach.library.section_for(drill)
+                grade = drills.grade(drill, answer, section.body if section else "")
                 points.update(p.point for p in (grade.missed if grade else ()))
     sections = sorted(((a, s, missed[(a, s)], tried[(a, s)]) for a, s in missed),
                       key=lambda x: (-x[2], -x[2] / x[3], x[0], x[1]))

@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import replace
 
-from bot.messages import Button, Reply
+from bot.messages import Button, Reply, plain_mentions, platform_mentions
 
 ACTION_PREFIX = "coach:"
 MODAL_CALLBACK = "coach:modal"
@@ -36,10 +36,6 @@ MAX_INPUT_LABEL = 2000
 MAX_MESSAGE_TEXT = 10_000  # Slack rejects a message whose blocks hold ~12,000 characters (msg_blocks_too_long)
 
 _CODE = re.compile(r"(`[^`\n]+`)")
-# The core names channels and people as <#C123> / <@U123> (bot.messages.channel_ref / user_ref):
-# Slack's own mention syntax. Only that exact shape passes; <!channel>, links and labelled
-# forms from user text are escaped like any other text.
-_MENTION = re.compile(r"(<[#@][CGDUW][A-Z0-9]{1,20}>)")
 _FENCE = re.compile(r"```[^\n`]*\n?(.*?)(?:\n?```|\Z)", re.S)
 _LINK = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -81,7 +77,7 @@ def _inline(text: str) -> str:
         if i % 2:  # inside `code`: only escaping applies
             out.append(escape(part))
             continue
-        out.append("".join(_links(piece) if j % 2 == 0 else piece for j, piece in enumerate(_MENTION.split(part))))
+        out.append(_links(part))
     return "".join(out)
 
 
@@ -97,7 +93,7 @@ def _links(part: str) -> str:
 
 
 def _prose(text: str) -> str:
-    text = _BOLD.sub(lambda m: f"*{m.group(1)}*", escape(text))
+    text = _BOLD.sub(lambda m: f"*{m.group(1)}*", platform_mentions(escape(text)))
     return _BULLET.sub(lambda m: f"{m.group(1)}• ", text)
 
 
@@ -134,7 +130,8 @@ def tables(text: str) -> str:
 
 def plain_text(text: str, limit: int) -> dict:
     # Slack rejects empty plain text; an ellipsis is the least surprising stand-in.
-    return {"type": "plain_text", "text": clip(text if (text or "").strip() else "…", limit), "emoji": True}
+    text = plain_mentions(text)
+    return {"type": "plain_text", "text": clip(text if text.strip() else "…", limit), "emoji": True}
 
 
 def _chunks(text: str, limit: int = MAX_SECTION) -> list[str]:
