@@ -79,7 +79,7 @@ class ConsoleChat:
         self.buttons = []
         for reply in replies:
             if self.json_mode:
-                print(json.dumps(reply.to_dict(), ensure_ascii=False), file=self.out)
+                print(plain_mentions(json.dumps(reply.to_dict(), ensure_ascii=False)), file=self.out)
                 self.buttons.extend(reply.buttons)
                 continue
             print(self.render(reply, start=len(self.buttons) + 1), file=self.out)

@@ -60,6 +60,50 @@ def grading_figures(library) -> None:
     print(f"  grade_open: {1e6 * (time.perf_counter() - started) / n:.0f} µs per answer")
 
 
+DEV_SET = ROOT.parent / "shared" / "eval" / "grading_dev.yaml"
+TUNE_SET = ROOT / "tests" / "data" / "grading_tune.yaml"
+KIND_NAMES = {"a": "own words", "b": "mediocre", "c": "term list", "d": "off-topic", "e": "negated"}
+
+
+def fairness(library, path: Path, verbose: bool = False) -> dict[str, tuple[int, int]]:
+    """The fairness figures of a case set (kinds a-e per drill), as ../shared/eval/score_grading.py counts them:
+    own words >= 60, own words > mediocre, term lists < 60, negated < 40, off-topic <= 20."""
+    import yaml
+
+    cases = yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
+    scores: dict[str, dict[str, list[int]]] = {}
+    for case in cases:
+        drill = library.drills[case["drill"]]
+        score = drills.grade_open(drill, case["text"]).score
+        scores.setdefault(drill.id, {}).setdefault(case["kind"], []).append(score)
+        if verbose:
+            print(f"    {score:4}  {case['kind']} {KIND_NAMES.get(case['kind'], ''):10} {drill.id}")
+    a = [s for d in scores.values() for s in d.get("a", [])]
+    pairs = [(max(d["a"]), d["b"][0]) for d in scores.values() if "a" in d and "b" in d]
+    c = [s for d in scores.values() for s in d.get("c", [])]
+    e = [s for d in scores.values() for s in d.get("e", [])]
+    off = [s for d in scores.values() for s in d.get("d", [])]
+    if verbose:
+        means = {KIND_NAMES.get(k, k): round(statistics.mean(v), 1) for k in "abcde"
+                 if (v := [s for d in scores.values() for s in d.get(k, [])])}
+        print(f"    mean score by kind: {means}")
+    return {"own_words>=60": (sum(s >= 60 for s in a), len(a)),
+            "own_words>mediocre": (sum(x > y for x, y in pairs), len(pairs)),
+            "keyword_list<60": (sum(s < 60 for s in c), len(c)),
+            "negated<40": (sum(s < 40 for s in e), len(e)),
+            "off_topic<=20": (sum(s <= 20 for s in off), len(off))}
+
+
+def fairness_figures(library, verbose: bool = False) -> None:
+    """Print the fairness figures of the development set (and of our own tuning set)."""
+    for name, path in (("development set", DEV_SET), ("tuning set", TUNE_SET)):
+        if not path.exists():
+            print(f"  {name}: {path} not found")
+            continue
+        figs = fairness(library, path, verbose)
+        print(f"  fairness, {name}: " + ", ".join(f"{k} {n}/{t}" for k, (n, t) in figs.items()))
+
+
 def timings(library, days: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         now = [datetime(2026, 1, 1, 9, tzinfo=timezone.utc)]
@@ -215,12 +259,17 @@ def progress_week_start(now: datetime) -> datetime:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=200)
+    parser.add_argument("--fairness", action="store_true", help="only the fairness figures")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list each fairness case")
     parser.add_argument("--users", type=int, help="with --attempts: time team drills at this scale only")
     parser.add_argument("--attempts", type=int, default=1_000_000)
     args = parser.parse_args()
     library = content.load()
     if args.users:
         scale(library, args.users, args.attempts)
+        return
+    fairness_figures(library, args.verbose)
+    if args.fairness:
         return
     grading_figures(library)
     timings(library, args.days)

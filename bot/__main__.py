@@ -8,11 +8,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
 
 def _coach(args):
-    from . import content
+    import sqlite3
+
+    from . import content, storage
     from .coach import open_coach
 
     try:
@@ -21,6 +24,12 @@ def _coach(args):
         print("PM Coach will not start: the content has problems.", file=sys.stderr)
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        raise SystemExit(1)
+    except storage.StorageError as exc:  # one line for an operator, no traceback
+        print(f"PM Coach will not start: {exc}", file=sys.stderr)
+        raise SystemExit(1)
+    except sqlite3.Error as exc:  # e.g. building the answer index on a file that went bad or read-only
+        print(f"PM Coach will not start: {storage.describe(exc, storage.db_path())}", file=sys.stderr)
         raise SystemExit(1)
 
 
@@ -134,13 +143,16 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     if args.db:
-        import os
-
         os.environ["COACH_DB"] = args.db
     try:
-        return args.func(args) or 0
+        code = args.func(args) or 0
+        sys.stdout.flush()  # inside the try: a reader that left (`| head`) is seen here, not at exit
+        return code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `coach content check | head -1`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush stays quiet
+        return 0
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import compose, ranking, retrieval
+from . import compose, ranking, retrieval, scope, synonyms
 from .messages import Citation
 from .ranking import Candidate, Unit
 from .synonyms import terms, weak_terms
@@ -46,6 +46,7 @@ class Answer:
     citation: Citation | None = None
     related: list[Topic] = field(default_factory=list)  # found: other questions worth asking
     nearest: list[Topic] = field(default_factory=list)  # declined: the closest things we do cover
+    note: str = ""  # declined: why, when more can be said than "no answer" (a passing mention, a role)
 
     def to_json(self) -> dict:
         return {"question": self.question, "found": self.found, "answer": self.answer,
@@ -79,6 +80,14 @@ class AnswerIndex:
             retrieval.rebuild(db, library)
         self.units = retrieval.unit_count(db)
         self.speller = retrieval.Speller(db)
+        self._sections: list[Unit] | None = None
+
+    @property
+    def sections(self) -> list[Unit]:
+        """Every section unit, in article order (read once: scope checks look at all of them)."""
+        if self._sections is None:
+            self._sections = self._units("kind = 'section' ORDER BY id", [])
+        return self._sections
 
     # -------------------------------------------------------------- lookups
     def _units(self, where: str, args) -> list[Unit]:
@@ -143,6 +152,9 @@ class AnswerIndex:
         ranked, weights, unknown = self.rank(qterms)
         if not ranked:
             return Answer(question, False, None)
+        declined = self.out_of_scope(question, qterms)
+        if declined:
+            return Answer(question, False, None, nearest=distinct_topics([c.unit for c in ranked])[:3], note=declined)
         best = self.specific(ranking.primary_first(ranked))
         topics = distinct_topics([c.unit for c in ranked])
         section = self.section_unit(best.unit)
@@ -151,6 +163,20 @@ class AnswerIndex:
         if not ranking.confident(best, section, weights, focus, unknown):
             return Answer(question, False, None, score=score, nearest=topics[:3])
         return self._answer(question, best.unit, weights, score, topics)
+
+    def out_of_scope(self, question: str, qterms: list[str]) -> str:
+        """Why a question whose words the articles use is still not theirs to answer, or ""."""
+        passing = scope.passing_mention(question, self.sections)
+        if passing is not None:
+            where = "; ".join(f"{title} › {section}" for title, section in passing.where)
+            return f"The articles mention {passing.subject} only in passing ({where}); they don't explain it."
+        role = scope.other_role(question, list(synonyms.current().other_roles), self.sections)
+        if role is not None:
+            covered = "pm" in qterms  # "TPM or AI PM?" weighs a role the articles compare against
+            if not covered or scope.explained(role, self.sections) is None:
+                return (f"I don't have an answer to that — my library covers AI PM, Data Scientist PM and "
+                        f"traditional PM careers, not {role} roles, and I won't guess from articles about other jobs.")
+        return ""
 
     def specific(self, ranked: list[Candidate]) -> Candidate:
         """A ## section that only introduces its ### sub-sections gives way to a sub-section that

@@ -87,8 +87,8 @@ def answer_reply(answer: Answer, log_id: int) -> Reply:
 
 
 def decline_reply(answer: Answer) -> Reply:
-    text = "I don't have an answer to that in my library — it covers AI PM, Data Scientist PM and " \
-           "traditional PM roles, skills, interviews and pay."
+    text = answer.note or "I don't have an answer to that in my library — it covers AI PM, Data Scientist PM " \
+        "and traditional PM roles, skills, interviews and pay."
     if answer.nearest:
         text += " The nearest topics I do cover:"
     return Reply(text=text, buttons=_topic_buttons(answer.nearest), kind="decline")

@@ -63,7 +63,8 @@ class Article:
 @dataclass(frozen=True)
 class KeyPoint:
     point: str
-    words: tuple[str, ...]
+    words: tuple[str, ...]  # the point's own terms, close together
+    says: tuple[str, ...] = ()  # the point in a learner's words: most of a phrasing's words in one sentence
 
 
 @dataclass(frozen=True)
@@ -309,6 +310,14 @@ def parse_drills(path: Path, problems: list[str]) -> list[tuple[dict, Drill | No
                         problems.append(
                             f"{name}:{kp.get('__line__', line) if isinstance(kp, dict) else line}: {did}: "
                             "each key point needs 'point' (text) and 'words' (a non-empty list of phrases)")
+                    elif "says" in kp and not (isinstance(kp["says"], list) and kp["says"]
+                                               and all(_text(w) for w in kp["says"])):
+                        problems.append(f"{name}:{kp.get('__line__', line)}: {did}: "
+                                        "a key point's 'says' must be a non-empty list of phrasings")
+                    elif set(kp) - {"point", "words", "says", "__line__", "__lines__"}:
+                        extra = sorted(set(kp) - {"point", "words", "says", "__line__", "__lines__"})
+                        problems.append(f"{name}:{kp.get('__line__', line)}: {did}: "
+                                        f"unknown key point field '{extra[0]}' (point, words, says)")
         if len(problems) > before or not isinstance(source, dict):
             out.append((item, None))
             continue
@@ -320,7 +329,8 @@ def parse_drills(path: Path, problems: list[str]) -> list[tuple[dict, Drill | No
             answer=(item.get("answer") or "").strip(),
             explanation=(item.get("explanation") or "").strip(),
             situation=(item.get("situation") or "").strip(),
-            key_points=tuple(KeyPoint(kp["point"].strip(), tuple(w.strip() for w in kp["words"]))
+            key_points=tuple(KeyPoint(kp["point"].strip(), tuple(w.strip() for w in kp["words"]),
+                                      tuple(w.strip() for w in kp.get("says") or ()))
                              for kp in item.get("key_points") or ()),
             model_answer=(item.get("model_answer") or "").strip(),
             path=name, line=line,

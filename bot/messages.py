@@ -60,6 +60,7 @@ class Reply:
     citation: Citation | None = None
     ephemeral: bool = False  # only the requesting user sees it (where the platform allows)
     kind: str = "info"  # info | answer | decline | drill | result | error | stats | leaderboard | subscription
+    score: int | None = None  # a graded answer's score out of 100 (machine-readable; the text says it too)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -87,19 +88,31 @@ def error(text: str, **kw) -> Reply:
     return Reply(text=text, kind="error", ephemeral=kw.pop("ephemeral", True), **kw)
 
 
-# Channels and people are named by mention markup, which Slack and Discord both render as
-# the channel's or person's name; the console shows ``#id`` / ``@id`` (``plain_mentions``).
+# Channels and people are named by mentions, which Slack and Discord both render as the
+# channel's or person's name (``<#id>`` / ``<@id>``); the console shows ``#id`` / ``@id``.
+# The core marks them with two private-use characters that user text never carries
+# (``clean_text`` drops them), so a renderer can tell the coach's own mention from a
+# ``<@U…>`` someone typed, which must stay inert text.
+MENTION_MARKS = "\ue000\ue001"
+_OPEN, _CLOSE = MENTION_MARKS
+
+
 def channel_ref(channel_id: str) -> str:
-    return f"<#{channel_id}>"
+    return f"{_OPEN}#{channel_id}{_CLOSE}"
 
 
 def user_ref(user_id: str) -> str:
-    return f"<@{user_id}>"
+    return f"{_OPEN}@{user_id}{_CLOSE}"
 
 
-_MENTION = re.compile(r"<([#@])([^<>\s|]+)>")
+_MENTION = re.compile(f"{_OPEN}([#@])([^{_OPEN}{_CLOSE}\\s]+){_CLOSE}")
 
 
 def plain_mentions(text: str) -> str:
-    """``<#id>`` -> ``#id`` and ``<@id>`` -> ``@id``: mention markup where nothing renders it."""
-    return _MENTION.sub(r"\1\2", text)
+    """The coach's mentions as ``#id`` / ``@id``: where nothing renders mention markup."""
+    return _MENTION.sub(r"\1\2", text or "")
+
+
+def platform_mentions(text: str) -> str:
+    """The coach's mentions as ``<#id>`` / ``<@id>``, the markup Slack and Discord share."""
+    return _MENTION.sub(r"<\1\2>", text or "")

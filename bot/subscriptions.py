@@ -525,8 +525,12 @@ def needs_channel_rights(coach, req) -> bool:
     make it only then."""
     if req.is_dm:
         return False
-    if req.action:
-        return req.action.split(":")[0] == "sub"
+    if req.action:  # sub:stop:<id> / sub:resume:<id>: only a channel's subscription needs the rights
+        parts = req.action.split(":")
+        if parts[0] != "sub" or len(parts) != 3 or not parts[2].isdigit():
+            return False
+        sub = get(coach.db, int(parts[2]))
+        return sub is not None and not sub.is_dm
     from .coach import clean_text
 
     name, args = coach.parse(clean_text(req.text))

@@ -20,7 +20,7 @@ DEFAULT_PATH = Path(__file__).resolve().parent.parent / "content" / "vocabulary.
 FILE_NAME = "vocabulary.yaml"
 
 _LISTS = ("question_filler_phrases", "question_filler_words", "question_openers", "polite", "how_much_make",
-          "weak_words")
+          "weak_words", "other_roles")
 _TABLES = ("synonyms", "question_synonyms")
 _KNOWN = {*_LISTS, *_TABLES, "chat_spellings"}
 
@@ -36,6 +36,7 @@ class Vocabulary:
     how_much_make: frozenset[str]
     weak: frozenset[str]  # canonical terms
     digest: str
+    other_roles: tuple[str, ...] = ()  # roles the articles don't cover as careers, as written
     raw_words: frozenset[str] = frozenset()  # every word the file names
     longest: int = 1
 
@@ -173,7 +174,7 @@ def _parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
     vocab = Vocabulary(
         phrases=phrases, query_phrases=query, chat=chat_out, filler=flat("question_filler_words"),
         openers=flat("question_openers"), polite=flat("polite"), how_much_make=flat("how_much_make"),
-        weak=weak, digest=hashlib.sha256(text.encode()).hexdigest()[:16], raw_words=frozenset(raw),
+        weak=weak, other_roles=tuple(lists["other_roles"]), digest=hashlib.sha256(text.encode()).hexdigest()[:16], raw_words=frozenset(raw),
         longest=max((len(k) for k in query), default=1))
     return vocab, []
 

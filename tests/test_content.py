@@ -219,3 +219,14 @@ def test_no_drill_repeats_the_self_contradicting_vesting_claim():
                          *(w for p in drill.key_points for w in p.words)]).lower()
         assert "front-loaded" not in text and "front loaded" not in text
         assert "two years" in text and "vesting schedule" in text
+
+
+def test_check_output_piped_to_a_reader_that_leaves_gives_no_traceback():
+    # `coach content check | head -1`: the reader closes the pipe before the report is written
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "content", "check"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert proc.returncode == 0

@@ -17,7 +17,7 @@ from adapters.discord.buttons import ButtonStore
 from adapters.discord.sender import DiscordSender
 from bot import privacy
 from bot.delivery import ConsoleSender, PermanentError, Target, TransientError
-from bot.messages import Button, Reply, channel_ref, user_ref
+from bot.messages import Button, Reply, channel_ref, platform_mentions, user_ref
 from bot.scheduler import DailyScheduler
 from discord_standin import (APP_ID, BOT_ID, CHANNEL_ID, DM_CHANNEL_ID, GUILD_ID, PERM_ADMINISTRATOR,
                              PERM_MANAGE_CHANNELS, PERM_VIEW_SEND, click_payload, command_payload, discord_client,
@@ -283,8 +283,8 @@ async def test_stopping_a_channel_drill_names_the_channel_as_a_mention(discord_c
 
 
 def test_mention_helpers_and_the_console_shows_them_plainly():
-    assert channel_ref("222200000000000011") == "<#222200000000000011>"
-    assert user_ref("3333") == "<@3333>"
+    assert platform_mentions(channel_ref("222200000000000011")) == "<#222200000000000011>"
+    assert platform_mentions(user_ref("3333")) == "<@3333>"
     import io
 
     out = io.StringIO()

@@ -164,3 +164,20 @@ def test_configured_and_missing_help():
     assert not discord_adapter.configured({"DISCORD_TOKEN": "  "})
     assert not discord_adapter.configured({})
     assert "DISCORD_TOKEN" in discord_adapter.missing_help()
+
+
+def test_the_coachs_own_mentions_render_as_mentions_and_titles_stay_plain(store):
+    from bot.messages import channel_ref, user_ref
+    reply = Reply(title=f"Paused in {channel_ref('11')}", text=f"Stopped the daily drill ({channel_ref('11')}).",
+                  fields=(("Set up by", user_ref("22")),))
+    (kwargs,) = render.messages(reply, store)
+    (e,) = [e.to_dict() for e in kwargs["embeds"]]
+    assert e["title"] == "Paused in #11"
+    assert e["description"] == "Stopped the daily drill (<#11>)."
+    assert e["fields"][0]["value"] == "<@22>"
+
+
+def test_typed_text_cannot_smuggle_the_coachs_mention_marks():
+    from bot.coach import clean_text
+    from bot.messages import MENTION_MARKS
+    assert not set(clean_text(f"hi {MENTION_MARKS[0]}@1{MENTION_MARKS[1]}")) & set(MENTION_MARKS)

@@ -619,6 +619,18 @@ async def test_a_team_drill_cannot_be_set_up_in_a_dm_between_two_people(slack, c
     assert coach.db.execute("SELECT COUNT(*) FROM subscriptions").fetchone()[0] == 0
 
 
+async def test_your_own_drill_can_be_set_up_and_stopped_from_a_dm_between_two_people(slack, coach):
+    await slack.command("subscribe me at 8am", user="U1", channel=PEOPLE_DM, channel_name="directmessage")
+    [posted] = await slack.standin.wait_for("response_url")
+    assert posted["response_type"] == "ephemeral"
+    [stop] = [b for b in buttons_of(posted["blocks"]) if b["value"].startswith("sub:stop:")]
+    await slack.click(stop, user="U1", channel=PEOPLE_DM, ephemeral=True)
+    stopped = (await slack.standin.wait_for("response_url", count=2))[1]
+    assert stopped["response_type"] == "ephemeral" and "Stopped" in stopped["text"]
+    assert coach.db.execute("SELECT active FROM subscriptions").fetchall() == [(0,)]
+    assert slack.standin.called("conversations.members") == []
+
+
 # ---------------------------------------------------------------- export-me, complete
 
 def _many_long_answers(coach, user="U1", n=44):
@@ -850,3 +862,148 @@ def test_manifest_creates_the_app_this_adapter_expects():
                                                                  "tokens_revoked"}
     assert settings["interactivity"]["is_enabled"] and settings["socket_mode_enabled"]
     assert manifest["features"]["app_home"]["messages_tab_enabled"]  # people can DM the bot
+
+
+# ---------------------------------------------------------------- bad requests, uninstalls, configuration
+
+async def test_a_non_numeric_timestamp_is_refused_and_rejections_are_logged_briefly(slack, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO)
+    response = await slack.post("command=/coach&text=help", "application/x-www-form-urlencoded", timestamp="abc")
+    assert response.status == 401
+    huge = "command=/coach&text=" + "x" * 900_000
+    response = await slack.post(huge, "application/x-www-form-urlencoded", signature="v0=" + "0" * 64)
+    assert response.status == 401
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert all(len(r.getMessage()) < 300 for r in caplog.records)
+    assert any("rejected" in r.getMessage() for r in caplog.records)  # still one short line each
+    assert slack.standin.calls == []
+
+
+async def test_slack_api_url_without_a_trailing_slash_keeps_its_path(coach, standin):
+    from adapters.slack.app import SlackSettings
+
+    settings = SlackSettings(bot_token="xoxb-test", signing_secret=SECRET, api_url=standin.url + "/api")
+    app = build_app(coach, settings=settings)
+    await SlackSender(app.client).send(Target("slack", TEAM, "C1"), [Reply(text="hi")], "k9")
+    assert standin.called("chat.postMessage")[0]["channel"] == "C1"
+
+
+async def _installed(store, team: str):
+    from slack_sdk.oauth.installation_store import Installation
+
+    await store.async_save(Installation(app_id="A1", team_id=team, bot_token=f"xoxb-{team}", bot_id="B" + team,
+                                        bot_user_id="UB" + team, user_id="U1", user_token=f"xoxp-{team}",
+                                        bot_scopes=["chat:write"]))
+
+
+async def test_uninstalling_or_revoking_forgets_that_workspaces_tokens(coach, standin, tmp_path):
+    from adapters.slack.app import SlackSettings
+
+    settings = SlackSettings(client_id="cid", client_secret="csecret", signing_secret=SECRET,
+                             api_url=standin.url + "/api/", install_db=str(tmp_path / "install.db"))
+    app = build_app(coach, settings=settings)
+    store = app.installation_store
+    for team in ("T2", "T3", "T4"):
+        await _installed(store, team)
+    runner = await slack_adapter.start_http(app, port=0, host="127.0.0.1")
+    try:
+        async with aiohttp.ClientSession() as session:
+            play = SlackClient(session, f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events", standin)
+            response = await play.event({"type": "app_uninstalled"}, team="T2", event_id="EvGone")
+            assert response.status == 200
+            await play.event({"type": "tokens_revoked", "tokens": {"oauth": ["U1"], "bot": ["UBT3"]}}, team="T3",
+                             event_id="EvRevoked")
+            for _ in range(100):
+                if await store.async_find_bot(enterprise_id=None, team_id="T3") is None:
+                    break
+                await asyncio.sleep(0.02)
+    finally:
+        await runner.cleanup()
+    assert await store.async_find_installation(enterprise_id=None, team_id="T2") is None
+    assert await store.async_find_bot(enterprise_id=None, team_id="T2") is None
+    assert await store.async_find_bot(enterprise_id=None, team_id="T3") is None
+    assert (await store.async_find_bot(enterprise_id=None, team_id="T4")).bot_token == "xoxb-T4"
+    sender = SlackSender(app.client, installation_store=store)
+    with pytest.raises(PermanentError):
+        await sender.send(Target("slack", "T2", "C1"), [Reply(text="hi")], "k10")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_oauth_over_socket_mode_without_a_signing_secret_serves_install_pages_only(coach, standin, tmp_path):
+    port = _free_port()
+    env = {"SLACK_CLIENT_ID": "cid", "SLACK_CLIENT_SECRET": "csecret", "SLACK_APP_TOKEN": "xapp-test",
+           "SLACK_API_URL": standin.url + "/api/", "SLACK_INSTALL_DB": str(tmp_path / "install.db")}
+    task = asyncio.create_task(slack_adapter.serve(coach, {}, port=port, env=env, host="127.0.0.1"))
+    try:
+        await standin.wait_for("apps.connections.open")
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/slack/install") as page:
+                        assert page.status == 200
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.05)
+            play = SlackClient(session, f"http://127.0.0.1:{port}/slack/events", standin)
+            response = await play.command("help")
+            assert response.status == 404  # not a 500: events come over the socket
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_busy_port_is_a_clear_error(coach):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": "http://127.0.0.1:9/"}
+        with pytest.raises(RuntimeError, match=f"port {port}"):
+            await slack_adapter.serve(coach, {}, http=True, port=port, env=env, host="127.0.0.1")
+
+
+@pytest.fixture
+def run_env(monkeypatch, tmp_path):
+    for name in ("DISCORD_TOKEN", "SLACK_APP_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")
+    monkeypatch.setenv("COACH_HOST", "127.0.0.1")
+    return monkeypatch
+
+
+def test_coach_run_exits_non_zero_when_slack_cannot_listen(coach, run_env, capsys):
+    import socket
+
+    from adapters import runner
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert runner.main(coach, http=True, port=port) == 1
+    err = capsys.readouterr().err
+    assert f"port {port}" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("port_env,port_arg", [("abc", None), ("99999", None), ("", 99999), ("0", None)])
+def test_coach_run_refuses_a_port_it_cannot_use_in_one_line(coach, run_env, capsys, port_env, port_arg):
+    from adapters import runner
+
+    if port_env:
+        run_env.setenv("PORT", port_env)
+    assert runner.main(coach, http=True, port=port_arg) == 2
+    err = capsys.readouterr().err.strip()
+    assert "1 to 65535" in err and "Traceback" not in err and len(err.splitlines()) == 1

@@ -17,10 +17,18 @@ def test_light_markdown_becomes_slack_mrkdwn():
     assert render.mrkdwn("`**not bold** <x>`") == "`**not bold** &lt;x&gt;`"
 
 
-def test_user_text_cannot_inject_mentions_or_links():
-    assert render.mrkdwn("<!channel> & <@U1> <https://evil|ok>") == \
-        "&lt;!channel&gt; &amp; &lt;@U1&gt; &lt;https://evil|ok&gt;"
+def test_user_text_cannot_inject_mentions_broadcasts_or_links():
+    assert render.mrkdwn("<!channel> & <!here> <https://evil|ok> <@U1|x> <#C1|y> <@U1> <#C1>") == \
+        "&lt;!channel&gt; &amp; &lt;!here&gt; &lt;https://evil|ok&gt; &lt;@U1|x&gt; &lt;#C1|y&gt; &lt;@U1&gt; &lt;#C1&gt;"
     assert render.mrkdwn("[a|b>](https://x)") == "<https://x|a¦b&gt;>"
+
+
+def test_the_cores_channel_and_person_mentions_are_slack_mentions():
+    from bot.messages import channel_ref, user_ref
+
+    text = f"Stopped the daily drill ({channel_ref('C0GONE0001')}) set up by {user_ref('U042')} & **you**"
+    assert render.mrkdwn(text) == "Stopped the daily drill (<#C0GONE0001>) set up by <@U042> &amp; *you*"
+    assert render.mrkdwn("`<#C1>`") == "`&lt;#C1&gt;`"  # code stays literal
 
 
 def test_an_answer_renders_text_citation_and_buttons():
@@ -130,7 +138,7 @@ def test_markdown_tables_read_as_labelled_lines():
 
 @given(st.text())
 def test_text_without_links_never_yields_slack_control_sequences(text):
-    out = render.mrkdwn(text.replace("](", "] ("))
+    out = render.mrkdwn(text.replace("](", "] (").replace("\ue000", ""))  # the core's mention mark: never typed
     assert "<" not in out and ">" not in out
 
 
@@ -175,3 +183,13 @@ def _fits(message, reply):
     assert len(action_ids) == len(set(action_ids))
     assert render.block_text_length(blocks) <= render.MAX_MESSAGE_TEXT
     json.dumps(message)  # serialisable as sent
+
+
+def test_the_coachs_own_mentions_render_as_mentions_and_typed_ones_stay_text():
+    from bot.messages import channel_ref, user_ref
+    reply = Reply(title=f"Paused in {channel_ref('C1')}", text=f"Stopped the daily drill ({channel_ref('C1')}) for "
+                  f"{user_ref('U2')}; you typed <@U3>.")
+    out = json.dumps(render.messages(reply))
+    assert "<#C1>" in out and "<@U2>" in out and "&lt;@U3&gt;" in out
+    assert "Paused in #C1" in out  # a header is plain text: no markup there
+    assert "\\ue000" not in out and "\\ue001" not in out

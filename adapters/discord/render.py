@@ -13,7 +13,7 @@ import re
 
 import discord
 
-from bot.messages import Button, Reply
+from bot.messages import Button, Reply, plain_mentions, platform_mentions
 
 from .buttons import BUTTON_TEMPLATE, Binding, ButtonStore
 
@@ -145,10 +145,13 @@ def _cuts(line: str, step: int) -> list[str]:
 def _parts(reply: Reply) -> list[tuple[str, str, str]]:
     """(kind, name, value) pieces that each fit one embed slot: description chunks, then fields."""
     # Discord refuses blank descriptions and field values: skip or fill them.
-    parts = [("text", "", chunk) for chunk in split_text(reply.text or "", TEXT_CHUNK) if chunk.strip()]
+    # Descriptions and field values render mentions; names and titles don't (plain there).
+    text = platform_mentions(reply.text)
+    parts = [("text", "", chunk) for chunk in split_text(text, TEXT_CHUNK) if chunk.strip()]
     for name, value in reply.fields:
-        name = clip(name, FIELD_NAME_MAX - len(CONTINUED)) if (name or "").strip() else "\u200b"
-        for i, chunk in enumerate(split_text(value or "", FIELD_VALUE_MAX) or [""]):
+        name = plain_mentions(name)
+        name = clip(name, FIELD_NAME_MAX - len(CONTINUED)) if name.strip() else "\u200b"
+        for i, chunk in enumerate(split_text(platform_mentions(value), FIELD_VALUE_MAX) or [""]):
             parts.append(("field", name if i == 0 else name + CONTINUED, chunk if chunk.strip() else "\u200b"))
     return parts
 
@@ -157,7 +160,7 @@ def embed_pages(reply: Reply) -> list[list[discord.Embed]]:
     """The reply as messages of embeds, nothing clipped but the title and footer lines: at most
     10 embeds and 6000 characters a message, 4096 a description, 25 fields of 1024 an embed."""
     colour = COLOURS.get(reply.kind)
-    title = clip(reply.title, TITLE_MAX)
+    title = clip(plain_mentions(reply.title), TITLE_MAX)
     footer = clip(reply.citation.line(), FOOTER_MAX) if reply.citation else ""
     pages: list[list[discord.Embed]] = [[]]
     budget = EMBED_TOTAL_MAX - len(title)

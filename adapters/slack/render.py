@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import replace
 
-from bot.messages import Button, Reply
+from bot.messages import Button, Reply, plain_mentions, platform_mentions
 
 ACTION_PREFIX = "coach:"
 MODAL_CALLBACK = "coach:modal"
@@ -77,19 +77,23 @@ def _inline(text: str) -> str:
         if i % 2:  # inside `code`: only escaping applies
             out.append(escape(part))
             continue
-        pieces, last = [], 0
-        for m in _LINK.finditer(part):
-            pieces.append(_prose(part[last:m.start()]))
-            label = escape(m.group(1)).replace("|", "¦")
-            pieces.append(f"<{escape(m.group(2))}|{label}>")
-            last = m.end()
-        pieces.append(_prose(part[last:]))
-        out.append("".join(pieces))
+        out.append(_links(part))
     return "".join(out)
 
 
+def _links(part: str) -> str:
+    pieces, last = [], 0
+    for m in _LINK.finditer(part):
+        pieces.append(_prose(part[last:m.start()]))
+        label = escape(m.group(1)).replace("|", "¦")
+        pieces.append(f"<{escape(m.group(2))}|{label}>")
+        last = m.end()
+    pieces.append(_prose(part[last:]))
+    return "".join(pieces)
+
+
 def _prose(text: str) -> str:
-    text = _BOLD.sub(lambda m: f"*{m.group(1)}*", escape(text))
+    text = _BOLD.sub(lambda m: f"*{m.group(1)}*", platform_mentions(escape(text)))
     return _BULLET.sub(lambda m: f"{m.group(1)}• ", text)
 
 
@@ -126,7 +130,8 @@ def tables(text: str) -> str:
 
 def plain_text(text: str, limit: int) -> dict:
     # Slack rejects empty plain text; an ellipsis is the least surprising stand-in.
-    return {"type": "plain_text", "text": clip(text if (text or "").strip() else "…", limit), "emoji": True}
+    text = plain_mentions(text)
+    return {"type": "plain_text", "text": clip(text if text.strip() else "…", limit), "emoji": True}
 
 
 def _chunks(text: str, limit: int = MAX_SECTION) -> list[str]:

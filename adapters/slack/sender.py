@@ -41,7 +41,8 @@ def retry_handlers(retries: int = RETRIES) -> list:
 
 def make_client(token: str | None = None, base_url: str | None = None, timeout: int = 30,
                 retries: int = RETRIES) -> AsyncWebClient:
-    kwargs = {"base_url": base_url} if base_url else {}
+    # slack_sdk joins method names onto base_url, so ".../api" would lose its last segment.
+    kwargs = {"base_url": base_url if base_url.endswith("/") else base_url + "/"} if base_url else {}
     return AsyncWebClient(token=token, timeout=timeout, retry_handlers=retry_handlers(retries), **kwargs)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .. import drills, progress, review, users
+from .. import drills, grading, progress, review, users
 from ..commands import Action, Command, action_router
 from ..content import Drill
 from ..drills import LETTERS, TRACK_NAMES
@@ -62,6 +62,8 @@ def submit(coach, req, post: Post, drill: Drill, *, text: str | None = None, let
             grade = drills.grade(drill, text or "")
         if grade is None:
             return [error("This one is multiple choice: answer with a letter, e.g. `answer B`, or click a choice.")]
+        if grade.needs_sentences:  # a bare list of terms: not graded, not recorded, the drill stays open
+            return [error(grading.SENTENCES_PLEASE, score=grade.score)]
         kind, rating = "answer", grade.rating
     now = coach.clock()
     db = coach.db

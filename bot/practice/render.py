@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from .. import grading
 from ..content import Drill
 from ..drills import LETTERS, TRACK_NAMES, Grade
 from ..messages import Button, Citation, Reply
@@ -78,10 +79,8 @@ def answer_fields(coach, drill: Drill, grade: Grade | None, post: Post) -> list[
         fields.append(("Answer", _choice_line(drill, post, drill.answer_letter)))
     else:
         if grade is not None:
-            if grade.hit:
-                fields.append(("Covered", "\n".join(f"✅ {p.point}" for p in grade.hit)))
-            if grade.missed:
-                fields.append(("Missed", "\n".join(f"▫️ {p.point}" for p in grade.missed)))
+            section = coach.library.section_for(drill)
+            fields.extend(grading.feedback(grade, section.body if section else ""))
         else:
             fields.append(("Key points", "\n".join(f"- {p.point}" for p in drill.key_points)))
         fields.append(("Model answer", drill.model_answer))
@@ -101,11 +100,14 @@ def result(coach, drill: Drill, grade: Grade | None, post: Post, *, ephemeral: b
     else:
         mark = "✅" if grade.correct else ("🟨" if grade.score >= 30 else "❌")
         title = f"{mark} {grade.score}/100 — you covered {len(grade.hit)} of {len(drill.key_points)} key points"
+        if grade.contradicted:
+            title += f" and contradicted {len(grade.contradicted)}"
         text, suggested = "", grade.rating
     prompt = f"Rate it to set when this comes back for review (I'd say **{RATING_NAMES[suggested]}**)."
     return Reply(title=title, text="\n\n".join(t for t in (text, prompt) if t),
                  fields=tuple(answer_fields(coach, drill, grade, post)), citation=citation(coach, drill),
-                 buttons=_rate_buttons(drill, suggested), ephemeral=ephemeral, kind="result")
+                 buttons=_rate_buttons(drill, suggested), ephemeral=ephemeral, kind="result",
+                 score=grade.score if grade else None)
 
 
 def when(now: datetime, due: datetime, tz: str) -> str:
