@@ -260,10 +260,10 @@ def progress_week_start(now: datetime) -> datetime:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=200)
-    parser.add_argument("--users", type=int, help="with --attempts: time team drills at this scale only")
-    parser.add_argument("--attempts", type=int, default=1_000_000)
     parser.add_argument("--fairness", action="store_true", help="only the fairness figures")
     parser.add_argument("-v", "--verbose", action="store_true", help="list each fairness case")
+    parser.add_argument("--users", type=int, help="with --attempts: time team drills at this scale only")
+    parser.add_argument("--attempts", type=int, default=1_000_000)
     args = parser.parse_args()
     library = content.load()
     if args.users:

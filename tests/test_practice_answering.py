@@ -109,3 +109,12 @@ def test_rate_as_text(coach, say, clock):
     assert "Saved **Easy**" in saved.text and "8 days" in saved.text
     assert "`rate good` or `rate easy`" in say("rate brilliant")[0].text
     assert questions_logged(coach) == 0
+
+
+def test_an_answer_after_hints_is_scheduled_as_hard_at_best(coach, say, clock):
+    drill = drill_of(coach, "open")
+    say(f"drill {drill.id}")
+    say("hint")
+    [result] = say(f"answer {drill.model_answer}")
+    assert result.title.startswith("✅") and "I'd say **Hard**" in result.text and "hint" in result.text
+    assert coach.db.execute("SELECT rating FROM practice_attempts").fetchall() == [(2,)]

@@ -143,3 +143,17 @@ def test_no_digest_after_a_week_without_team_drills(coach, say, clock):
     clock.set(datetime(2026, 11, 23, 9, tzinfo=timezone.utc))
     [digest] = practice.weekly_digest(coach, "console", "T1", "team")
     assert "1 team drill, 0 answers" in digest.text
+
+
+def test_forget_me_clears_the_board_rows_too(coach, say, clock):
+    post_id, [post] = practice.daily_drill(coach, "console", "T1", "team", post_key="d1")
+    answer_team(say, coach, post, "alice")
+    answer_team(say, coach, post, "bob")
+    clock.advance(hours=8)
+    practice.reveal_post(coach, post_id)
+    exported = say("export-me", user="alice")
+    assert any("practice_totals" in r.text or "practice_board" in r.text for r in exported)
+    say("forget-me confirm", user="alice")
+    for table in ("practice_board", "practice_totals"):
+        assert coach.db.execute(f"SELECT user FROM {table}").fetchall() == [("bob",)]
+    assert "alice" not in board(say)["All time"]

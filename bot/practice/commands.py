@@ -15,6 +15,8 @@ from .choosing import next_for_user
 from .render import STALE
 from .store import Attempt, Post
 
+HINTED_RATING = 2  # an answer given after a hint is scheduled as Hard at best: it wasn't recalled unaided
+
 
 # ---------------------------------------------------------------- answer
 
@@ -65,7 +67,7 @@ def submit(coach, req, post: Post, drill: Drill, *, text: str | None = None, let
             return [error("This one is multiple choice: answer with a letter, e.g. `answer B`, or click a choice.")]
         if grade.needs_sentences:  # a bare list of terms: not graded, not recorded, the drill stays open
             return [error(grading.SENTENCES_PLEASE, score=grade.score)]
-        kind, rating = "answer", grade.rating
+        kind, rating = "answer", min(grade.rating, HINTED_RATING) if post.hints else grade.rating
     now = coach.clock()
     db = coach.db
     with transaction(db):
@@ -86,7 +88,7 @@ def submit(coach, req, post: Post, drill: Drill, *, text: str | None = None, let
         return [error(f"You {what} this one. Type `drill` for the next one.")]
     if kind == "skip":
         return []
-    reply = render.result(coach, drill, grade, post, ephemeral=not req.is_dm)
+    reply = render.result(coach, drill, grade, post, ephemeral=not req.is_dm, rating=rating)
     if post.is_team and kind == "answer":
         # Nothing goes to the channel per answer (N answers were N messages); the reveal names everyone.
         n = store.answer_count(db, post.id)

@@ -90,8 +90,9 @@ def answer_fields(coach, drill: Drill, grade: Grade | None, post: Post) -> list[
     return fields
 
 
-def result(coach, drill: Drill, grade: Grade | None, post: Post, *, ephemeral: bool) -> Reply:
-    """Feedback on one answer (grade None: the user chose to reveal)."""
+def result(coach, drill: Drill, grade: Grade | None, post: Post, *, ephemeral: bool, rating: int | None = None) -> Reply:
+    """Feedback on one answer (grade None: the user chose to reveal); ``rating``: the one recorded, when it
+    differs from what the grade alone suggests (hints were used)."""
     if grade is None:
         title, text, suggested = "The answer", drill.explanation, 1
     elif drill.type == "mcq":
@@ -105,7 +106,10 @@ def result(coach, drill: Drill, grade: Grade | None, post: Post, *, ephemeral: b
         if grade.contradicted:
             title += f" and contradicted {len(grade.contradicted)}"
         text, suggested = "", grade.rating
-    prompt = f"Rate it to set when this comes back for review (I'd say **{RATING_NAMES[suggested]}**)."
+    hinted = ""
+    if grade is not None and rating is not None and rating != suggested:
+        suggested, hinted = rating, " — you used a hint"
+    prompt = f"Rate it to set when this comes back for review (I'd say **{RATING_NAMES[suggested]}**{hinted})."
     return Reply(title=title, text="\n\n".join(t for t in (text, prompt) if t),
                  fields=tuple(answer_fields(coach, drill, grade, post)), citation=citation(coach, drill),
                  buttons=_rate_buttons(drill, suggested), ephemeral=ephemeral, kind="result",

@@ -120,8 +120,9 @@ def leaderboard(coach, platform: str, workspace: str, channel: str) -> Reply:
     week = progress.board(coach.db, platform, workspace, channel, since=since)
     ever = progress.board(coach.db, platform, workspace, channel)
     return Reply(title="Leaderboard",
-                 text=f"Answers to drills in this channel. A correct choice is 10 pts; an open answer scores "
-                      f"its grade ÷ 10. The week starts Monday 00:00 ({tz}).",
+                 text=f"This channel's team drills, counted once revealed and once per person per drill (your own "
+                      f"drills score nothing here). A correct choice is 10 pts; an open answer scores its grade ÷ 10. "
+                      f"The week starts Monday 00:00 ({tz}).",
                  fields=(("This week", _board_lines(coach, platform, workspace, week)),
                          ("All time", _board_lines(coach, platform, workspace, ever))),
                  kind="leaderboard")
