@@ -13,6 +13,7 @@ meantime gets nothing; the day's row records why (``skipped``: practised today, 
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from datetime import datetime, time, timedelta
@@ -127,23 +128,23 @@ def message(coach, platform: str, workspace: str, user: str, at: datetime, tz: s
                  kind="info")
 
 
-async def run_due(sched, at: datetime) -> dict[str, int]:
-    """Claim and send the reminders due at ``at`` (called by the scheduler's fan-out). Counts by outcome."""
-    coach = sched.coach
+def claim(coach, at: datetime, grace: timedelta, owner: str, platforms) -> tuple[list[tuple], dict[str, int]]:
+    """Synchronous (a worker thread may run it): plan, claim with INSERT OR IGNORE in one BEGIN
+    IMMEDIATE, and compose. ([(delivery id, Target, Reply, key)] this scheduler won, counts)."""
     counts = {"sent": 0, "skipped": 0, "failed": 0, "taken": 0}
-    wanted = [p for p in plan(coach, at, sched.grace) if p[0] in sched.senders]
+    wanted = [p for p in plan(coach, at, grace) if p[0] in platforms]
     if not wanted:
-        return counts
+        return [], counts
     now = stamp(at)
+    won = []
     with transaction(coach.db):
-        won = []
         for platform, workspace, user, local_date, due, reason in wanted:
             row = coach.db.execute(
                 "INSERT OR IGNORE INTO deliveries (subscription_id, platform, workspace, user, kind, local_date, "
                 "due_at, state, claimed_by, lease_until, error, created_at, updated_at) "
                 "VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 [platform, workspace, user, KIND, local_date, stamp(due), "skipped" if reason else "pending",
-                 None if reason else sched.owner, None if reason else stamp(at + LEASE), reason or None, now,
+                 None if reason else owner, None if reason else stamp(at + LEASE), reason or None, now,
                  now]).fetchone()
             if row is None:
                 counts["taken"] += 1
@@ -151,25 +152,42 @@ async def run_due(sched, at: datetime) -> dict[str, int]:
                 counts["skipped"] += 1
             else:
                 won.append((row[0], platform, workspace, user))
+    out = []
     for delivery_id, platform, workspace, user in won:
-        state, error = await _send(sched, delivery_id, platform, workspace, user, at)
-        coach.db.execute(
-            "UPDATE deliveries SET state = ?, error = ?, attempts = attempts + 1, lease_until = NULL, "
-            "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, updated_at = ? WHERE id = ? AND state = 'pending'",
-            [state, error, state, stamp(coach.clock()), stamp(coach.clock()), delivery_id])
+        tz = users.user_tz(coach, platform, workspace, user) or users.workspace_tz(coach, platform, workspace)
+        out.append((delivery_id, Target(platform, workspace, user, is_dm=True),
+                    message(coach, platform, workspace, user, at, tz),
+                    f"{KIND}:{platform}:{workspace}:{user}:{delivery_id}"))
+    return out, counts
+
+
+def record(coach, delivery_id: int, state: str, error: str | None) -> None:
+    now = stamp(coach.clock())
+    coach.db.execute(
+        "UPDATE deliveries SET state = ?, error = ?, attempts = attempts + 1, lease_until = NULL, "
+        "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, updated_at = ? WHERE id = ? AND state = 'pending'",
+        [state, error, state, now, now, delivery_id])
+
+
+async def run_due(sched, at: datetime) -> dict[str, int]:
+    """Claim and send the reminders due at ``at`` (called by the scheduler's fan-out), as many at once
+    as the scheduler sends posts. Counts by outcome."""
+    won, counts = claim(sched.coach, at, sched.grace, sched.owner, set(sched.senders))
+
+    async def one(delivery_id, target, reply, key):
+        async with sched._sem:
+            state, error = await _send(sched, target, reply, key)
+        record(sched.coach, delivery_id, state, error)
         counts[state] += 1
+
+    await asyncio.gather(*(one(*item) for item in won))
     return counts
 
 
-async def _send(sched, delivery_id: int, platform: str, workspace: str, user: str, at: datetime) -> tuple[str, str | None]:
-    coach = sched.coach
-    tz = users.user_tz(coach, platform, workspace, user) or users.workspace_tz(coach, platform, workspace)
-    reply = message(coach, platform, workspace, user, at, tz)
-    target = Target(platform, workspace, user, is_dm=True)
-    key = f"{KIND}:{platform}:{workspace}:{user}:{delivery_id}"
+async def _send(sched, target: Target, reply: Reply, key: str) -> tuple[str, str | None]:
     for attempt in range(sched.tries):
         try:
-            await sched.senders[platform].send(target, [reply], key)
+            await sched.senders[target.platform].send(target, [reply], key)
             return "sent", None
         except RateLimited as exc:
             if exc.retry_after > sched.grace.total_seconds():
