@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from functools import lru_cache
 from dataclasses import dataclass
 
 from . import drills, progress, review, users
@@ -168,6 +169,14 @@ class Weak:
     points: list[tuple[str, int]]  # (key point, times missed), most missed first
 
 
+@lru_cache(maxsize=4096)
+def _missed(drill, answer: str, source: str) -> tuple[str, ...]:
+    """The key points an answer missed. Grading is deterministic, and stats (and the Slack Home tab,
+    refreshed after every practice click) read the same answers again and again: remembered."""
+    grade = drills.grade(drill, answer, source)
+    return tuple(p.point for p in (grade.missed if grade else ()))
+
+
 def weak_areas(coach, platform: str, workspace: str, user: str) -> Weak:
     rows = coach.db.execute(
         "SELECT drill_id, kind, correct, answer FROM practice_attempts WHERE platform = ? AND workspace = ? "
@@ -187,8 +196,7 @@ def weak_areas(coach, platform: str, workspace: str, user: str) -> Weak:
                 points.update(p.point for p in drill.key_points)
             else:
                 section = coach.library.section_for(drill)
-                grade = drills.grade(drill, answer, section.body if section else "")
-                points.update(p.point for p in (grade.missed if grade else ()))
+                points.update(_missed(drill, answer, section.body if section else ""))
     sections = sorted(((a, s, missed[(a, s)], tried[(a, s)]) for a, s in missed),
                       key=lambda x: (-x[2], -x[2] / x[3], x[0], x[1]))
     return Weak(sections, sorted(points.items(), key=lambda kv: (-kv[1], kv[0])))
