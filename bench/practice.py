@@ -74,7 +74,8 @@ def fairness(library, path: Path, verbose: bool = False) -> dict[str, tuple[int,
     scores: dict[str, dict[str, list[int]]] = {}
     for case in cases:
         drill = library.drills[case["drill"]]
-        score = drills.grade_open(drill, case["text"]).score
+        section = library.section_for(drill)
+        score = drills.grade_open(drill, case["text"], section.body if section else "").score
         scores.setdefault(drill.id, {}).setdefault(case["kind"], []).append(score)
         if verbose:
             print(f"    {score:4}  {case['kind']} {KIND_NAMES.get(case['kind'], ''):10} {drill.id}")

@@ -100,12 +100,13 @@ def grade_mcq(drill: Drill, letter: str) -> Grade:
     return Grade(100 if correct else 0, correct, choice=letter)
 
 
-def grade(drill: Drill, text: str) -> Grade | None:
-    """Grade typed text: a letter for an MCQ (None if it isn't one), free text otherwise."""
+def grade(drill: Drill, text: str, source: str = "") -> Grade | None:
+    """Grade typed text: a letter for an MCQ (None if it isn't one), free text otherwise (``source``: the
+    cited section's text, which open grading reads for the words behind each key point)."""
     if drill.type == "mcq":
         letter = parse_choice(text)
         if letter is None:
             matches = [LETTERS[i] for i, c in enumerate(drill.choices) if c.lower() == text.strip().lower()]
             letter = matches[0] if matches else None
         return grade_mcq(drill, letter) if letter else None
-    return grade_open(drill, text)
+    return grade_open(drill, text, source)

@@ -15,8 +15,9 @@ How an answer is read:
 - Each match has the polarity the point gives it ("Coding skills aren't required" expects a negation);
   a match with the same polarity covers the point, a negated match of a point stated positively
   *contradicts* it. A point both covered and contradicted counts as covered (the learner said it).
-- Score: (covered - contradicted) / points, so reversing the article's points scores 0, and saying more
-  that is on topic and not contradicting never lowers a score.
+- Score: the share (covered + half of those said only in part - contradicted) / points, calibrated as
+  share ** 0.7 so that half the points stated well is a pass; reversing the article's points scores 0, and
+  saying more that is on topic and not contradicting never lowers a score.
 - An answer that is only a list of terms is not graded: the learner is asked for sentences.
 """
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .content import Drill, KeyPoint
 from .text import STOPWORDS, normalize, stem, words
 
 PASS_SCORE = 60  # an open answer at or above this counts as correct in accuracy figures
+
 
 # ------------------------------------------------------------------ vocabulary (why: see module doc)
 
@@ -144,7 +146,23 @@ def _clauses(sentence: str) -> list[tuple[list[str], bool]]:
                 negated = spreads = True
             spreading = spreads
             out.append((piece, negated))
+    # ... and a list of terms that is the subject of a negated clause ("training, evaluation and
+    # monitoring can be ignored") is negated too
+    for i in range(len(out) - 1, 0, -1):
+        piece, negated = out[i]
+        if negated and _negations(piece) and piece[0] not in _SUBJECTS and piece[0] not in _CLAUSE_BREAKS:
+            j = i - 1
+            while j >= 0 and _termlike(out[j][0]) and not out[j][1]:
+                out[j] = (out[j][0], True)
+                j -= 1
     return out
+
+
+_SUBJECTS = frozenset("i we you they he she it this there these those my our your their".split())
+
+
+def _termlike(ws: list[str]) -> bool:
+    return len(ws) <= 5 and not (set(ws) & _CLAUSE_STARTERS) and ws[0] not in _CLAUSE_BREAKS
 
 
 @lru_cache(maxsize=4096)
@@ -287,6 +305,7 @@ class Grade:
     contradicted: tuple[KeyPoint, ...] = ()  # points the answer reverses (also in missed)
     said: tuple[tuple[KeyPoint, str], ...] = ()  # for each contradicted point, the sentence that reverses it
     needs_sentences: bool = False  # a bare list of terms: not graded, the learner is asked for sentences
+    partial: tuple[KeyPoint, ...] = ()  # points the answer touches in its own words but doesn't state
 
     @property
     def rating(self) -> int:
@@ -336,12 +355,43 @@ def matches(point: KeyPoint, reading: Reading) -> list[Match]:
     return out
 
 
-def grade_open(drill: Drill, text: str) -> Grade:
+PARTIAL_WORDS = 2  # a sentence with this many of a point's own words (and no phrasing of it) says it in part
+PARTIAL_CREDIT = 0.5
+SCORE_CURVE = 0.7  # score = 100 * share ** 0.7: 1/4 -> 38, 1/2 -> 62, 3/4 -> 82 (bench/practice.py --fairness)
+
+
+@lru_cache(maxsize=1024)
+def point_vocabulary(drill: Drill, source: str) -> dict[KeyPoint, frozenset[str]]:
+    """For each key point, the words only it uses: its phrasings and the article sentence behind it, less
+    the prompt's words and any word another point of the drill also uses."""
+    prompt = set(read(f"{drill.situation} {drill.prompt}").tokens)
+    vocab = {}
+    for point in drill.key_points:
+        words_ = {t for ph in phrasings(point) for t in ph.tokens}
+        words_ |= set(read(source_sentence(point, source)).tokens) if source else set()
+        vocab[point] = words_ - prompt
+    out = {}
+    for point, words_ in vocab.items():
+        others = set().union(*(v for p, v in vocab.items() if p is not point))
+        out[point] = frozenset(t for t in words_ - others if len(t) > 2 and not t.isdigit())
+    return out
+
+
+def _partly_said(own: frozenset[str], reading: Reading) -> bool:
+    for sent, negs in zip(reading.sentences, reading.negated):
+        if len({t for t, n in zip(sent, negs) if t in own and not n}) >= PARTIAL_WORDS:
+            return True
+    return False
+
+
+def grade_open(drill: Drill, text: str, source: str = "") -> Grade:
+    """Grade an open answer; ``source`` is the text of the article section the drill cites."""
     reading = read(text)
     points = drill.key_points
     if is_term_list(reading):
         return Grade(0, False, missed=points, needs_sentences=True)
-    hit, contradicted, said = [], [], []
+    hit, contradicted, said, partial = [], [], [], []
+    vocab = point_vocabulary(drill, source)
     for point in points:
         found = matches(point, reading)
         if any(m.agrees for m in found):
@@ -349,11 +399,18 @@ def grade_open(drill: Drill, text: str) -> Grade:
         elif found:
             contradicted.append(point)
             said.append((point, reading.raw[found[0].sentence]))
-    missed = tuple(p for p in points if p not in hit)
+        elif _partly_said(vocab[point], reading):
+            partial.append(point)
+    if not hit and len(partial) < 2:
+        partial = []  # one point's words alone, with no point stated, are no evidence the answer is on topic
+    missed = tuple(p for p in points if p not in hit and p not in partial)
     total = len(points) or 1
-    score = round(100 * max(0, len(hit) - len(contradicted)) / total)
+    earned = max(0.0, len(hit) + PARTIAL_CREDIT * len(partial) - len(contradicted)) / total
+    # Calibrated so that stating half the points well passes (0.5 -> 62): own-words answers state more
+    # than the phrasings catch. An answer that reverses a point is scored on the plain share (and low).
+    score = round(100 * (earned if contradicted else earned ** SCORE_CURVE))
     return Grade(score, score >= PASS_SCORE, hit=tuple(hit), missed=missed, contradicted=tuple(contradicted),
-                 said=tuple(said))
+                 said=tuple(said), partial=tuple(partial))
 
 
 # ------------------------------------------------------------------ the article sentence behind a point
@@ -399,8 +456,8 @@ def _quote(text: str, limit: int = 220) -> str:
 
 
 def feedback(grade: Grade, body: str) -> list[tuple[str, str]]:
-    """Fields for an open answer's result: what it covered, what it contradicts (with the learner's words)
-    and what it missed (with the article sentence behind each point)."""
+    """Fields for an open answer's result: what it covered, what it contradicts (with the learner's words),
+    what it touched on only in part and what it missed (each with the article sentence behind it)."""
     fields = []
     if grade.hit:
         fields.append(("Covered", "\n".join(f"✅ {p.point}" for p in grade.hit)))
@@ -409,17 +466,20 @@ def feedback(grade: Grade, body: str) -> list[tuple[str, str]]:
         fields.append(("Contradicts", "\n".join(
             f"❌ {p.point} — you wrote {_quote(said.get(p, ''), 100)}" for p in grade.contradicted)))
     missed = [p for p in grade.missed if p not in grade.contradicted]
-    if missed:
-        # every platform shows a field of ~1000 characters whole (Discord's cap is 1024): quotes share that
-        room = FIELD_BUDGET - sum(len(p.point) + 20 for p in missed)
-        limit = max(60, min(220, room // len(missed)))
-        lines, quoted = [], set()
-        for p in missed:
+    # every platform shows a field of ~1000 characters whole (Discord's cap is 1024): quotes share that
+    quoted: set[str] = set()
+    for name, mark, points in (("Partly covered", "◐", list(grade.partial)), ("Missed", "▫️", missed)):
+        if not points:
+            continue
+        room = FIELD_BUDGET - sum(len(p.point) + 20 for p in points)
+        limit = max(60, min(220, room // len(points)))
+        lines = []
+        for p in points:
             source = source_sentence(p, body)
             if source and source in quoted:
-                lines.append(f"▫️ {p.point} — the article: the same sentence")
+                lines.append(f"{mark} {p.point} — the article: the same sentence")
             else:
-                lines.append(f"▫️ {p.point}" + (f" — the article: {_quote(source, limit)}" if source else ""))
+                lines.append(f"{mark} {p.point}" + (f" — the article: {_quote(source, limit)}" if source else ""))
             quoted.add(source)
-        fields.append(("Missed", "\n".join(lines)))
+        fields.append((name, "\n".join(lines)))
     return fields

@@ -61,7 +61,8 @@ def submit(coach, req, post: Post, drill: Drill, *, text: str | None = None, let
         if shown:  # a letter means the letter shown in this post; the text of a choice needs no mapping
             grade = drills.grade_mcq(drill, post.authored_letter(drill, shown))
         else:
-            grade = drills.grade(drill, text or "")
+            section = coach.library.section_for(drill)
+            grade = drills.grade(drill, text or "", section.body if section else "")
         if grade is None:
             return [error("This one is multiple choice: answer with a letter, e.g. `answer B`, or click a choice.")]
         if grade.needs_sentences:  # a bare list of terms: not graded, not recorded, the drill stays open

@@ -101,6 +101,8 @@ def result(coach, drill: Drill, grade: Grade | None, post: Post, *, ephemeral: b
     else:
         mark = "✅" if grade.correct else ("🟨" if grade.score >= 30 else "❌")
         title = f"{mark} {grade.score}/100 — you covered {len(grade.hit)} of {len(drill.key_points)} key points"
+        if grade.partial:
+            title += f" ({len(grade.partial)} more in part)"
         if grade.contradicted:
             title += f" and contradicted {len(grade.contradicted)}"
         text, suggested = "", grade.rating
