@@ -157,3 +157,32 @@ def test_forget_me_clears_the_board_rows_too(coach, say, clock):
     for table in ("practice_board", "practice_totals"):
         assert coach.db.execute(f"SELECT user FROM {table}").fetchall() == [("bob",)]
     assert "alice" not in board(say)["All time"]
+
+
+def test_the_board_migration_fills_from_existing_revealed_team_drills(tmp_path, library):
+    from bot import storage
+    from bot.coach import migrations
+
+    path = tmp_path / "old.db"
+    db = storage.open_db(path, migrations())
+    # a database from before the board tables: undo migration m003, then add history the old code wrote
+    db.execute("DROP TABLE practice_board")
+    db.execute("DROP TABLE practice_totals")
+    db.execute("DROP INDEX practice_attempts_post")
+    db.execute("DELETE FROM _migrations WHERE migration_set = 'practice' AND name = 'm003_team_board'")
+    rows = [(1, "team", "", "d1", "2026-11-20T09:00:00Z"), (2, "team", "", "d1", None),  # the open one: not counted
+            (3, "team", "", "d1", "2026-11-22T09:00:00Z"),  # the same drill again: counted once
+            (4, "team", "bob", "d2", None)]  # bob's own drill in the channel: never counted
+    for pid, channel, user, drill, revealed in rows:
+        db.execute("INSERT INTO practice_posts (id, platform, workspace, channel, user, drill_id, created_at, "
+                   "revealed_at) VALUES (?, 'console', 'T1', ?, ?, ?, '2026-11-20T09:00:00Z', ?)",
+                   [pid, channel, user, drill, revealed])
+    for pid, user, score in [(1, "alice", 100), (1, "bob", 25), (2, "carol", 100), (3, "alice", 100), (4, "bob", 100)]:
+        db.execute("INSERT INTO practice_attempts (platform, workspace, channel, user, drill_id, post_id, track, kind, "
+                   "score, correct, rating, answered_at) VALUES ('console', 'T1', 'team', ?, ?, ?, 'ai-pm', 'answer', "
+                   "?, ?, 3, '2026-11-20T10:00:00Z')", [user, rows[pid - 1][3], pid, score, int(score >= 60)])
+    db.conn.close()
+    db = storage.open_db(path, migrations())  # the migration runs again
+    assert db.execute("SELECT user, points, drills FROM practice_totals ORDER BY user").fetchall() == [
+        ("alice", 10, 1), ("bob", 3, 1)]
+    db.conn.close()
