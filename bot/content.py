@@ -476,19 +476,27 @@ def _read_cache(cache: Path, key: str) -> Library | None:
 
     try:
         with open(cache, "rb") as fh:
-            stored_key, library = pickle.load(fh)
+            stored_key, library, vocabulary = pickle.load(fh)
     except Exception:  # missing, truncated or from another version: just check the content
         return None
-    return library if stored_key == key and isinstance(library, Library) else None
+    if stored_key != key or not isinstance(library, Library):
+        return None
+    from . import synonyms
+
+    synonyms.adopt(vocabulary)  # the vocabulary parsed with it, if its file is unchanged
+    return library
 
 
 def _write_cache(cache: Path, key: str, library: Library) -> None:
     import pickle
 
+    from . import synonyms
+
+    vocabulary = synonyms.parsed_entry(synonyms.path_for(library.root))
     tmp = Path(f"{cache}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as fh:
-            pickle.dump((key, library), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((key, library, vocabulary), fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, cache)  # atomic: a concurrent reader sees the old file or the new one
     except OSError:  # a read-only or missing folder only costs the next start its speed
         try:

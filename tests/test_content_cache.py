@@ -49,3 +49,22 @@ def test_an_unusable_cache_file_or_folder_only_costs_speed(root, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     assert content.load(root, cache=blocker / "coach.db.content.pickle").drills
+
+
+def test_the_vocabulary_comes_from_the_cache_too_until_its_file_changes(root, tmp_path, monkeypatch):
+    from bot import synonyms
+
+    cache = tmp_path / "coach.db.content.pickle"
+    content.load(root, cache=cache)
+    vocab_path = synonyms.path_for(root)
+    expected = synonyms.parse(vocab_path)[0]
+    monkeypatch.setattr(synonyms, "_parsed", {})  # as in a fresh process
+    real_parse = synonyms._parse
+    monkeypatch.setattr(synonyms, "_parse", lambda path: pytest.fail("vocabulary parsed again"))
+    content.load(root, cache=cache)
+    assert synonyms.parse(vocab_path)[0] == expected
+    monkeypatch.setattr(synonyms, "_parse", real_parse)
+    vocab_path.write_text(vocab_path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    monkeypatch.setattr(synonyms, "_parsed", {})
+    content.load(root, cache=cache)
+    assert synonyms.parse(vocab_path)[0].digest != expected.digest
