@@ -281,25 +281,35 @@ def test_platforms_without_a_sender_are_left_unclaimed(coach, say, clock):
     assert slack.keys() == ["daily:2:2026-11-23"]
 
 
+def job_of(sched, sub_id):
+    schedule = sched._schedule_of.get(sub_id)
+    return sched._aps.get_job(scheduler._job_id(schedule)) if schedule else None
+
+
 async def test_real_apscheduler_jobs_follow_subscriptions(coach, say, clock):
     say("subscribe at 9am tz Europe/Berlin weekdays")
     sched = DailyScheduler(coach, {"console": Recorder()})
     await sched.start()
     try:
-        (job,) = [j for j in sched.jobs() if j.id.startswith("sub:")]
-        assert job.id == "sub:1" and job.trigger.timezone == ZoneInfo("Europe/Berlin")
+        (job,) = [j for j in sched.jobs() if j.id.startswith("at:")]
+        assert job is job_of(sched, 1) and job.trigger.timezone == ZoneInfo("Europe/Berlin")
         assert job.misfire_grace_time == 3 * 3600 and job.coalesce
         fields = {f.name: str(f) for f in job.trigger.fields}
         assert (fields["hour"], fields["minute"], fields["day_of_week"]) == ("9", "0", "mon,tue,wed,thu,fri")
         nxt = job.next_run_time.astimezone(ZoneInfo("Europe/Berlin"))
         assert (nxt.hour, nxt.minute, nxt.weekday() < 5) == (9, 0, True)
         assert nxt > datetime.now(UTC) > nxt - timedelta(days=4)
-        say("subscribe here at 7am tz America/New_York tue", channel="team")  # the listener reloads
-        team = sched._aps.get_job("sub:2")
+        say("subscribe here at 7am tz America/New_York tue", channel="team")  # the listener adds its job
+        await asyncio.sleep(0)  # the command ran in this thread; the job update is the loop's next step
+        team = job_of(sched, 2)
         assert team.trigger.timezone == ZoneInfo("America/New_York")
         assert {f.name: str(f) for f in team.trigger.fields}["day_of_week"] == "mon,tue"  # + Monday's digest
+        say("subscribe at 9am tz Europe/Berlin weekdays", user="bob")  # the same schedule: the same job
+        assert job_of(sched, 3) is not None and job_of(sched, 3).id == job.id and len(sched.jobs()) == 3
         say("unsubscribe")
-        assert sched._aps.get_job("sub:1") is None and sched._aps.get_job("sweep") is not None
+        assert job_of(sched, 1) is None and sched._aps.get_job(job.id) is not None  # bob still has it
+        say("unsubscribe", user="bob")
+        assert sched._aps.get_job(job.id) is None and sched._aps.get_job("sweep") is not None
     finally:
         sched.shutdown()
     assert sched._changed not in subscriptions.LISTENERS
@@ -448,9 +458,10 @@ async def test_a_subscription_that_cannot_be_planned_never_starves_the_others(co
     clock.set(datetime.now(UTC))
     try:
         await sched.start()
-        assert sorted(j.id for j in sched.jobs()) == ["sub:2", "sweep"]
+        assert sorted(j.id for j in sched.jobs()) == [scheduler._job_id(sched._schedule_of[2]), "sweep"]
         say("subscribe at 10am tz UTC", user="dee")  # a change still reaches the jobs
-        assert "sub:4" in {j.id for j in sched.jobs()}
+        await asyncio.sleep(0)
+        assert job_of(sched, 4) is not None
         await sched._sweep()
     finally:
         sched.shutdown()

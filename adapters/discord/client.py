@@ -12,6 +12,7 @@ import os
 import discord
 from discord import app_commands
 
+from bot import workers
 from bot.messages import error
 
 from . import commands as slash
@@ -60,7 +61,7 @@ class CoachMixin:
     async def run_command(self, interaction: discord.Interaction, text: str, slow: bool = False) -> None:
         if slow:  # answer within Discord's 3 s even if the work takes longer
             await interaction.response.defer(ephemeral=True, thinking=True)
-        replies = self.coach.handle(request_from_interaction(interaction, text=text))
+        replies = await workers.handle(self.coach, request_from_interaction(interaction, text=text))
         await respond(interaction, replies, self.buttons)
 
     async def on_coach_button(self, interaction: discord.Interaction, token: str, label: str) -> None:
@@ -74,7 +75,7 @@ class CoachMixin:
             await interaction.response.send_modal(
                 render.AnswerModal(self.buttons.modal_id(action), title=label, input_label=input_label))
             return
-        await respond(interaction, self.coach.handle(request_from_interaction(interaction, action=action)), self.buttons)
+        await respond(interaction, await workers.handle(self.coach, request_from_interaction(interaction, action=action)), self.buttons)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         # Modal submits are routed here by custom_id rather than by the in-memory Modal,
@@ -85,7 +86,7 @@ class CoachMixin:
         if action is None:
             return
         text = render.modal_text(interaction.data)
-        await respond(interaction, self.coach.handle(request_from_interaction(interaction, text=text, action=action)),
+        await respond(interaction, await workers.handle(self.coach, request_from_interaction(interaction, text=text, action=action)),
                       self.buttons)
 
     async def on_message(self, message: discord.Message) -> None:
@@ -94,7 +95,7 @@ class CoachMixin:
         text = mention_text(message, self.user.id)
         if text is None:
             return
-        await reply_to_message(message, self.coach.handle(request_from_message(message, text)), self.buttons)
+        await reply_to_message(message, await workers.handle(self.coach, request_from_message(message, text)), self.buttons)
 
     async def _on_tree_error(self, interaction: discord.Interaction, exc: app_commands.AppCommandError) -> None:
         log.error("slash command %s failed", interaction.command and interaction.command.name, exc_info=exc)

@@ -15,6 +15,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import workers
 from bot.messages import Reply, Request
 
 from . import render
@@ -191,7 +192,7 @@ def register(app, coach, *, members_ttl: float = 60.0) -> None:
                        is_admin=user in coach.config.admins)
 
     async def run(req: Request, conversation: Conversation) -> None:
-        await conversation.deliver(coach.handle(req))
+        await conversation.deliver(await workers.handle(coach, req))
 
     @app.command("/coach")
     async def on_command(ack, body, client):
