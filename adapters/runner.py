@@ -40,6 +40,7 @@ def main(coach, http: bool = False, port: int | None = None) -> int:
 
 
 async def _serve(coach, enabled, http: bool, port: int) -> None:
+    from bot import workers
     from bot.delivery import ConsoleSender
     from bot.scheduler import DailyScheduler
 
@@ -51,6 +52,7 @@ async def _serve(coach, enabled, http: bool, port: int) -> None:
         tasks.append(asyncio.create_task(module.serve(coach, senders, **kwargs), name=name))
         log.info("starting %s", name)
     await scheduler.start()  # needs the running loop; catches up missed posts within grace
+    workers.keep_loop_responsive()
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

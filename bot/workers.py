@@ -19,7 +19,8 @@ from typing import Callable, TypeVar
 from . import storage
 
 T = TypeVar("T")
-WORKERS = 4  # SQLite writes queue anyway; more threads would only contend for the GIL
+WORKERS = 2  # SQLite writes queue anyway, and Python code holds one GIL: more threads only delay the loop
+SWITCH_INTERVAL = 0.001  # see keep_loop_responsive
 
 _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="coach-worker")
 _lock = threading.Lock()
@@ -50,6 +51,23 @@ def for_this_thread(coach):
             clones[me] = clone
     clone.clock, clone.config = coach.clock, coach.config  # tests move the clock; settings may change
     return clone
+
+
+def keep_loop_responsive() -> None:
+    """Process settings for a long-running bot (``coach run``), once everything is loaded.
+
+    A worker holds the GIL for up to the switch interval (default 5 ms) before the loop thread
+    can take it: 1 ms suits a loop whose budget is a few ms per step. And a full garbage
+    collection scans every object alive — the content library, the index, every job — on
+    whichever thread triggers it, measured at ~70 ms on the loop; frozen, start-up's objects
+    are left out of those scans.
+    """
+    import gc
+    import sys
+
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    gc.collect()
+    gc.freeze()
 
 
 async def call(coach, fn: Callable[..., T], *args, **kwargs) -> T:
