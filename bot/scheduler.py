@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import heapq
+import itertools
 import logging
 import os
 import socket
@@ -42,7 +44,7 @@ from .messages import Button, Reply
 from .review import parse_stamp, stamp
 from .storage import transaction
 from . import workers
-from .subscriptions import DAYS, Subscription
+from .subscriptions import DAYS, Subscription, fire_times
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +163,9 @@ class DailyScheduler:
         self._due_schedules: set[tuple] = set()
         self._flush_task: asyncio.Task | None = None
         self._reveals: dict[datetime, set[int]] = {}  # reveal minute -> subscription ids
+        self._heap: list = []  # (next fire time, seq, schedule): what the minute tick looks at
+        self._next: dict[tuple, datetime] = {}
+        self._seq = itertools.count()
 
     @property
     def grace(self) -> timedelta:
@@ -174,6 +179,7 @@ class DailyScheduler:
     async def start(self) -> Summary:
         """Start APScheduler in the running loop, build the jobs, and catch up what downtime missed."""
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.triggers.cron import CronTrigger
         from apscheduler.triggers.interval import IntervalTrigger
 
         self._loop = asyncio.get_running_loop()
@@ -186,7 +192,8 @@ class DailyScheduler:
                           "max_instances": 3})
         # a line per job run (the sweep runs every minute) would drown the log; failures still show
         logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
-        self._aps.start()
+        # Paused while thousands of jobs are added: a running scheduler wakes up for each one.
+        self._aps.start(paused=True)
         subscriptions.LISTENERS.append(self._changed)
         rows, reveals = await workers.call(self.coach, self._load)
         self._apply(rows)
@@ -194,7 +201,12 @@ class DailyScheduler:
             self._add_reveal(when, sub_id)
         self._aps.add_job(self._sweep, IntervalTrigger(seconds=SWEEP_SECONDS), id="sweep", name="catch-up sweep",
                           replace_existing=True)
-        summary = await self.run_due(self.coach.clock())
+        self._aps.add_job(self._tick, CronTrigger(second=0), id="tick", name="daily drills due this minute",
+                          replace_existing=True)
+        self._aps.resume()
+        # The catch-up is the sweep's: what fell due within grace while we were down. (Older
+        # occurrences can't be posted; `coach schedule run-due` records them as skipped.)
+        summary = await self._run_undone(self.coach.clock())
         log.info("scheduler started (%d jobs for %d subscriptions); catch-up: %s", len(self._groups),
                  len(self._schedule_of), summary.text())
         return summary
@@ -262,21 +274,18 @@ class DailyScheduler:
                 if not group:
                     self._groups.pop(old, None)
                     self._done.pop(old, None)
-                    try:
-                        self._aps.remove_job(_job_id(old))
-                    except Exception:  # already gone
-                        pass
+                    self._next.pop(old, None)  # its heap entry is ignored from now on
             if schedule is None:
                 continue
             if schedule not in self._groups:
                 try:
-                    self._aps.add_job(self._fire, self._trigger(schedule), args=[schedule], id=_job_id(schedule),
-                                      name=f"daily drills {_job_id(schedule)}", replace_existing=True)
-                except Exception as exc:  # that schedule alone (a zone this host lacks) goes without a job
+                    nxt = next(fire_times(schedule, self.coach.clock(), None), None)
+                except Exception as exc:  # that schedule alone (a zone this host lacks) goes without firing
                     log.error("subscription %s cannot be scheduled (%s), skipped: %s: %s", sub_id,
                               _job_id(schedule), type(exc).__name__, exc)
                     continue
                 self._groups[schedule] = set()
+                self._push(schedule, nxt)
             self._groups[schedule].add(sub_id)
             self._schedule_of[sub_id] = schedule
             self._done.pop(schedule, None)  # a newcomer may be due at the group's latest time
@@ -288,7 +297,25 @@ class DailyScheduler:
         return trigger
 
     # ------------------------------------------------------------ firing: one run per minute
+    def _push(self, schedule: tuple, when: datetime | None) -> None:
+        if when is None:
+            return
+        self._next[schedule] = when
+        heapq.heappush(self._heap, (when, next(self._seq), schedule))
+
+    async def _tick(self) -> None:
+        """APScheduler's cron job at second 0 of every minute: every schedule whose fire time has
+        come is enqueued for this minute's one run_due, and its next fire time goes on the heap."""
+        now = self.coach.clock()
+        while self._heap and self._heap[0][0] <= now:
+            when, _, schedule = heapq.heappop(self._heap)
+            if self._next.get(schedule) != when:
+                continue  # the schedule was emptied or moved on since
+            self._enqueue(self._groups.get(schedule, ()), schedule)
+            self._push(schedule, next(fire_times(schedule, max(when, now), None), None))
+
     async def _fire(self, schedule: tuple) -> None:
+        """One schedule's firing (what _tick does for each schedule due)."""
         self._enqueue(self._groups.get(schedule, ()), schedule)
 
     def _enqueue(self, ids, schedule: tuple | None = None) -> None:
@@ -306,25 +333,31 @@ class DailyScheduler:
             self._due, self._due_schedules = set(), set()
             try:
                 at = self.coach.clock()
-                summary = await self.run_due(at, only=ids)
-                if not summary.unsent and not summary.broken:
-                    for schedule in schedules:
-                        latest = self._latest(schedule, at)
-                        if latest is not None:
-                            self._done[schedule] = latest
+                self._mark_done(schedules, at, await self.run_due(at, only=ids))
             except Exception:
                 log.exception("scheduled run for %d subscriptions failed", len(ids))
 
     def _latest(self, schedule: tuple, at: datetime) -> datetime | None:
-        """The schedule's latest fire time at or before ``at`` (within the look-back), cached per schedule."""
+        """The schedule's latest fire time within grace of ``at`` (older ones can't be posted any more).
+
+        Cached per schedule for a day ahead: the sweep asks for every schedule every minute."""
         cached = self._windows.get(schedule)
-        if cached is None or not (cached[0] <= at <= cached[1]):
-            start, end = at - LOOKBACK, at + timedelta(days=1)
-            times = list(_occurrences(self._trigger(schedule), start, end, limit=64))
-            cached = self._windows[schedule] = (at, end, times)
+        if cached is None or not (cached[0] <= at - self.grace and at <= cached[1]):
+            start, end = at - self.grace - timedelta(minutes=1), at + timedelta(days=1)
+            times = list(fire_times(schedule, start, end))
+            cached = self._windows[schedule] = (start, end, times)
         times = cached[2]
         k = bisect.bisect_right(times, at.astimezone(timezone.utc))
-        return times[k - 1] if k and times[k - 1] > at - LOOKBACK else None
+        return times[k - 1] if k and times[k - 1] > at - self.grace else None
+
+    def _mark_done(self, schedules, at: datetime, summary: Summary) -> None:
+        """Their latest occurrence is claimed in full: the sweep needn't plan them again until the next.
+        (A subscription that can't be planned has no trigger either, so it is in no group here.)"""
+        for schedule in schedules:
+            if schedule[0] in self.senders:  # a platform without a sender here left its posts unclaimed
+                latest = self._latest(schedule, at)
+                if latest is not None:
+                    self._done[schedule] = latest
 
     async def _sweep(self) -> None:
         """Each minute: changes made by another process, then any schedule whose latest occurrence is
@@ -333,23 +366,26 @@ class DailyScheduler:
             at = self.coach.clock()
             changed = await workers.call(self.coach, lambda c: subscriptions.schedules(c.db, self._seen_update))
             self._apply(changed)
-            ids, schedules = set(), []
-            for schedule, group in self._groups.items():
-                if schedule[0] not in self.senders:
-                    continue  # left for a process that can post there
-                try:
-                    latest = self._latest(schedule, at)
-                except Exception:
-                    continue
-                if latest is not None and self._done.get(schedule, latest - timedelta(seconds=1)) < latest:
-                    ids |= group
-                    schedules.append(schedule)
-            summary = await self.run_due(at, only=ids, sweep=True)
-            if not summary.unsent and not summary.broken:
-                for schedule in schedules:
-                    self._done[schedule] = self._latest(schedule, at)
+            await self._run_undone(at)
         except Exception:
             log.exception("scheduler sweep failed")
+
+    async def _run_undone(self, at: datetime) -> Summary:
+        """Post what fell due within grace for every schedule not known to be claimed in full."""
+        ids, schedules = set(), []
+        for schedule, group in self._groups.items():
+            if schedule[0] not in self.senders:
+                continue  # left for a process that can post there
+            try:
+                latest = self._latest(schedule, at)
+            except Exception:
+                continue
+            if latest is not None and self._done.get(schedule, latest - timedelta(seconds=1)) < latest:
+                ids |= group
+                schedules.append(schedule)
+        summary = await self.run_due(at, only=ids, sweep=True)
+        self._mark_done(schedules, at, summary)
+        return summary
 
     # ------------------------------------------------------------ the fan-out
     async def run_due(self, at: datetime | None = None, only: set[int] | None = None, *,
@@ -407,9 +443,10 @@ class DailyScheduler:
                 "GROUP BY subscription_id", [*chunk, stamp(since)]).fetchall())
         plan = []
         windows: dict[tuple, list[datetime]] = {}  # subscriptions sharing a schedule share the trigger's work
+        lookback = self.grace + timedelta(minutes=1) if sweep else LOOKBACK
         for sub in subs:
             try:
-                plan += self._plan_one(sub, at, last.get(sub.id), windows)
+                plan += self._plan_one(sub, at, last.get(sub.id), windows, lookback)
             except Exception as exc:  # one bad row (a zone this host lacks) must not starve the others
                 summary.broken += 1
                 _log_broken(sub, exc)
@@ -419,13 +456,14 @@ class DailyScheduler:
                          (post_id, ref or "")))
         return plan, by_id
 
-    def _plan_one(self, sub: Subscription, at: datetime, last: str | None, windows: dict) -> list:
-        after = max(sub.since, at - LOOKBACK)
+    def _plan_one(self, sub: Subscription, at: datetime, last: str | None, windows: dict,
+                  lookback: timedelta = LOOKBACK) -> list:
+        after = max(sub.since, at - lookback)
         if last:
             after = max(after, parse_stamp(last))
         schedule = sub.schedule
         if schedule not in windows:
-            windows[schedule] = list(_occurrences(self._trigger(schedule), at - LOOKBACK, at))
+            windows[schedule] = list(fire_times(schedule, at - lookback, at))
         zone = ZoneInfo(sub.tz)
         plan = []
         for due in (t for t in windows[schedule] if t > after):

@@ -11,10 +11,11 @@ the next run, so that what we tell people and what the scheduler does cannot dis
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
@@ -103,13 +104,57 @@ class Subscription:
         return trigger(self.schedule)
 
     def next_run(self, after: datetime) -> datetime | None:
-        """The next time this subscription posts (a drill or, for a channel, the Monday digest)."""
-        return self.trigger().get_next_fire_time(None, after)
+        """The next time this subscription posts (a drill or, for a channel, the Monday digest), from ``after`` on."""
+        nxt = next(fire_times(self.schedule, after - timedelta(microseconds=1), None), None)
+        return nxt.astimezone(ZoneInfo(self.tz)) if nxt else None
 
 
 def cron_days(days, is_dm: bool) -> str:
     days = set(days) if is_dm else set(days) | {"mon"}
     return ",".join(d for d in DAYS if d in days)
+
+
+@functools.lru_cache(maxsize=None)
+def _zone(tz: str) -> ZoneInfo:
+    # ZoneInfo caches only weakly: 13,000 schedules over 20 zones re-read the zone files otherwise
+    return ZoneInfo(tz)
+
+
+@functools.lru_cache(maxsize=256)
+def _weekdays(days: str) -> frozenset[int]:
+    return frozenset(DAYS.index(d) for d in days.split(","))
+
+
+def fire_times(schedule: tuple, after: datetime, until: datetime | None):
+    """A schedule's fire times in (after, until] (open-ended if None), ascending, in UTC — what its
+    CronTrigger should yield, computed directly: ~100× faster (the scheduler's start computes one for
+    every schedule), and right the day after spring-forward, where APScheduler 3.11's CronTrigger
+    skips a 00:30 drill (Berlin, 30 Mar 2026).
+
+    A local time that doesn't exist on the spring-forward day fires at the instant it would have
+    been under the old offset (fold=0: 02:30 CET = 03:30 CEST); one that happens twice on the
+    fall-back day fires twice, and the ledger posts the first — as CronTrigger does.
+    """
+    _, hour, minute, tz, days = schedule
+    zone = _zone(tz)
+    allowed = _weekdays(days)
+    after = after.astimezone(timezone.utc)
+    day = after.astimezone(zone).date() - timedelta(days=1)
+    end = until.astimezone(timezone.utc) if until is not None else None
+    for _ in range(400):
+        if day.weekday() in allowed:
+            first = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+            times = [first.astimezone(timezone.utc)]
+            if first.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) == first.replace(tzinfo=None):
+                second = first.replace(fold=1).astimezone(timezone.utc)  # the repeat of an autumn hour
+                if second != times[0]:
+                    times.append(second)
+            for t in times:
+                if end is not None and t > end:
+                    return
+                if t > after:
+                    yield t
+        day += timedelta(days=1)
 
 
 def trigger(schedule: tuple):
