@@ -11,7 +11,7 @@ import re
 import sys
 from typing import TextIO
 
-from bot.messages import Button, Reply, Request
+from bot.messages import Button, Reply, Request, plain_mentions
 
 WORKSPACE = "local"
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -72,13 +72,14 @@ class ConsoleChat:
             print(text, file=self.out)
 
     def _bold(self, text: str) -> str:
+        text = plain_mentions(text)  # no client renders <#id> here
         return _BOLD.sub((lambda m: f"\033[1m{m.group(1)}\033[0m") if self.color else (lambda m: m.group(1)), text)
 
     def show(self, replies: list[Reply]) -> None:
         self.buttons = []
         for reply in replies:
             if self.json_mode:
-                print(json.dumps(reply.to_dict(), ensure_ascii=False), file=self.out)
+                print(plain_mentions(json.dumps(reply.to_dict(), ensure_ascii=False)), file=self.out)
                 self.buttons.extend(reply.buttons)
                 continue
             print(self.render(reply, start=len(self.buttons) + 1), file=self.out)

@@ -31,15 +31,34 @@ def main(coach, http: bool = False, port: int | None = None) -> int:
             print(f"{name.capitalize()}: {module.missing_help()}\n", file=sys.stderr)
         print("To talk to the coach without any tokens, run: coach chat", file=sys.stderr)
         return 2
-    port = port or int(os.environ.get("PORT") or 3000)
+    if any(name == "slack" for name, _ in enabled):  # only Slack listens on a port
+        port = _port(port if port is not None else os.environ.get("PORT") or 3000)
+        if port is None:
+            return 2
+    host = os.environ.get("COACH_HOST") or "0.0.0.0"
     try:
-        asyncio.run(_serve(coach, enabled, http, port))
+        failed = asyncio.run(_serve(coach, enabled, http, port, host))
     except KeyboardInterrupt:
-        pass
-    return 0
+        return 0
+    for name, reason in failed:  # a supervisor must not mistake this for a clean stop
+        print(f"coach run: {name} stopped: {reason}", file=sys.stderr)
+    return 1 if failed else 0
 
 
-async def _serve(coach, enabled, http: bool, port: int) -> None:
+def _port(value) -> int | None:
+    try:
+        port = int(str(value).strip())
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        print(f"coach run: the port must be a whole number from 1 to 65535 (--port or PORT), not '{value}'.",
+              file=sys.stderr)
+        return None
+    return port
+
+
+async def _serve(coach, enabled, http: bool, port: int, host: str = "0.0.0.0") -> list[tuple[str, str]]:
+    """Run until a signal or until an adapter stops; returns (adapter, reason) for those that failed."""
     from bot import workers
     from bot.delivery import ConsoleSender
     from bot.scheduler import DailyScheduler
@@ -48,7 +67,7 @@ async def _serve(coach, enabled, http: bool, port: int) -> None:
     scheduler = DailyScheduler(coach, senders)
     tasks = []
     for name, module in enabled:
-        kwargs = {"http": http, "port": port} if name == "slack" else {}
+        kwargs = {"http": http, "port": port, "host": host} if name == "slack" else {}
         tasks.append(asyncio.create_task(module.serve(coach, senders, **kwargs), name=name))
         log.info("starting %s", name)
     await scheduler.start()  # needs the running loop; catches up missed posts within grace
@@ -62,13 +81,17 @@ async def _serve(coach, enabled, http: bool, port: int) -> None:
         except (NotImplementedError, RuntimeError):  # Windows / not the main thread
             pass
     stopper = asyncio.create_task(stop.wait(), name="stop")
+    failed = []
     try:
         done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
         for task in done:
-            if task is not stopper and task.exception():
-                log.error("%s stopped: %s", task.get_name(), task.exception())
+            if task is not stopper:
+                reason = task.exception() or "it returned unexpectedly"
+                log.error("%s stopped: %s", task.get_name(), reason)
+                failed.append((task.get_name(), str(reason)))
     finally:
         scheduler.shutdown()
         for task in [*tasks, stopper]:
             task.cancel()
         await asyncio.gather(*tasks, stopper, return_exceptions=True)
+    return failed

@@ -3,6 +3,7 @@
     .venv/bin/python bench/answers.py                 # the shipped articles
     .venv/bin/python bench/answers.py --scale 250     # plus 250x synthetic articles (temp content dir and db)
     .venv/bin/python bench/answers.py --cold 10       # also time 10 cold `python -m bot ask` runs
+    .venv/bin/python bench/answers.py --gaps 8000     # also time `coach content gaps` over 8000 distinct questions
 
 Synthetic articles are the real ones with slugs changed and a share of their words swapped
 for made-up ones, so the index grows with realistic term statistics instead of exact copies.
@@ -89,12 +90,32 @@ def cold_runs(n: int, db: str, content_root: str | None) -> list[float]:
     return times
 
 
+def gaps_run(coach, n: int, seed: int = 11) -> float:
+    """Seconds for the gaps report over n distinct unanswered questions (made-up words, so few group)."""
+    from bot.gaps import gaps
+
+    rng = random.Random(seed)
+    pool = [fake_word(rng) for _ in range(3000)]
+    rows = []
+    for i in range(n):
+        q = " ".join(rng.sample(pool, rng.randint(2, 6)))
+        rows.append(("console", "T1", "c", "u", q, q, 0, None, 0.0, f"2026-11-01T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}"))
+    coach.db.conn.executemany("INSERT INTO answer_log (platform, workspace, channel, user, question, terms, found, "
+                              "unit_key, score, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    t = time.perf_counter()
+    groups = gaps(coach.db)
+    took = time.perf_counter() - t
+    print(f"gaps over {n} unanswered questions: {took:.2f}s, {len(groups)} groups")
+    return took
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--scale", type=int, default=0, help="add N synthetic copies of every article")
     p.add_argument("--repeat", type=int, default=20, help="times each question is asked")
     p.add_argument("--questions", type=Path, help="question file (default: the dev set and tests/data)")
     p.add_argument("--cold", type=int, default=0, help="also time N cold `python -m bot ask` processes")
+    p.add_argument("--gaps", type=int, default=0, help="also time the gaps report over N distinct questions")
     args = p.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-answers-"))
@@ -127,8 +148,11 @@ def main(argv=None) -> int:
             runs = cold_runs(args.cold, db, str(content_root) if content_root else None)
             print(f"cold `python -m bot ask`: median {statistics.median(runs):.3f}s "
                   f"min {min(runs):.3f}s max {max(runs):.3f}s over {len(runs)} runs")
+        gaps_s = gaps_run(coach, args.gaps) if args.gaps else None
         print(f"{len(qs)} questions x {args.repeat}: mean {statistics.mean(times):.2f} ms, max {max(times):.2f} ms")
-        print(f"bench: ask p50_ms={pct(times, 50):.2f} p99_ms={pct(times, 99):.2f} units={coach.index.units}")
+        extra = f" gaps_s={gaps_s:.2f}" if gaps_s is not None else ""
+        cold = f" cold_p50_s={statistics.median(runs):.3f}" if args.cold else ""
+        print(f"bench: ask p50_ms={pct(times, 50):.2f} p99_ms={pct(times, 99):.2f} units={coach.index.units}{cold}{extra}")
         coach.db.conn.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

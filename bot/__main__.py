@@ -8,11 +8,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import sqlite3
 import sys
 
 
 def _coach(args):
-    from . import content
+    from . import content, storage
     from .coach import open_coach
 
     try:
@@ -21,6 +23,12 @@ def _coach(args):
         print("PM Coach will not start: the content has problems.", file=sys.stderr)
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        raise SystemExit(1)
+    except storage.StorageError as exc:  # one line for an operator, no traceback
+        print(f"PM Coach will not start: {exc}", file=sys.stderr)
+        raise SystemExit(1)
+    except sqlite3.Error as exc:  # e.g. building the answer index on a file that went bad or read-only
+        print(f"PM Coach will not start: {storage.describe(exc, storage.db_path())}", file=sys.stderr)
         raise SystemExit(1)
 
 
@@ -55,12 +63,18 @@ def cmd_content(args) -> int:
             print(problem)
         if problems:
             return 1
-        counts = {}
-        for drill in library.drills.values():
-            counts[drill.type] = counts.get(drill.type, 0) + 1
+        report = content.bank_report(library)
+        for error in report.errors:  # an exact duplicate prompt: the learner would see the same drill twice
+            print(error)
+        if report.errors:
+            return 1
         sections = sum(len(a.sections) for a in library.articles.values())
         print(f"content ok: {len(library.articles)} articles, {sections} sections, {len(library.drills)} drills "
-              f"({', '.join(f'{n} {t}' for t, n in sorted(counts.items()))})")
+              f"({', '.join(f'{n} {t}' for t, n in sorted(report.types.items()) if n)})")
+        for line in report.lines():
+            print(line)
+        for warning in report.warnings:
+            print(f"warning: {warning}")
         return 0
     from .answers import gaps_report
 
@@ -128,13 +142,21 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     if args.db:
-        import os
-
         os.environ["COACH_DB"] = args.db
     try:
-        return args.func(args) or 0
+        code = args.func(args) or 0
+        sys.stdout.flush()  # inside the try: a reader that left (`| head`) is seen here, not at exit
+        return code
     except KeyboardInterrupt:
         return 130
+    except sqlite3.Error as exc:  # e.g. run-due writing to a read-only file: one line, no traceback
+        from . import storage
+
+        print(f"coach: {storage.describe(exc, storage.db_path())}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `coach content check | head -1`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush stays quiet
+        return 0
 
 
 if __name__ == "__main__":

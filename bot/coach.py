@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import unicodedata
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import answers, content, practice, privacy, storage, subscriptions, users
+from . import answers, content, habit, practice, privacy, reminders, storage, study, subscriptions, users
 from .commands import Command
 from .config import Config
 from .messages import Reply, Request, error, info
@@ -22,18 +23,37 @@ from .messages import Reply, Request, error, info
 log = logging.getLogger(__name__)
 
 # Migrations run in this order: privacy's repair the tables of the features before it.
-FEATURES = (users, answers, practice, subscriptions, privacy)
+FEATURES = (users, answers, practice, subscriptions, habit, study, reminders, privacy)
 MAX_TEXT = 10_000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
+# Rows a reading command writes on the side (the question log, the last answer for `more`):
+# with a read-only database these writes are skipped, so questions still get answers.
+SIDE_WRITES = ("answer_log", "answer_last")
+_CANT_SAVE = ("I can't save anything right now, so nothing was changed — please try again later. "
+              "Questions, `topics` and `help` still work.")
+STORAGE_REPLIES = {
+    "busy": "I'm busy right now — please try again in a moment.",
+    "read_only": _CANT_SAVE,
+    "full": _CANT_SAVE,
+}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff\ue000\ue001]")
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def valid_unicode(text: str | None) -> str:
+    """Text that can be stored and sent: surrogate pairs joined into the character they mean,
+    lone surrogates (a JSON "\\ud800", bytes decoded with surrogateescape) made U+FFFD."""
+    text = text or ""
+    if not any("\ud800" <= ch <= "\udfff" for ch in text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def clean_text(text: str | None) -> str:
-    """Printable, NFC, trimmed, bounded: what every handler may assume about text."""
-    text = unicodedata.normalize("NFC", text or "")
+    """Valid, printable, NFC, trimmed, bounded: what every handler may assume about text."""
+    text = unicodedata.normalize("NFC", valid_unicode(text))
     text = _CONTROL.sub(" ", text)
     return text.strip()[:MAX_TEXT]
 
@@ -62,19 +82,44 @@ class Coach:
     # ------------------------------------------------------------- entry
     def handle(self, req: Request) -> list[Reply]:
         try:
-            req = replace(req, text=clean_text(req.text))
-            users.touch(self, req)
-            if req.action:
-                return self._action(req)
-            name, args = self.parse(req.text)
-            if name is None:
-                return [info("Ask me anything about AI PM, Data Scientist PM or traditional PM careers, "
-                             "or type `help` to see what I can do.")]
-            return self.commands[name].handler(self, req, args)
-        except Exception:  # a user sees one sentence; the log keeps the detail
+            req = replace(req, text=clean_text(req.text), user_name=valid_unicode(req.user_name),
+                          action=valid_unicode(req.action) if req.action else req.action)
+            # a person is waiting: another process's write holds us up briefly, then "busy"
+            with storage.busy_timeout(self.db, storage.INTERACTIVE_BUSY_S):
+                self._touch(req)
+                if req.action:
+                    return self._screen(req, self._action(req))
+                name, args = self.parse(req.text)
+                if name is None:
+                    return [info("Ask me anything about AI PM, Data Scientist PM or traditional PM careers, "
+                                 "or type `help` to see what I can do.")]
+                if name == "ask" and req.text.split(" ", 1)[0].lower().lstrip("/!") != "ask":
+                    # plain text: a feature with something open (an open drill) may take it as its reply
+                    for feature in FEATURES:
+                        take = getattr(feature, "take_plain_text", None)
+                        taken = take(self, req) if take else None
+                        if taken is not None:
+                            return self._screen(req, taken)
+                return self._screen(req, self.commands[name].handler(self, req, args))
+        except Exception as exc:  # a user sees one sentence; the log keeps the detail
+            fault = storage.fault(exc)
+            if fault in STORAGE_REPLIES:
+                log.warning("handling %s/%s: storage %s: %s", req.platform, (req.action or req.text)[:80], fault, exc)
+                return [error(STORAGE_REPLIES[fault])]
             log.exception("handling %s/%s failed", req.platform, (req.action or req.text)[:80])
             return [error("Sorry — something went wrong on my side handling that. Nothing you've done "
                           "was lost; please try again in a moment.")]
+
+    def _touch(self, req: Request) -> None:
+        """Remember who spoke, if that can be done at once: it must never hold up or fail a request."""
+        if getattr(self.db, "read_only", False):
+            return
+        try:
+            with storage.busy_timeout(self.db, 0):
+                users.touch(self, req)
+        except sqlite3.OperationalError as exc:
+            if storage.fault(exc) not in ("busy", "read_only", "full"):
+                raise
 
     def parse(self, text: str) -> tuple[str | None, str]:
         """(command, rest). Plain text that isn't a command is a question: ``ask``."""
@@ -88,6 +133,14 @@ class Coach:
         if key in self.commands:
             return self.commands[key].name, rest.strip()
         return "ask", text
+
+    def _screen(self, req: Request, replies: list[Reply]) -> list[Reply]:
+        """Features may hold back what would spoil them (practice: an open team drill's answer)."""
+        for feature in FEATURES:
+            screen = getattr(feature, "screen_replies", None)
+            if screen:
+                replies = screen(self, req, replies)
+        return replies
 
     def _action(self, req: Request) -> list[Reply]:
         parts = req.action.split(":")
@@ -114,9 +167,10 @@ def open_coach(db_path: str | Path | None = None, content_root: str | Path | Non
                clock: Callable[[], datetime] = utcnow, config: Config | None = None) -> Coach:
     """Validate content, open the database with every feature's migrations, build the coach.
 
-    Raises content.ContentError (with ``file:line: message`` problems) on invalid content.
+    Raises content.ContentError (with ``file:line: message`` problems) on invalid content and
+    storage.StorageError (one sentence) on a database that can't be used.
     """
     config = config or Config.from_env()
     library = content.load(Path(content_root) if content_root else None)
-    db = storage.open_db(db_path or config.db, migrations())
+    db = storage.open_db(db_path or config.db, migrations(), skip_when_read_only=SIDE_WRITES)
     return Coach(db, library, clock=clock, config=config)

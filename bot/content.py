@@ -14,6 +14,10 @@ from pathlib import Path
 
 import yaml
 
+# libyaml's parser when PyYAML was built with it (about 10x faster than pure Python); its nodes
+# carry the same marks, so problems keep their file:line.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_LOADER = "C" if SAFE_LOADER is not yaml.SafeLoader else "Python"
 TRACKS = ("ai-pm", "ds-pm", "traditional-pm", "career")
 DRILL_TYPES = ("mcq", "open", "scenario")
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "content"
@@ -63,7 +67,8 @@ class Article:
 @dataclass(frozen=True)
 class KeyPoint:
     point: str
-    words: tuple[str, ...]
+    words: tuple[str, ...]  # the point's own terms, close together
+    says: tuple[str, ...] = ()  # the point in a learner's words: most of a phrasing's words in one sentence
 
 
 @dataclass(frozen=True)
@@ -119,15 +124,38 @@ def _rel(path: Path) -> str:
     return str(path) if rel.startswith("..") else rel
 
 
+def read_file(path: Path, problems: list[str]) -> tuple[bytes, str] | None:
+    """A content file's bytes and text, or None with a ``file:line: message`` problem: a folder
+    named like a content file, a broken link, bytes that aren't UTF-8 (with their line)."""
+    name = _rel(path)
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "cannot read: a broken link or a missing file"
+        problems.append(f"{name}:1: {what}")
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(f"{name}:1: cannot read: {exc.strerror or exc}")
+        return None
+    try:
+        return data, data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        problems.append(f"{name}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at column {column}); "
+                        "save the file as UTF-8")
+        return None
+
+
 # ---------------------------------------------------------------- articles
 
-def parse_article(path: Path, problems: list[str]) -> Article | None:
+def parse_article(path: Path, problems: list[str], text: str | None = None) -> Article | None:
     name = _rel(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(f"{name}:1: cannot read: {exc}")
-        return None
+    if text is None:
+        read = read_file(path, problems)
+        if read is None:
+            return None
+        text = read[1]
     lines = text.splitlines()
     if not lines or lines[0].strip() != "---":
         problems.append(f"{name}:1: missing front matter (a '---' block with slug, title, tracks)")
@@ -138,7 +166,7 @@ def parse_article(path: Path, problems: list[str]) -> Article | None:
         problems.append(f"{name}:1: front matter is not closed with '---'")
         return None
     try:
-        meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+        meta = yaml.load("\n".join(lines[1:end]), Loader=SAFE_LOADER) or {}
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", 0) + 2
         problems.append(f"{name}:{line}: front matter is not valid YAML: {getattr(exc, 'problem', exc)}")
@@ -215,10 +243,6 @@ def parse_article(path: Path, problems: list[str]) -> Article | None:
 
 # ------------------------------------------------------------------ drills
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that records the line of each mapping as ``__line__``."""
-
-
 def _construct_mapping(loader, node):
     mapping = loader.construct_mapping(node, deep=True)
     mapping["__line__"] = node.start_mark.line + 1
@@ -226,7 +250,14 @@ def _construct_mapping(loader, node):
     return mapping
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+def line_loader(base=SAFE_LOADER):
+    """A safe loader that records the line of each mapping (and of each key) in the mapping."""
+    loader = type("LineLoader", (base,), {"__doc__": line_loader.__doc__})
+    loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    return loader
+
+
+_LineLoader = line_loader()
 
 _FIELDS = {
     "mcq": {"id", "type", "track", "difficulty", "source", "prompt", "choices", "answer", "explanation"},
@@ -239,16 +270,18 @@ def _text(value) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def parse_drills(path: Path, problems: list[str]) -> list[tuple[dict, Drill | None]]:
+def parse_drills(path: Path, problems: list[str], text: str | None = None) -> list[tuple[dict, Drill | None]]:
     name = _rel(path)
+    if text is None:
+        read = read_file(path, problems)
+        if read is None:
+            return []
+        text = read[1]
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        data = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problems.append(f"{name}:{(mark.line + 1) if mark else 1}: not valid YAML: {getattr(exc, 'problem', exc)}")
-        return []
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(f"{name}:1: cannot read: {exc}")
         return []
     if data is None:
         return []
@@ -271,18 +304,19 @@ def parse_drills(path: Path, problems: list[str]) -> list[tuple[dict, Drill | No
             bad("type", f"type must be one of {', '.join(DRILL_TYPES)}")
             out.append((item, None))
             continue
+        before = len(problems)  # any problem below, a missing field included, means no Drill
         keys = set(item) - {"__line__", "__lines__"}
         for missing in sorted(_FIELDS[dtype] - keys):
             bad("id", f"missing '{missing}'")
-        for extra in sorted(keys - _FIELDS[dtype]):
+        for extra in sorted(keys - _FIELDS[dtype], key=str):  # a key may be a number
             bad(extra, f"unknown field '{extra}' for a {dtype} drill")
-        before = len(problems)
         did = item.get("id")
         if not isinstance(did, str) or not _ID.match(did):
             bad("id", "id must be 3-80 characters of a-z, 0-9 and '-'")
         if item.get("track") not in TRACKS:
             bad("track", f"track must be one of {', '.join(TRACKS)}")
-        if item.get("difficulty") not in (1, 2, 3):
+        difficulty = item.get("difficulty")
+        if type(difficulty) is not int or difficulty not in (1, 2, 3):  # `true` is an int in Python
             bad("difficulty", "difficulty must be 1, 2 or 3")
         source = item.get("source")
         if not (isinstance(source, dict) and _text(source.get("article")) and _text(source.get("section"))):
@@ -309,6 +343,14 @@ def parse_drills(path: Path, problems: list[str]) -> list[tuple[dict, Drill | No
                         problems.append(
                             f"{name}:{kp.get('__line__', line) if isinstance(kp, dict) else line}: {did}: "
                             "each key point needs 'point' (text) and 'words' (a non-empty list of phrases)")
+                    elif "says" in kp and not (isinstance(kp["says"], list) and kp["says"]
+                                               and all(_text(w) for w in kp["says"])):
+                        problems.append(f"{name}:{kp.get('__line__', line)}: {did}: "
+                                        "a key point's 'says' must be a non-empty list of phrasings")
+                    elif set(kp) - {"point", "words", "says", "__line__", "__lines__"}:
+                        extra = sorted(set(kp) - {"point", "words", "says", "__line__", "__lines__"})
+                        problems.append(f"{name}:{kp.get('__line__', line)}: {did}: "
+                                        f"unknown key point field '{extra[0]}' (point, words, says)")
         if len(problems) > before or not isinstance(source, dict):
             out.append((item, None))
             continue
@@ -320,7 +362,8 @@ def parse_drills(path: Path, problems: list[str]) -> list[tuple[dict, Drill | No
             answer=(item.get("answer") or "").strip(),
             explanation=(item.get("explanation") or "").strip(),
             situation=(item.get("situation") or "").strip(),
-            key_points=tuple(KeyPoint(kp["point"].strip(), tuple(w.strip() for w in kp["words"]))
+            key_points=tuple(KeyPoint(kp["point"].strip(), tuple(w.strip() for w in kp["words"]),
+                                      tuple(w.strip() for w in kp.get("says") or ()))
                              for kp in item.get("key_points") or ()),
             model_answer=(item.get("model_answer") or "").strip(),
             path=name, line=line,
@@ -340,18 +383,26 @@ def check(root: Path | None = None) -> tuple[Library | None, list[str]]:
         return None, [f"{_rel(art_dir)}:1: no articles folder"]
     digest = hashlib.sha256()
     articles: dict[str, Article] = {}
+    broken: set[str] = set()  # articles already reported: drills citing them add nothing
     for path in sorted(art_dir.glob("*.md")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-        article = parse_article(path, problems)
+        read = read_file(path, problems)
+        article = parse_article(path, problems, read[1]) if read else None
+        if read:
+            digest.update(path.name.encode() + b"\0" + read[0])
         if article:
             articles[article.slug] = article
+        else:
+            broken.add(path.stem)
     if not articles and not problems:
         problems.append(f"{_rel(art_dir)}:1: no articles (*.md) found")
     drills: dict[str, Drill] = {}
     first_seen: dict[str, str] = {}
     for path in sorted(drill_dir.glob("*.yaml")) if drill_dir.is_dir() else []:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-        for item, drill in parse_drills(path, problems):
+        read = read_file(path, problems)
+        if read is None:
+            continue
+        digest.update(path.name.encode() + b"\0" + read[0])
+        for item, drill in parse_drills(path, problems, read[1]):
             did = item.get("id")
             where = f"{_rel(path)}:{item.get('__line__', 1)}"
             if isinstance(did, str):
@@ -364,6 +415,8 @@ def check(root: Path | None = None) -> tuple[Library | None, list[str]]:
             article = articles.get(drill.article)
             lines = item.get("__lines__", {})
             src_line = lines.get("source", drill.line)
+            if article is None and drill.article in broken:
+                continue
             if article is None:
                 problems.append(f"{_rel(path)}:{src_line}: {drill.id}: source article '{drill.article}' does not exist")
                 continue
@@ -386,3 +439,83 @@ def load(root: Path | None = None) -> Library:
     if problems:
         raise ContentError(problems)
     return library
+
+
+# ------------------------------------------------------------ bank report
+# How the drill bank reads as a whole (coach content check prints it). Kept apart from the loader:
+# nothing here makes content invalid to load, but the CLI fails on an exact duplicate prompt.
+
+LONGEST_ANSWER_LIMIT = 0.35  # above this, "pick the longest choice" beats the learner's knowledge
+NEAR_DUPLICATE = 0.6  # Jaccard overlap of two prompts' content words that reads as the same question
+_PROMPT_STOP = frozenset(
+    "a an and are as at be but by can do does for from had has have how i if in is it its my of on or so "
+    "that the their them they this to was we what when where which who why will with would you your".split())
+
+
+@dataclass(frozen=True)
+class BankReport:
+    tracks: dict[str, int]  # drills per track, every track listed
+    types: dict[str, int]  # drills per type
+    mcq: int
+    answer_longest: int  # MCQs whose answer is longer than every other choice (a tie gives nothing away)
+    answer_letters: dict[str, int]  # how often the answer sits at A, B, C, D in the file
+    exact_duplicates: tuple[tuple[str, str], ...]  # drill ids whose shown text is identical
+    near_duplicates: tuple[tuple[str, str, float], ...]  # (id, id, overlap) at or above NEAR_DUPLICATE
+    where: dict[str, str] = field(default_factory=dict)  # drill id -> "file:line", for messages
+
+    @property
+    def longest_share(self) -> float:
+        return self.answer_longest / self.mcq if self.mcq else 0.0
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"{self.where.get(b, b)}: {b}: exact duplicate prompt of {a} ({self.where.get(a, a)})"
+                for a, b in self.exact_duplicates]
+
+    @property
+    def warnings(self) -> list[str]:
+        out = [f"near-duplicate prompts ({overlap:.0%} shared words): {a} and {b}"
+               for a, b, overlap in self.near_duplicates]
+        if self.longest_share > LONGEST_ANSWER_LIMIT:
+            out.append(f"the answer is the longest choice in {self.longest_share:.0%} of MCQs "
+                       f"(keep it at or under {LONGEST_ANSWER_LIMIT:.0%})")
+        return out
+
+    def lines(self) -> list[str]:
+        return [
+            "drills per track: " + ", ".join(f"{t} {n}" for t, n in self.tracks.items()),
+            f"MCQ answer is the longest choice: {self.answer_longest} of {self.mcq} ({self.longest_share:.0%})",
+            "MCQ answer position: " + ", ".join(f"{k} {n}" for k, n in self.answer_letters.items()),
+            f"duplicate prompts: {len(self.exact_duplicates)} exact, {len(self.near_duplicates)} near",
+        ]
+
+
+def _shown_text(drill: Drill) -> str:
+    """What the learner reads: a scenario's situation belongs to its prompt."""
+    return f"{drill.situation} {drill.prompt}".strip() if drill.situation else drill.prompt
+
+
+def _prompt_words(text: str) -> frozenset[str]:
+    return frozenset(w for w in norm_heading(text).split() if w not in _PROMPT_STOP and len(w) > 1)
+
+
+def bank_report(library: Library) -> BankReport:
+    drills = sorted(library.drills.values(), key=lambda d: d.id)
+    tracks = {t: sum(d.track == t for d in drills) for t in TRACKS}
+    types = {t: sum(d.type == t for d in drills) for t in DRILL_TYPES}
+    mcqs = [d for d in drills if d.type == "mcq"]
+    longest = sum(all(len(d.answer) > len(c) for c in d.choices if c != d.answer) for d in mcqs)
+    letters = {letter: sum(d.answer_letter == letter for d in mcqs) for letter in "ABCD"}
+    exact, near = [], []
+    shown = [(d.id, norm_heading(_shown_text(d)), _prompt_words(_shown_text(d))) for d in drills]
+    for i, (a, text_a, words_a) in enumerate(shown):
+        for b, text_b, words_b in shown[i + 1:]:
+            if text_a == text_b:
+                exact.append((a, b))
+                continue
+            union = words_a | words_b
+            overlap = len(words_a & words_b) / len(union) if union else 0.0
+            if overlap >= NEAR_DUPLICATE:
+                near.append((a, b, overlap))
+    where = {d.id: f"{d.path}:{d.line}" for d in drills}
+    return BankReport(tracks, types, len(mcqs), longest, letters, tuple(exact), tuple(near), where)

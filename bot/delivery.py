@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from .messages import Reply
+from .messages import Reply, plain_mentions
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class ConsoleSender:
         thread = f" (thread of {target.thread})" if target.thread else ""
         lines = [f"── {target.platform}/{target.workspace} {where}{thread} · {key}"]
         for reply in replies:
-            lines.append(reply.plain())
+            lines.append(plain_mentions(reply.plain()))
             lines += [f"  [{button.label}]" for button in reply.buttons]
         # one write, then flush: a post is whole or absent, as on a platform (a kill can't split it)
         out.write("\n".join(lines) + "\n\n")

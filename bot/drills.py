@@ -1,18 +1,14 @@
 """Choosing and grading drills. Pure: drills and text in, decisions out (no database).
 
-Open answers are graded against the drill's key points: a point counts as covered when
-one of its phrases appears (the phrase's words close together, after stemming) or when
-most of the point's own wording does. The score is the share of points covered, so
-saying more that is on topic can only raise it, and nothing rewards mere length.
+Multiple choice is graded here; open answers by meaning in bot/grading.py.
 """
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from .content import TRACKS, Drill, KeyPoint
-from .text import tokens
+from . import grading
+from .content import TRACKS, Drill
 
 TRACK_NAMES = {"ai-pm": "AI PM", "ds-pm": "Data Scientist PM", "traditional-pm": "Traditional PM",
                "career": "Career"}
@@ -25,7 +21,6 @@ _ALIASES = {
     "careers": "career", "career": "career", "salary": "career", "comp": "career",
 }
 LETTERS = "ABCD"
-PASS_SCORE = 60  # an open answer at or above this counts as correct in accuracy figures
 
 
 def resolve_track(text: str) -> str | None:
@@ -84,27 +79,11 @@ def choose(drills: Iterable[Drill], *, due: Sequence[str] = (), seen: Sequence[s
 
 
 # ------------------------------------------------------------------- grade
+# Open answers are graded in bot/grading.py; these names stay here for callers.
 
-@dataclass(frozen=True)
-class Grade:
-    score: int  # 0..100
-    correct: bool
-    choice: str = ""  # MCQ letter the user picked
-    hit: tuple[KeyPoint, ...] = ()
-    missed: tuple[KeyPoint, ...] = ()
-
-    @property
-    def rating(self) -> int:
-        """The FSRS rating (1 Again .. 4 Easy) this grade suggests."""
-        if self.choice:
-            return 3 if self.correct else 1
-        if self.score >= 90:
-            return 4
-        if self.score >= PASS_SCORE:
-            return 3
-        if self.score >= 30:
-            return 2
-        return 1
+PASS_SCORE = grading.PASS_SCORE
+Grade = grading.Grade
+grade_open = grading.grade_open
 
 
 def parse_choice(text: str) -> str | None:
@@ -121,42 +100,13 @@ def grade_mcq(drill: Drill, letter: str) -> Grade:
     return Grade(100 if correct else 0, correct, choice=letter)
 
 
-def _near(phrase: list[str], answer: list[str]) -> bool:
-    """All the phrase's words within a window a little wider than the phrase."""
-    if not phrase:
-        return False
-    if len(phrase) == 1:
-        return phrase[0] in answer
-    need, width = set(phrase), len(phrase) + 2
-    for i, tok in enumerate(answer):
-        if tok in need and need <= set(answer[i:i + width]):
-            return True
-    return False
-
-
-def covers(point: KeyPoint, answer_tokens: list[str]) -> bool:
-    if any(_near(tokens(words), answer_tokens) for words in point.words):
-        return True
-    # A paraphrase of the point itself: most of its distinctive words are there.
-    own = set(tokens(point.point))
-    return len(own) >= 3 and len(own & set(answer_tokens)) >= 0.7 * len(own)
-
-
-def grade_open(drill: Drill, text: str) -> Grade:
-    answer_tokens = tokens(text)
-    hit = tuple(p for p in drill.key_points if covers(p, answer_tokens))
-    missed = tuple(p for p in drill.key_points if p not in hit)
-    total = len(drill.key_points) or 1
-    score = round(100 * len(hit) / total)
-    return Grade(score, score >= PASS_SCORE, hit=hit, missed=missed)
-
-
-def grade(drill: Drill, text: str) -> Grade | None:
-    """Grade typed text: a letter for an MCQ (None if it isn't one), free text otherwise."""
+def grade(drill: Drill, text: str, source: str = "") -> Grade | None:
+    """Grade typed text: a letter for an MCQ (None if it isn't one), free text otherwise (``source``: the
+    cited section's text, which open grading reads for the words behind each key point)."""
     if drill.type == "mcq":
         letter = parse_choice(text)
         if letter is None:
             matches = [LETTERS[i] for i, c in enumerate(drill.choices) if c.lower() == text.strip().lower()]
             letter = matches[0] if matches else None
         return grade_mcq(drill, letter) if letter else None
-    return grade_open(drill, text)
+    return grade_open(drill, text, source)

@@ -8,6 +8,7 @@ click still works after a restart; adapters pass the action string back untouche
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 
@@ -24,7 +25,10 @@ class Request:
     # True when the user may manage the channel (Discord Manage Channels, Slack
     # channel member, console always); adapters decide, the core enforces.
     can_manage_channel: bool = True
-    is_admin: bool = False
+    is_admin: bool = False  # one of COACH_ADMINS
+    # Where this user's DM with the bot keeps its data, when not in ``workspace``. On Discord a
+    # user's DM is one conversation across every server (user ids are global): "dm".
+    dm_workspace: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class Reply:
     citation: Citation | None = None
     ephemeral: bool = False  # only the requesting user sees it (where the platform allows)
     kind: str = "info"  # info | answer | decline | drill | result | error | stats | leaderboard | subscription
+    score: int | None = None  # a graded answer's score out of 100 (machine-readable; the text says it too)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -81,3 +86,33 @@ def info(text: str, **kw) -> Reply:
 def error(text: str, **kw) -> Reply:
     """A user-facing failure: a clear sentence, never a traceback."""
     return Reply(text=text, kind="error", ephemeral=kw.pop("ephemeral", True), **kw)
+
+
+# Channels and people are named by mentions, which Slack and Discord both render as the
+# channel's or person's name (``<#id>`` / ``<@id>``); the console shows ``#id`` / ``@id``.
+# The core marks them with two private-use characters that user text never carries
+# (``clean_text`` drops them), so a renderer can tell the coach's own mention from a
+# ``<@U…>`` someone typed, which must stay inert text.
+MENTION_MARKS = "\ue000\ue001"
+_OPEN, _CLOSE = MENTION_MARKS
+
+
+def channel_ref(channel_id: str) -> str:
+    return f"{_OPEN}#{channel_id}{_CLOSE}"
+
+
+def user_ref(user_id: str) -> str:
+    return f"{_OPEN}@{user_id}{_CLOSE}"
+
+
+_MENTION = re.compile(f"{_OPEN}([#@])([^{_OPEN}{_CLOSE}\\s]+){_CLOSE}")
+
+
+def plain_mentions(text: str) -> str:
+    """The coach's mentions as ``#id`` / ``@id``: where nothing renders mention markup."""
+    return _MENTION.sub(r"\1\2", text or "")
+
+
+def platform_mentions(text: str) -> str:
+    """The coach's mentions as ``<#id>`` / ``<@id>``, the markup Slack and Discord share."""
+    return _MENTION.sub(r"<\1\2>", text or "")

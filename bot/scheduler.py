@@ -38,9 +38,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from . import practice, subscriptions
+from . import practice, reminders, subscriptions
 from .delivery import ConsoleSender, PermanentError, RateLimited, Sender, Target
-from .messages import Button, Reply
+from .messages import Button, Reply, channel_ref
 from .review import parse_stamp, stamp
 from .storage import transaction
 from . import workers
@@ -408,6 +408,9 @@ class DailyScheduler:
                                        by_id if only is not None and not sweep else None)
         tasks += self._start(recovered, summary)
         await asyncio.gather(*tasks)
+        if only is None or sweep:  # people's evening reminders ride on the sweep (bot/reminders.py)
+            sent = await reminders.run_due(self, at)
+            summary.sent, summary.failed = summary.sent + sent["sent"], summary.failed + sent["failed"]
         return summary
 
     def _recover_in(self, coach, at, summary, by_id):
@@ -728,7 +731,7 @@ class DailyScheduler:
         """Best effort, once: the post failed for good, so say so to whoever set it up."""
         if not sub.subscriber:  # they asked to be forgotten; the pause shows in `subscriptions`
             return
-        where = "your DMs" if sub.is_dm else f"#{sub.channel}"
+        where = "your DMs" if sub.is_dm else channel_ref(sub.channel)
         reply = Reply(
             title="Daily drill paused",
             text=f"I couldn't post the daily drill to {where}: {reason or 'the platform refused it'}. "

@@ -23,7 +23,7 @@ from . import drills, users
 from .commands import Command
 from .content import TRACKS
 from .drills import TRACK_NAMES
-from .messages import Button, Reply, error, info
+from .messages import Button, Reply, channel_ref, error, info, user_ref
 from .review import parse_stamp, stamp
 from .storage import Migrations, transaction
 
@@ -89,7 +89,7 @@ class Subscription:
 
     @property
     def where(self) -> str:
-        return f"DM to {self.channel}" if self.is_dm else f"#{self.channel}"
+        return f"DM to {user_ref(self.channel)}" if self.is_dm else channel_ref(self.channel)
 
     def cron_days(self) -> str:
         """The trigger's day_of_week: the chosen days, plus Monday for a channel's weekly digest."""
@@ -423,6 +423,11 @@ def _target(req, wanted: str | None, verb: str = "subscribe") -> tuple[bool, str
     return False, req.channel
 
 
+def _space(req, is_dm: bool) -> str:
+    """The workspace a target's subscription lives in: a DM's may differ (``Request.dm_workspace``)."""
+    return (req.dm_workspace or req.workspace) if is_dm else req.workspace
+
+
 def _may_manage(coach, req) -> Reply | None:
     if not req.can_manage_channel:
         return error("Only people who can manage this channel can change its daily drill. Ask one of them, or "
@@ -470,8 +475,9 @@ def cmd_subscribe(coach, req, args: str) -> list[Reply]:
     if not is_dm and (denied := _may_manage(coach, req)):
         return [denied]
     now = stamp(coach.clock())
+    space = _space(req, is_dm)
     with transaction(coach.db):
-        old = find(coach.db, req.platform, req.workspace, is_dm, channel)
+        old = find(coach.db, req.platform, space, is_dm, channel)
         keep = old if old and old.active else None  # re-subscribing changes only what was said
         hour, minute = parsed.time or (keep and (keep.hour, keep.minute)) or DEFAULT_TIME
         tz = parsed.tz or (keep and keep.tz) or users.effective_tz(coach, req)
@@ -484,9 +490,9 @@ def cmd_subscribe(coach, req, args: str) -> list[Reply]:
             "subscriber = excluded.subscriber, hour = excluded.hour, minute = excluded.minute, tz = excluded.tz, "
             "days = excluded.days, track = excluded.track, active = 1, paused = 0, paused_reason = NULL, "
             "since = excluded.since, updated_at = excluded.updated_at",
-            [req.platform, req.workspace, channel, int(is_dm), req.user if is_dm else "", req.user, hour, minute,
+            [req.platform, space, channel, int(is_dm), req.user if is_dm else "", req.user, hour, minute,
              tz, ",".join(days), track, now, now, now])
-        sub = find(coach.db, req.platform, req.workspace, is_dm, channel)
+        sub = find(coach.db, req.platform, space, is_dm, channel)
         if is_dm and parsed.tz and not users.user_tz(coach, req.platform, req.workspace, req.user):
             # Someone who names their zone for their own drill lives there: streaks should count
             # their days in it too, until they say otherwise with `timezone`.
@@ -520,7 +526,7 @@ def cmd_unsubscribe(coach, req, args: str) -> list[Reply]:
     cur = coach.db.execute(
         "UPDATE subscriptions SET active = 0, updated_at = ? WHERE platform = ? AND workspace = ? AND is_dm = ? "
         "AND channel = ? AND active = 1 RETURNING id",
-        [stamp(coach.clock()), req.platform, req.workspace, int(is_dm), channel])
+        [stamp(coach.clock()), req.platform, _space(req, is_dm), int(is_dm), channel])
     stopped = cur.fetchall()
     if not stopped:
         what = "You have no daily drill by DM" if is_dm else "This channel has no daily drill"
@@ -534,7 +540,7 @@ def cmd_unsubscribe(coach, req, args: str) -> list[Reply]:
 
 def cmd_subscriptions(coach, req, args: str) -> list[Reply]:
     now = coach.clock()
-    mine = find(coach.db, req.platform, req.workspace, True, req.user)
+    mine = find(coach.db, req.platform, _space(req, True), True, req.user)
     lines = [f"- **You (DM):** {describe(mine, now)}" if mine and mine.active else
              "- **You (DM):** no daily drill — `subscribe me` starts one."]
     if not req.is_dm:
@@ -546,13 +552,13 @@ def cmd_subscriptions(coach, req, args: str) -> list[Reply]:
         "AND subscriber = ? AND channel != ? ORDER BY channel", [req.platform, req.workspace, req.user,
                                                                 req.channel]).fetchall()
     if others:
-        lines.append("- **Channels you set up:** " + ", ".join(f"#{r[0]}" for r in others))
+        lines.append("- **Channels you set up:** " + ", ".join(channel_ref(r[0]) for r in others))
     return [Reply(title="Daily drills", text="\n".join(lines) + f"\n\nChange with {USAGE}.",
                   kind="subscription", ephemeral=not req.is_dm)]
 
 
 def _may_change(coach, req, sub: Subscription) -> Reply | None:
-    if sub.platform != req.platform or sub.workspace != req.workspace:
+    if sub.platform != req.platform or sub.workspace not in (req.workspace, _space(req, sub.is_dm)):
         return error("I can't find that subscription any more. Type `subscriptions` to see yours.")
     if sub.is_dm:
         return None if sub.user == req.user else error("That's someone else's daily drill.")
@@ -566,8 +572,9 @@ def _may_change(coach, req, sub: Subscription) -> Reply | None:
 
 
 def on_action(coach, req, parts: list[str]) -> list[Reply]:
-    """``sub:stop:<id>`` and ``sub:resume:<id>`` (the button in a "posting failed" notice)."""
-    if len(parts) != 3 or parts[1] not in ("stop", "resume") or not parts[2].isdigit():
+    """``sub:stop:<id>``, ``sub:resume:<id>`` (the button in a "posting failed" notice) and
+    ``sub:pause:<id>`` (the Slack Home tab)."""
+    if len(parts) != 3 or parts[1] not in ("stop", "resume", "pause") or not parts[2].isdigit():
         return [error("That button is no longer active. Type `subscriptions` to see your daily drills.")]
     sub = get(coach.db, int(parts[2]))
     if sub is None or not sub.active:
@@ -578,6 +585,12 @@ def on_action(coach, req, parts: list[str]) -> list[Reply]:
     if parts[1] == "stop":
         coach.db.execute("UPDATE subscriptions SET active = 0, updated_at = ? WHERE id = ?", [now, sub.id])
         text = f"Stopped the daily drill ({sub.where})."
+    elif parts[1] == "pause":
+        if sub.paused:
+            return [info(f"The daily drill ({sub.where}) is already paused.", ephemeral=not req.is_dm)]
+        pause(coach, sub.id, "paused by hand")
+        return [info(f"Paused the daily drill ({sub.where}). Resume it from your Home tab or with `subscribe`.",
+                     kind="subscription", ephemeral=not req.is_dm)]
     else:
         coach.db.execute("UPDATE subscriptions SET paused = 0, paused_reason = NULL, since = ?, updated_at = ? "
                          "WHERE id = ?", [now, now, sub.id])
@@ -596,6 +609,32 @@ COMMANDS = [
             aliases=("subs",), order=22),
 ]
 ACTIONS = {"sub": on_action}
+
+
+def needs_channel_rights(coach, req) -> bool:
+    """Whether the answer to ``req`` depends on ``req.can_manage_channel``: it may change this
+    channel's subscription. Adapters whose check is costly (Slack lists a channel's members)
+    make it only then."""
+    if req.is_dm:
+        return False
+    if req.action:  # sub:stop:<id> / sub:resume:<id>: only a channel's subscription needs the rights
+        parts = req.action.split(":")
+        if parts[0] != "sub" or len(parts) != 3 or not parts[2].isdigit():
+            return False
+        sub = get(coach.db, int(parts[2]))
+        return sub is not None and not sub.is_dm
+    from .coach import clean_text
+
+    name, args = coach.parse(clean_text(req.text))
+    if name == "unsubscribe":
+        words = args.lower().split()
+        return not words or words[0] in ("here", "channel")
+    if name != "subscribe":
+        return False
+    try:
+        return (parse(args).target or "here") == "here"
+    except ParseError:
+        return False
 
 
 @MIGRATIONS

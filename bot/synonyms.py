@@ -20,7 +20,7 @@ DEFAULT_PATH = Path(__file__).resolve().parent.parent / "content" / "vocabulary.
 FILE_NAME = "vocabulary.yaml"
 
 _LISTS = ("question_filler_phrases", "question_filler_words", "question_openers", "polite", "how_much_make",
-          "weak_words")
+          "weak_words", "other_roles")
 _TABLES = ("synonyms", "question_synonyms")
 _KNOWN = {*_LISTS, *_TABLES, "chat_spellings"}
 
@@ -36,6 +36,7 @@ class Vocabulary:
     how_much_make: frozenset[str]
     weak: frozenset[str]  # canonical terms
     digest: str
+    other_roles: tuple[str, ...] = ()  # roles the articles don't cover as careers, as written
     raw_words: frozenset[str] = frozenset()  # every word the file names
     longest: int = 1
 
@@ -45,7 +46,7 @@ def _canonical(key: str) -> str:
     return " ".join(stem(w) for w in words(key))
 
 
-class _Lines(yaml.SafeLoader):
+class _Lines(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml parses it 10x faster when present
     """Keeps each key's line, for file:line messages."""
 
 
@@ -61,8 +62,23 @@ def _mapping(loader, node):
 _Lines.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
+_parsed: dict[tuple, tuple[Vocabulary | None, list[str]]] = {}  # (path, mtime, size) -> parse's result
+
+
 def parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
-    """The vocabulary in path, or every problem with it as ``file:line: message``."""
+    """The vocabulary in path, or every problem with it as ``file:line: message`` (read once per version)."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        return None, [f"{_display(path)}:1: cannot read the vocabulary ({exc.strerror})"]
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    if key not in _parsed:
+        _parsed.clear()
+        _parsed[key] = _parse(path)
+    return _parsed[key]
+
+
+def _parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
     name = _display(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -158,7 +174,7 @@ def parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
     vocab = Vocabulary(
         phrases=phrases, query_phrases=query, chat=chat_out, filler=flat("question_filler_words"),
         openers=flat("question_openers"), polite=flat("polite"), how_much_make=flat("how_much_make"),
-        weak=weak, digest=hashlib.sha256(text.encode()).hexdigest()[:16], raw_words=frozenset(raw),
+        weak=weak, other_roles=tuple(lists["other_roles"]), digest=hashlib.sha256(text.encode()).hexdigest()[:16], raw_words=frozenset(raw),
         longest=max((len(k) for k in query), default=1))
     return vocab, []
 
@@ -181,7 +197,6 @@ def _display(path: Path) -> str:
 # ------------------------------------------------------------ the active one
 
 _active: Vocabulary | None = None
-_active_file: tuple | None = None  # (path, mtime, size) of the file _active was read from
 
 
 def path_for(content_root: str | Path | None) -> Path:
@@ -195,15 +210,11 @@ def path_for(content_root: str | Path | None) -> Path:
 
 def use(content_root: str | Path | None = None) -> Vocabulary:
     """Make the vocabulary of this content folder the one terms() uses (read again only when the file changed)."""
-    global _active, _active_file
-    path = path_for(content_root)
-    st = path.stat()
-    key = (path, st.st_mtime_ns, st.st_size)
-    if _active is None or _active_file != key:
-        vocab, problems = parse(path)
-        if vocab is None:
-            raise ValueError("; ".join(problems))
-        _active, _active_file = vocab, key
+    global _active
+    vocab, problems = parse(path_for(content_root))
+    if vocab is None:
+        raise ValueError("; ".join(problems))
+    _active = vocab
     return _active
 
 

@@ -101,7 +101,15 @@ class StandIn:
     async def handle(self, request: web.Request) -> web.Response:
         path = request.path[len("/api/v10"):]
         body = None
-        if request.can_read_body:
+        if request.content_type.startswith("multipart/"):  # a message with files: payload_json + files[n]
+            body, files = {}, []
+            async for part in await request.multipart():
+                if part.name == "payload_json":
+                    body.update(json.loads(await part.text()))
+                else:
+                    files.append({"filename": part.filename, "content": (await part.read()).decode()})
+            body["_files"] = files
+        elif request.can_read_body:
             raw = await request.read()
             body = json.loads(raw) if raw else None
         self.calls.append(Call(request.method, path, dict(request.query), body))

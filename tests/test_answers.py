@@ -84,10 +84,13 @@ def test_words_scattered_over_a_section_are_a_neighbouring_topic(coach):
 
 
 def test_a_recap_gives_way_to_the_body_on_a_near_tie_only():
-    from bot.answers import Candidate, _primary_first
+    from bot.ranking import Candidate, Unit
+    from bot.ranking import primary_first as _primary_first
 
     def cand(section, score, coverage=1.0, ctx=""):
-        return Candidate(score, coverage, 0.0, {"section": section, "ctx": ctx})
+        unit = Unit(1, "k", "k", "a", "t", section, "section", -1, frozenset(), frozenset(), frozenset(ctx.split()),
+                    (), (), ())
+        return Candidate(score, coverage, 0.0, unit)
     recap, body = cand("Key Takeaways", 2.0), cand("Balancing Accuracy vs Cost", 1.95)
     assert _primary_first([recap, body])[0] is body
     assert _primary_first([recap, cand("Balancing Accuracy vs Cost", 1.6)])[0] is recap
@@ -332,3 +335,29 @@ def test_drill_prompts_are_phrasings_of_the_section_they_cite(coach):
     from bot.synonyms import terms
 
     assert " ".join(terms(drill.prompt, query=True)) in section["phr"]
+
+
+def test_gaps_grouping_matches_comparing_every_group(coach, say):
+    # grouping through shared terms must give what comparing each question with every group gave
+    from bot import gaps as gaps_mod
+    import random
+    rng = random.Random(7)
+    vocab = ["zorb", "quax", "flim", "blit", "snor", "wug", "dax", "ploo"]
+    for i in range(120):
+        q = " ".join(rng.sample(vocab, rng.randint(1, 4)))
+        coach.db.execute("INSERT INTO answer_log (platform, workspace, channel, user, question, terms, found, "
+                         "unit_key, score, created_at) VALUES ('console', ?, 'c', 'u', ?, ?, 0, NULL, 0, ?)",
+                         [f"T{i % 2}", q, q, f"2026-11-01T00:{i // 60:02d}:{i % 60:02d}"])
+    rows = coach.db.execute("SELECT platform, workspace, question, terms FROM answer_log WHERE found = 0 "
+                            "ORDER BY created_at").fetchall()
+    expected: list[dict] = []
+    for platform, workspace, question, qterms in rows:
+        tset = set(qterms.split())
+        g = next((g for g in expected if (g["p"], g["w"]) == (platform, workspace)
+                  and gaps_mod.similar(g["terms"], tset)), None)
+        if g is None:
+            g = {"p": platform, "w": workspace, "terms": tset, "qs": []}
+            expected.append(g)
+        g["qs"].append(question)
+    got = answers.gaps(coach.db)
+    assert sorted(sorted(g["questions"]) for g in got) == sorted(sorted(set(g["qs"])) for g in expected)

@@ -116,3 +116,187 @@ def test_sections_keep_the_authors_text_and_alternates():
     assert faq is not None and "not a strict requirement" in faq.body
     assert faq.alternates, "FAQ entries carry alternate phrasings"
     assert "amazon.com" not in "".join(s.body for a in library.articles.values() for s in a.sections)
+
+
+# ------------------------------------------------------------------ bank report
+
+def _mcq(did, answer, choices, prompt=None, track="ai-pm"):
+    return content.Drill(did, "mcq", track, 1, "a", "s", prompt or f"Question about {did}?",
+                         choices=tuple(choices), answer=answer, explanation="x")
+
+
+def _library(*drills):
+    return content.Library({}, {d.id: d for d in drills}, "")
+
+
+def test_bank_report_counts_tracks_longest_answers_and_positions():
+    report = content.bank_report(_library(
+        _mcq("q-one", "a much longer answer", ["short", "a much longer answer", "tiny", "small"]),
+        _mcq("q-two", "mid", ["mid", "longest of all", "abc", "xyz"], track="career"),
+        _mcq("q-tie", "same", ["same", "size", "four", "ones"], track="career"),  # a tie gives nothing away
+    ))
+    assert report.tracks == {"ai-pm": 1, "ds-pm": 0, "traditional-pm": 0, "career": 2}
+    assert (report.mcq, report.answer_longest) == (3, 1)
+    assert report.answer_letters == {"A": 2, "B": 1, "C": 0, "D": 0}
+    assert not report.warnings  # 1 of 3 is under the limit
+    assert "drills per track: ai-pm 1, ds-pm 0, traditional-pm 0, career 2" in report.lines()
+
+
+def test_bank_report_warns_when_the_longest_choice_gives_the_answer_away():
+    report = content.bank_report(_library(
+        _mcq("q-one", "the long right answer", ["the long right answer", "no", "nope", "nah"]),
+        _mcq("q-two", "the long right answer too", ["x", "the long right answer too", "y", "z"]),
+        _mcq("q-three", "y", ["x", "yy", "y", "z"]),
+    ))
+    assert report.answer_longest == 2
+    assert any("longest choice in 67%" in w for w in report.warnings)
+
+
+def test_bank_report_exact_duplicate_is_an_error_and_near_duplicate_a_warning():
+    scenario = content.Drill("s-one", "scenario", "career", 1, "a", "s", "What do you advise?",
+                             situation="A mentee has two offers.", key_points=(), model_answer="x")
+    other = content.Drill("s-two", "scenario", "career", 1, "a", "s", "What do you advise?",
+                          situation="A mentee wants to leave product.", key_points=(), model_answer="x")
+    report = content.bank_report(_library(
+        _mcq("q-one", "a", "abcd", prompt="Which metric catches the most fraud cases?"),
+        _mcq("q-two", "a", "abcd", prompt="Which metric catches the most fraud cases?"),
+        _mcq("q-three", "a", "abcd", prompt="Which metric catches most of the fraud cases, per the article?"),
+        scenario, other,  # same generic prompt, different situations: not duplicates
+    ))
+    assert report.exact_duplicates == (("q-one", "q-two"),)
+    assert len(report.errors) == 1 and "q-two: exact duplicate prompt of q-one" in report.errors[0]
+    assert {(a, b) for a, b, _ in report.near_duplicates} == {("q-one", "q-three"), ("q-three", "q-two")}
+    assert all("near-duplicate" in w for w in report.warnings)
+
+
+def test_check_command_prints_the_report_and_fails_on_an_exact_duplicate_prompt(broken):
+    proc = run_coach("content", "check", "--root", str(broken))
+    assert proc.returncode == 0, proc.stdout
+    assert re.search(r"drills per track: ai-pm \d+, ds-pm \d+, traditional-pm \d+, career \d+", proc.stdout)
+    assert re.search(r"MCQ answer is the longest choice: \d+ of \d+ \(\d+%\)", proc.stdout)
+    assert "duplicate prompts: 0 exact" in proc.stdout
+
+    path = first_drill_file(broken)
+    drills = yaml.safe_load(path.read_text())
+    copy = dict(drills[0], id="copied-prompt-drill")
+    path.write_text(path.read_text() + "\n" + yaml.safe_dump([copy], sort_keys=False))
+    proc = run_coach("content", "check", "--root", str(broken))
+    assert proc.returncode == 1
+    assert re.search(rf"{re.escape(path.name)}:\d+: copied-prompt-drill: exact duplicate prompt of {drills[0]['id']}",
+                     proc.stdout), proc.stdout
+    assert "content ok" not in proc.stdout
+
+
+def test_shipped_bank_is_interview_grade_by_the_numbers():
+    library = content.load(SHIPPED)
+    report = content.bank_report(library)
+    assert all(n >= 25 for n in report.tracks.values()), report.tracks
+    assert report.longest_share <= content.LONGEST_ANSWER_LIMIT, report.lines()
+    assert not report.exact_duplicates and not report.near_duplicates, report.warnings
+    # mostly open and scenario prompts, not recall of trivia
+    assert sum(d.type != "mcq" for d in library.drills.values()) >= 0.6 * len(library.drills)
+
+
+def test_a_drill_quoting_a_disputed_premium_says_whose_figure_it_is():
+    # The switch article says AI PMs earn 12-18% more, the comparison article 20-40%:
+    # a learner must never be marked wrong for quoting the other article.
+    library = content.load(SHIPPED)
+    names = {"12-18": ("switch", "this article"), "20-40": ("comparison",)}
+    for drill in library.drills.values():
+        shown = " ".join((drill.situation, drill.prompt, *drill.choices, drill.explanation, drill.model_answer)).lower()
+        for figure, article_names in names.items():
+            if figure in shown:
+                assert any(n in shown for n in article_names), (drill.id, figure)
+
+
+def test_no_drill_repeats_the_self_contradicting_vesting_claim():
+    # "front-loaded vesting leaves early leavers under-compensated" contradicts itself (front-loaded
+    # vesting pays early); drills keep the article's warning about leaving early without that claim.
+    library = content.load(SHIPPED)
+    for did in ("switch-comp-open", "switch-offer-vesting-scenario"):
+        drill = library.drills[did]
+        text = " ".join([drill.model_answer, *(p.point for p in drill.key_points),
+                         *(w for p in drill.key_points for w in p.words)]).lower()
+        assert "front-loaded" not in text and "front loaded" not in text
+        assert "two years" in text and "vesting schedule" in text
+
+
+def test_check_output_piped_to_a_reader_that_leaves_gives_no_traceback():
+    # `coach content check | head -1`: the reader closes the pipe before the report is written
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "content", "check"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert proc.returncode == 0
+
+
+# ------------------------------------------------ files that used to crash the check
+
+def _check_fails_cleanly(root: Path) -> str:
+    proc = run_coach("content", "check", "--root", str(root))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.stdout
+
+
+def test_a_drill_missing_its_prompt_is_reported_not_a_traceback(broken):
+    path = first_drill_file(broken)
+    text = path.read_text()
+    m = re.search(r"^  prompt: .*\n(?:    .*\n)*", text, re.M)
+    drill_line = text[: text.rfind("\n- id:", 0, m.start()) + 1].count("\n") + 1
+    path.write_text(text[: m.start()] + text[m.end():])
+    out = _check_fails_cleanly(broken)
+    assert re.search(rf"{re.escape(path.name)}:{drill_line}: .*missing 'prompt'", out), out
+
+
+def test_a_folder_named_like_a_drills_file_and_a_dangling_article_link_are_reported(broken):
+    (broken / "drills" / "extra.yaml").mkdir()
+    (broken / "articles" / "gone.md").symlink_to(broken / "articles" / "no-such-file.md")
+    out = _check_fails_cleanly(broken)
+    assert re.search(r"extra\.yaml:1: .*folder", out), out
+    assert re.search(r"gone\.md:1: .*(broken link|cannot read)", out), out
+
+
+def test_difficulty_must_be_a_number_not_a_yes_or_no(broken):
+    path = first_drill_file(broken)
+    text = path.read_text()
+    m = re.search(r"^  difficulty: \d$", text, re.M)
+    line = text[: m.start()].count("\n") + 1
+    path.write_text(text[: m.start()] + "  difficulty: true" + text[m.end():])
+    out = _check_fails_cleanly(broken)
+    assert re.search(rf"{re.escape(path.name)}:{line}: .*difficulty must be 1, 2 or 3", out), out
+
+
+def test_drill_keys_that_are_not_text_are_reported(broken):
+    path = first_drill_file(broken)
+    text = path.read_text()
+    m = re.search(r"^  difficulty: \d$", text, re.M)
+    path.write_text(text[: m.end()] + "\n  1: one\n  extra: two" + text[m.end():])
+    out = _check_fails_cleanly(broken)
+    assert "unknown field '1'" in out and "unknown field 'extra'" in out
+
+
+@pytest.mark.parametrize("folder,suffix", [("drills", "yaml"), ("articles", "md")])
+def test_invalid_utf8_in_a_content_file_is_reported_with_its_line(broken, folder, suffix):
+    path = sorted((broken / folder).glob(f"*.{suffix}"))[0]
+    data = path.read_bytes()
+    lines = data.split(b"\n")
+    lines[4] = lines[4] + b" caf\xe9"  # Latin-1, not UTF-8
+    path.write_bytes(b"\n".join(lines))
+    out = _check_fails_cleanly(broken)
+    assert re.search(rf"{re.escape(path.name)}:5: not valid UTF-8", out), out
+    assert "does not exist" not in out  # drills citing an unreadable article don't pile on
+
+
+@pytest.mark.parametrize("base", [yaml.SafeLoader, *([yaml.CSafeLoader] if hasattr(yaml, "CSafeLoader") else [])])
+def test_yaml_errors_keep_their_line_with_either_loader(broken, base, monkeypatch):
+    monkeypatch.setattr(content, "_LineLoader", content.line_loader(base))
+    path = first_drill_file(broken)
+    lines = path.read_text().splitlines()
+    n = len(lines)
+    path.write_text("\n".join(lines) + "\n- id: [unclosed\n")
+    problems = content.check(broken)[1]
+    [problem] = [p for p in problems if "not valid YAML" in p]
+    assert re.match(rf".*{re.escape(path.name)}:({n + 1}|{n + 2}): not valid YAML", problem), problem

@@ -8,6 +8,7 @@ import discord
 import pytest
 
 from adapters import discord as discord_adapter
+from bot import practice
 from adapters.discord.client import build_client
 from adapters.discord.respond import request_from_interaction
 from adapters.discord.sender import DiscordSender
@@ -140,12 +141,12 @@ def test_requests_say_where_and_what_the_member_may_do(discord_client):
     assert manager.can_manage_channel and not manager.is_admin and not manager.is_dm
     member = request(permissions=PERM_VIEW_SEND)
     assert not member.can_manage_channel and not member.is_admin
-    admin = request(permissions=PERM_ADMINISTRATOR)  # Administrator implies every permission
-    assert admin.can_manage_channel and admin.is_admin
+    admin = request(permissions=PERM_ADMINISTRATOR)  # Administrator implies every permission…
+    assert admin.can_manage_channel and not admin.is_admin  # …but is_admin means one of COACH_ADMINS
     direct = request(guild=False)
     assert (direct.workspace, direct.channel, direct.is_dm, direct.can_manage_channel) == (
         "dm", str(DM_CHANNEL_ID), True, True)
-    assert direct.user_name == "Alice"
+    assert direct.user_name == "Alice" and direct.dm_workspace == manager.dm_workspace == "dm"
 
 
 SUBSCRIBE = {"time": "9am", "tz": "Europe/Berlin", "track": "ai-pm", "days": "weekdays"}
@@ -180,7 +181,8 @@ async def test_drill_in_a_server_is_private_and_follows_the_track(discord_client
     assert cb.data["flags"] & EPHEMERAL
     ids = list(buttons_of(cb.data).values())
     assert "Reveal" in buttons_of(cb.data)
-    action = discord_client.buttons.resolve(ids[0][len("coach"):])[0]
+    assert ids[0].startswith("coach@111")  # a private reply's buttons are bound to its user
+    action = discord_client.buttons.resolve(ids[0][len("coach@111"):])[0]
     assert coach.library.drills[action.split(":")[2]].track == "ds-pm"
 
 
@@ -204,8 +206,11 @@ async def test_choice_button_click_grades_even_after_a_restart(coach, standin):
     restarted = build_client(coach, {}, env={}, sync=False)  # no memory of the message it never sent
     await restarted.login(TOKEN)
     try:
+        # choices are shuffled per post: the post says which letter it shows the right one under
+        post_id = int(buttons_of(message)["A"].rsplit(":", 1)[1])
+        right = practice.get_post(coach, post_id).shown_letter(drill, drill.answer_letter)
         restarted._connection.parse_interaction_create(
-            click_payload(message, buttons_of(message)[drill.answer_letter], guild=False))
+            click_payload(message, buttons_of(message)[right], guild=False))
         (cb,) = await standin.wait_for("POST", CALLBACK)
     finally:
         await restarted.close()

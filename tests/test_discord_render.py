@@ -6,7 +6,7 @@ import pytest
 
 from adapters import discord as discord_adapter
 from adapters.discord import commands, render
-from adapters.discord.buttons import ButtonStore
+from adapters.discord.buttons import Binding, ButtonStore
 from bot import storage
 from bot.messages import Button, Citation, Reply
 
@@ -27,8 +27,8 @@ def test_embed_carries_title_text_fields_and_citation_footer(store):
     reply = Reply(title="F1 score", text="The **harmonic mean** of precision and recall.",
                   fields=(("Track", "ds-pm"),), citation=Citation("metrics", "Metrics for PMs", "F1"),
                   kind="answer")
-    kwargs = render.message(reply, store)
-    e = kwargs["embed"].to_dict()
+    (kwargs,) = render.messages(reply, store)
+    (e,) = [e.to_dict() for e in kwargs["embeds"]]
     assert e["title"] == "F1 score"
     assert e["description"] == "The **harmonic mean** of precision and recall."
     assert e["fields"] == [{"name": "Track", "value": "ds-pm", "inline": True}]
@@ -37,20 +37,37 @@ def test_embed_carries_title_text_fields_and_citation_footer(store):
     assert "view" not in kwargs and "file" not in kwargs
 
 
-def test_oversized_reply_is_clipped_to_discord_limits_and_sent_whole_as_a_file(store):
+def test_oversized_reply_is_split_within_discord_limits_and_a_file_only_when_allowed(store):
     reply = Reply(title="T" * 300, text="x" * 5000,
                   fields=tuple((f"name {i}" + "n" * 300, "v" * 2000) for i in range(30)),
                   citation=Citation("a", "A" * 1500, "S" * 1500))
-    kwargs = render.message(reply, store)
-    e = kwargs["embed"]
-    assert len(e.title) <= 256 and e.title.endswith("…")
-    assert len(e.description) <= 4096
-    assert len(e.fields) <= 25
-    assert all(len(f.name) <= 256 and len(f.value) <= 1024 for f in e.fields)
-    assert len(e.footer.text) <= 2048
-    assert len(e) <= 6000  # discord.Embed.__len__: Discord's total across title, text, fields, footer
-    whole = kwargs["file"].fp.read().decode()
-    assert "x" * 5000 in whole and "v" * 2000 in whole
+    sent = render.messages(reply, store)
+    assert len(sent) > 1 and not any("file" in kw for kw in sent)
+    embeds = [e for kw in sent for e in kw["embeds"]]
+    assert embeds[0].title.startswith("T") and len(embeds[0].title) <= 256 and embeds[0].title.endswith("…")
+    for kw in sent:
+        assert len(kw["embeds"]) <= 10
+        assert sum(len(e) for e in kw["embeds"]) <= 6000  # discord.Embed.__len__: Discord's count
+    for e in embeds:
+        assert len(e.description or "") <= 4096 and len(e.fields) <= 25
+        assert all(len(f.name) <= 256 and len(f.value) <= 1024 for f in e.fields)
+    assert len(embeds[-1].footer.text) <= 2048
+    assert "".join(e.description or "" for e in embeds) == "x" * 5000
+    assert sum(f.value.count("v") for e in embeds for f in e.fields) == 30 * 2000
+
+    (with_file,) = render.messages(reply, store, attach=True)  # a DM, say: one message and the whole as a file
+    whole = with_file["file"].fp.read().decode()
+    assert "x" * 5000 in whole and "v" * 2000 in whole and with_file["file"].filename.endswith(".md")
+
+
+def test_text_split_closes_and_reopens_code_blocks():
+    text = "Intro:\n```json\n" + "\n".join(f'  "line {i}": "{"y" * 60}",' for i in range(200)) + "\n```\nafter"
+    pieces = render.split_text(text, 2990)
+    assert len(pieces) > 1 and all(len(p) <= 2990 for p in pieces)
+    assert all(p.count("```") % 2 == 0 for p in pieces)
+    assert pieces[1].startswith("```json\n") and pieces[0].endswith("\n```")
+    body = "".join(p.removeprefix("```json\n").removesuffix("\n```") + "\n" for p in pieces)
+    assert all(f'"line {i}"' in body for i in range(200)) and body.rstrip().endswith("after")
 
 
 def test_buttons_fill_at_most_five_rows_of_five_with_clipped_labels(store):
@@ -94,7 +111,9 @@ def test_long_actions_get_short_custom_ids_that_survive_a_restart(db, tmp_path):
 
 def test_modal_id_round_trips_and_modal_text_reads_both_payload_shapes(store):
     modal_id = store.modal_id("drill:answer:d1:7")
-    assert store.resolve_modal(modal_id) == "drill:answer:d1:7"
+    assert store.resolve_modal(modal_id) == ("drill:answer:d1:7", Binding())
+    bound = Binding("111", "800000000000000001")
+    assert store.resolve_modal(store.modal_id("drill:answer:d1:7", bound)) == ("drill:answer:d1:7", bound)
     assert store.resolve_modal("coach:drill:next") is None  # a button id is not a modal id
     rows = {"components": [{"type": 1, "components": [{"type": 4, "custom_id": "answer", "value": "tie it to AUC"}]}]}
     labelled = {"components": [{"type": 18, "component": {"type": 4, "custom_id": "answer", "value": "precision"}}]}
@@ -145,3 +164,20 @@ def test_configured_and_missing_help():
     assert not discord_adapter.configured({"DISCORD_TOKEN": "  "})
     assert not discord_adapter.configured({})
     assert "DISCORD_TOKEN" in discord_adapter.missing_help()
+
+
+def test_the_coachs_own_mentions_render_as_mentions_and_titles_stay_plain(store):
+    from bot.messages import channel_ref, user_ref
+    reply = Reply(title=f"Paused in {channel_ref('11')}", text=f"Stopped the daily drill ({channel_ref('11')}).",
+                  fields=(("Set up by", user_ref("22")),))
+    (kwargs,) = render.messages(reply, store)
+    (e,) = [e.to_dict() for e in kwargs["embeds"]]
+    assert e["title"] == "Paused in #11"
+    assert e["description"] == "Stopped the daily drill (<#11>)."
+    assert e["fields"][0]["value"] == "<@22>"
+
+
+def test_typed_text_cannot_smuggle_the_coachs_mention_marks():
+    from bot.coach import clean_text
+    from bot.messages import MENTION_MARKS
+    assert not set(clean_text(f"hi {MENTION_MARKS[0]}@1{MENTION_MARKS[1]}")) & set(MENTION_MARKS)

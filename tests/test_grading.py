@@ -1,13 +1,13 @@
-"""Grading and choosing drills (bot/drills.py), on the shipped drills and small hand-made ones."""
+"""Grading (bot/grading.py) and choosing drills (bot/drills.py), on the shipped drills and small hand-made ones."""
 from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import drills
+from bot import drills, grading
 from bot.content import Drill, KeyPoint
-from practice_fixtures import LIBRARY
+from practice_fixtures import LIBRARY, coach  # noqa: F401  (content parsed once)
 
 OPEN = sorted((d for d in LIBRARY.drills.values() if d.type != "mcq"), key=lambda d: d.id)
 MCQ = sorted((d for d in LIBRARY.drills.values() if d.type == "mcq"), key=lambda d: d.id)
@@ -34,7 +34,11 @@ def test_empty_answer_scores_zero():
 
 
 def _phrase(point: KeyPoint) -> str:
-    return point.words[0]
+    """A phrase that states the point as it is (not one the point negates, like 'pull the numbers' in
+    'pulling numbers is not enough')."""
+    ranked = sorted(grading.phrasings(point), key=lambda ph: (ph.negated, not ph.exact))
+    phrase = ranked[0].text  # a point made only of negations ("not a strict requirement") keeps its "not"
+    return f"I would talk about {phrase} in my answer"  # a sentence: a bare list of terms is not graded
 
 
 @settings(max_examples=150, deadline=None)
@@ -53,9 +57,17 @@ def test_covering_more_key_points_never_lowers_the_score(drill, data):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.sampled_from(OPEN), st.text(max_size=200), st.text(max_size=200))
+@given(st.sampled_from(OPEN), st.text(max_size=200),
+       st.text(st.characters(whitelist_categories=("Ll", "Lu", "Nd", "Zs"), whitelist_characters=".,'/"),
+               max_size=200))
 def test_saying_more_never_lowers_the_score(drill, first, more):
-    assert drills.grade_open(drill, first + " " + more).score >= drills.grade_open(drill, first).score
+    """Another sentence that negates nothing never lowers a score (only contradicting a point does)."""
+    more_words = set(grading._words(grading._expand(more)))
+    if more_words & (grading.NEGATORS | {"not"}):
+        return
+    before, after = drills.grade_open(drill, first), drills.grade_open(drill, first + "\n" + more)
+    if not after.needs_sentences:
+        assert after.score >= before.score
 
 
 def test_phrase_words_must_be_close_together():
@@ -63,9 +75,9 @@ def test_phrase_words_must_be_close_together():
                   key_points=(KeyPoint("Measures business impact", ("business impact",)),
                               KeyPoint("Owns the model lifecycle", ("model lifecycle",))),
                   model_answer="x")
-    assert drills.grade_open(drill, "I measure the business impact").score == 50
+    assert drills.grade_open(drill, "I measure the business impact").hit == drill.key_points[:1]
     far = "business " + "word " * 10 + "impact"
-    assert drills.grade_open(drill, far).score == 0
+    assert drills.grade_open(drill, far).score == 0 and not drills.grade_open(drill, far).hit
     # stemming: inflections match
     assert drills.grade_open(drill, "managing model lifecycles and business impacts").score == 100
 
@@ -87,8 +99,8 @@ def test_rating_follows_score():
     drill = Drill("t-open", "open", "ai-pm", 1, "a", "s", "p", key_points=kp, model_answer="x")
     ratings = [drills.grade_open(drill, text).rating
                for text in ("", "alpha", "alpha bravo charlie", "alpha bravo charlie delta")]
-    assert ratings == [1, 1, 3, 4]
-    assert drills.grade_open(drill, "alpha bravo").rating == 2
+    assert ratings == [1, 2, 3, 4]  # scores 0, 38, 82, 100: the share of points, calibrated (share ** 0.7)
+    assert drills.grade_open(drill, "alpha bravo").score == 62  # half the points stated: a pass
 
 
 @pytest.mark.parametrize("typed,track", [
@@ -117,3 +129,110 @@ def test_choose_order():
     assert drills.choose([]) is None
     # due ids no longer in the pool (content changed) are ignored
     assert drills.choose(pool, due=["gone"]).id == "d1"
+
+
+# ------------------------------------------------------------------ by meaning: reversed, lists, own words
+
+def _drill(drill_id):
+    return LIBRARY.drills[drill_id]
+
+
+@pytest.mark.parametrize("drill_id,text", [
+    ("aids-ai-pm-role-open", "My job is not to define the user problem or scope the model's contribution. I don't "
+     "manage the lifecycle, deployment or monitoring, and measuring business impact isn't part of it."),
+    ("diff-rules-vs-ml-open", "Never use rules when the team knows the exact logic beforehand. Boolean outcomes "
+     "don't need rules, and whether the business prefers human-created logic is irrelevant. ML isn't for "
+     "unknown logic."),
+    ("diff-privacy-open", "AI doesn't need massive data, so nobody has an incentive to collect or store it. GDPR "
+     "and CCPA aren't the PM's concern and homomorphic encryption is pointless."),
+    ("switch-readiness-open", "I haven't shipped any AI features and I can't articulate a success metric like "
+     "precision or recall. I won't accept a longer interview cycle, and I'd skip the product narrative."),
+])
+def test_reversed_answers_score_below_40_and_name_the_contradicted_point(drill_id, text):
+    drill = _drill(drill_id)
+    grade = drills.grade_open(drill, text)
+    assert grade.score < 40 and not grade.correct
+    assert grade.contradicted and set(grade.contradicted) <= set(grade.missed)
+    fields = dict(grading.feedback(grade, ""))
+    assert all(p.point in fields["Contradicts"] for p in grade.contradicted)
+
+
+def test_negation_scope():
+    drill = Drill("t-open", "open", "ai-pm", 1, "a", "s", "p",
+                  key_points=(KeyPoint("Measures business impact", ("business impact",)),
+                              KeyPoint("Coding skills aren't required", ("coding skills",)),
+                              KeyPoint("Owns the model lifecycle", ("model lifecycle",))),
+                  model_answer="x")
+    # affirmed, reversed, reversed after the term, a list under one negation, a double negation
+    assert drills.grade_open(drill, "I measure business impact.").hit == drill.key_points[:1]
+    assert drills.grade_open(drill, "I never measure business impact.").contradicted == drill.key_points[:1]
+    assert drills.grade_open(drill, "Business impact doesn't matter.").contradicted == drill.key_points[:1]
+    listed = drills.grade_open(drill, "I don't own the model lifecycle, deployment, business impact or speed.")
+    assert set(listed.contradicted) == {drill.key_points[0], drill.key_points[2]} and listed.score == 0
+    subject = drills.grade_open(drill, "Model lifecycle, business impact and speed can be ignored.")
+    assert set(subject.contradicted) == {drill.key_points[0], drill.key_points[2]}
+    contrast = drills.grade_open(drill, "Model lifecycle, business impact but not speed.")
+    assert set(contrast.hit) == {drill.key_points[0], drill.key_points[2]}
+    assert drills.grade_open(drill, "You can't ship without measuring business impact.").score > 0
+    # "not only" affirms; a point stated negatively is covered by a negated answer, not by an affirmed one
+    assert drills.grade_open(drill, "Not only business impact matters.").hit == drill.key_points[:1]
+    assert drills.grade_open(drill, "You don't need coding skills.").hit == drill.key_points[1:2]
+    assert drills.grade_open(drill, "You need coding skills.").hit == ()
+    # negation in another sentence or clause leaves a point alone
+    assert drills.grade_open(drill, "It is not easy. I measure business impact.").hit == drill.key_points[:1]
+    assert drills.grade_open(drill, "I measure business impact, not vanity numbers.").hit == drill.key_points[:1]
+
+
+@pytest.mark.parametrize("drill_id,text", [
+    ("aids-ai-pm-role-open", "user problem, scope, model's contribution, lifecycle, deployment, monitoring, "
+     "retraining, business impact, ml-fluent, product leader"),
+    ("diff-team-roles-open", "Data engineers; data scientists; ML engineers; ingest; clean data; productization; "
+     "collaborate; deployment; monitoring"),
+    ("diff-eval-metrics-open", "- precision\n- recall\n- F1\n- confusion matrix\n- false positives"),
+    ("switch-prep-open", "Key things: lifecycle, data collection, model training, monitoring, confidence intervals, "
+     "lift, mock interviews, narrative, business outcomes."),
+    ("diff-eval-metrics-open", "precision recall f1 confusion matrix trade-off use case false positives"),
+])
+def test_a_bare_list_of_terms_is_not_graded(drill_id, text):
+    grade = drills.grade_open(_drill(drill_id), text)
+    assert grade.needs_sentences and grade.score == 0 and not grade.hit
+
+
+def test_a_term_list_gets_asked_for_sentences_and_records_nothing(coach, say):
+    drill = _drill("aids-ds-tech-skills-open")
+    say(f"drill {drill.id}")
+    [reply] = say("answer statistical inference, hypothesis testing, a/b testing, power analysis, sample size, "
+                  "key metrics, baselines, narrative")
+    assert "sentences" in reply.text and "/100" not in reply.plain() and reply.score == 0
+    assert not reply.buttons and "I'd say" not in reply.plain()  # no rating, no suggested rating
+    assert coach.db.execute("SELECT COUNT(*) FROM practice_attempts").fetchone()[0] == 0
+    # the drill is still open: an answer in sentences is graded
+    [result] = say("answer " + drill.model_answer)
+    assert result.score >= 75 and result.kind == "result"
+
+
+@pytest.mark.parametrize("drill_id,text", [
+    ("aids-ai-pm-role-open", "The engineers build it; my job is everything around it. I work out which customer "
+     "pain we're solving and what the model should handle. After launch I own it in production, watching how it "
+     "performs and retraining it when it drifts, and I have to show it moved revenue. I'm not the one coding it."),
+    ("diff-accuracy-cost-open", "There's no perfect model that's fast, accurate and cheap, so you choose. One extra "
+     "percent of accuracy rarely justifies ten times the cost. It depends on the use case: cancer screening needs "
+     "accuracy, fraud checks on millions of payments need speed. I weigh compute cost against business value."),
+    ("diff-team-roles-open", "Data engineers build the pipelines that pull data in and store it. Data scientists "
+     "clean the data and build the models. ML engineers put those models into production. I keep all three "
+     "working as one team through deployment and monitoring."),
+])
+def test_good_answers_in_own_words_pass(drill_id, text):
+    assert drills.grade_open(_drill(drill_id), text).score >= 60
+
+
+def test_missed_points_show_the_article_sentence(coach, say):
+    drill = _drill("diff-privacy-open")
+    say(f"drill {drill.id}")
+    [result] = say("answer Models are hungry for data, so teams want to collect and keep a lot of it.")
+    fields = dict(result.fields)
+    assert result.score == round(100 * (1 / 3) ** grading.SCORE_CURVE) and "GDPR" in fields["Missed"] and "homomorphic encryption" in fields["Missed"]
+    section = coach.library.section_for(drill)
+    quotes = [line.split("the article: “", 1)[1] for line in fields["Missed"].splitlines() if "“" in line]
+    assert quotes and all(q.rstrip("”").rstrip("…") in " ".join(section.body.split()) for q in quotes)
+    assert "Covered" in fields and "Contradicts" not in fields

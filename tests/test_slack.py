@@ -20,6 +20,7 @@ from adapters import slack as slack_adapter
 from adapters.slack import render
 from adapters.slack.app import build_app
 from adapters.slack.sender import SlackSender, make_client
+from bot import practice
 from bot.delivery import PermanentError, RateLimited, Target, TransientError
 from bot.messages import Button, Reply
 
@@ -38,6 +39,9 @@ class SlackStandIn:
         self._changed = asyncio.Event()
         self.url = ""
         self.envelopes: list[dict] = []
+        self.private: set[str] = set()  # private channels the bot is not in
+        self.uploads: dict[str, dict] = {}  # file id -> what files.getUploadURLExternal was told, and the bytes
+        self._file_ids = itertools.count(1)
 
     def fail(self, method: str, status: int = 200, error: str = "", headers: dict | None = None, times: int = 1):
         body = {"ok": False, "error": error or "ratelimited"}
@@ -89,8 +93,65 @@ class SlackStandIn:
             return web.json_response(body, status=status, headers=headers)
         return web.json_response(self.answer(method, params))
 
+    @staticmethod
+    def bot_dm(user: str) -> str:
+        """The bot's own DM with a user (what conversations.open answers): U42 -> D42."""
+        return "D" + user[1:]
+
+    def reachable(self, channel: str) -> bool:
+        """Slack answers channel_not_found for a conversation the bot is not part of: a DM between
+        two other people, or a private channel nobody invited it to."""
+        if channel.startswith("D"):
+            return channel[1:].isdigit()
+        return channel not in self.private
+
+    @staticmethod
+    def blocks_problem(blocks) -> str:
+        """What real Slack refuses in a message's blocks (the limits render.py must keep)."""
+        if not isinstance(blocks, list):
+            return ""
+        if len(blocks) > 50:
+            return "invalid_blocks"
+        total = 0
+        for block in blocks:
+            texts = []
+            if "text" in block:
+                texts.append(block["text"]["text"])
+            texts += [f["text"] for f in block.get("fields", [])]
+            texts += [e["text"]["text"] if isinstance(e.get("text"), dict) else e.get("text", "")
+                      for e in block.get("elements", [])]
+            if block["type"] == "section" and any(len(t) > 3000 for t in texts[:1]):
+                return "invalid_blocks"
+            total += sum(len(t) for t in texts)
+        return "msg_blocks_too_long" if total > 12_000 else ""
+
     def answer(self, method: str, params: dict) -> dict:
         ts = f"1700000000.{next(self._ts):06d}"
+        if method in ("chat.postMessage", "chat.postEphemeral", "conversations.members", "conversations.info"):
+            if not self.reachable(params.get("channel", "")):
+                return {"ok": False, "error": "channel_not_found"}
+            if problem := self.blocks_problem(params.get("blocks")):
+                return {"ok": False, "error": problem}
+        if method == "files.getUploadURLExternal":
+            if not params.get("filename") or not str(params.get("length", "")).isdigit():
+                return {"ok": False, "error": "invalid_arguments"}
+            file_id = f"F{next(self._file_ids):04d}"
+            self.uploads[file_id] = {"filename": params["filename"], "length": int(params["length"]), "data": None}
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            files = json.loads(params.get("files") or "[]")
+            channel = params.get("channel_id", "")
+            if channel and not self.reachable(channel):
+                return {"ok": False, "error": "channel_not_found"}
+            shared = []
+            for item in files:
+                upload = self.uploads.get(item.get("id"))
+                if upload is None or upload["data"] is None or len(upload["data"]) != upload["length"]:
+                    return {"ok": False, "error": "file_upload_failed"}
+                upload.update(channel=channel, title=item.get("title"), thread_ts=params.get("thread_ts"),
+                              initial_comment=params.get("initial_comment"), shared=True)
+                shared.append({"id": item["id"], "name": upload["filename"], "title": item.get("title")})
+            return {"ok": True, "files": shared}
         if method == "auth.test":
             return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": TEAM, "team": "Test",
                     "url": "https://test.slack.com/"}
@@ -100,11 +161,16 @@ class SlackStandIn:
             return {"ok": True, "message_ts": ts}
         if method == "views.open":
             return {"ok": True, "view": {"id": "V1"}}
+        if method == "views.publish":  # real Slack: a Home view of at most 100 blocks, for one user
+            view = params.get("view") or {}
+            if view.get("type") != "home" or len(view.get("blocks", [])) > 100 or not params.get("user_id"):
+                return {"ok": False, "error": "invalid_arguments"}
+            return {"ok": True, "view": {"id": "VH", "type": "home"}}
         if method == "conversations.members":
             return {"ok": True, "members": self.members.get(params.get("channel"), []),
                     "response_metadata": {"next_cursor": ""}}
         if method == "conversations.open":
-            return {"ok": True, "channel": {"id": "D" + params.get("users", "")}}
+            return {"ok": True, "channel": {"id": self.bot_dm(params.get("users", ""))}}
         if method == "oauth.v2.access":
             return {"ok": True, "app_id": "A1", "authed_user": {"id": "U1"}, "scope": "chat:write,commands",
                     "token_type": "bot", "access_token": "xoxb-team-two", "bot_user_id": "UB2",
@@ -130,8 +196,23 @@ class SlackStandIn:
         return ws
 
     async def respond(self, request: web.Request) -> web.Response:
-        self._record("response_url", json.loads(await request.read()))
+        body = json.loads(await request.read())
+        self._record("response_url", body)
+        if problem := self.blocks_problem(body.get("blocks")):
+            return web.Response(status=400, text=problem)
         return web.Response(text="ok")
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """The upload_url: raw bytes, once, before files.completeUploadExternal."""
+        upload = self.uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404)
+        upload["data"] = await request.read()
+        self._record("upload", {"file_id": request.match_info["file_id"]})
+        return web.Response(text="OK - " + str(len(upload["data"])))
+
+    def shared_files(self) -> list[dict]:
+        return [dict(u, id=i) for i, u in self.uploads.items() if u.get("shared")]
 
 
 @pytest.fixture
@@ -141,6 +222,7 @@ async def standin():
     web_app.router.add_route("*", "/api/{method}", stub.api)
     web_app.router.add_post("/respond/{id}", stub.respond)
     web_app.router.add_get("/link", stub.socket)
+    web_app.router.add_post("/upload/{file_id}", stub.upload)
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -258,10 +340,11 @@ async def test_errors_are_private_in_channels_and_dms_need_no_membership_check(s
     await slack.command("timezone Mars/Olympus", user="U1", channel="C1")
     [posted] = await slack.standin.wait_for("response_url")
     assert posted["response_type"] == "ephemeral"
-    await slack.command("timezone Mars/Olympus", user="U8", channel="D123", channel_name="directmessage")
+    await slack.command("timezone Mars/Olympus", user="U8", channel=SlackStandIn.bot_dm("U8"),
+                        channel_name="directmessage")
     posted = (await slack.standin.wait_for("response_url", count=2))[1]
-    assert posted["response_type"] == "in_channel"  # in a DM there is nobody to hide it from
-    assert [c["channel"] for c in slack.standin.called("conversations.members")] == ["C1"]
+    assert posted["response_type"] == "in_channel"  # in the bot's DM there is nobody to hide it from
+    assert slack.standin.called("conversations.members") == []
 
 
 async def test_response_url_failure_falls_back_to_the_web_api(slack, coach):
@@ -390,7 +473,10 @@ async def test_drill_choice_button_grades_privately_in_a_channel(slack, coach):
     assert [c["text"]["text"] for c in choices] == ["A", "B", "C", "D"]
     assert len({b["action_id"] for b in buttons_of(drill["blocks"])}) == len(buttons_of(drill["blocks"]))
     answer = coach.library.drills[MCQ_DRILL].answer_letter
-    await slack.click(next(c for c in choices if c["text"]["text"] == answer), user="U1", channel="C2",
+    # choices are shuffled per post: the post says which letter it shows the right one under
+    post = practice.get_post(coach, int(choices[0]["value"].rsplit(":", 1)[1]))
+    shown = post.shown_letter(coach.library.drills[MCQ_DRILL], answer)
+    await slack.click(next(c for c in choices if c["text"]["text"] == shown), user="U1", channel="C2",
                       ephemeral=True)
     [result] = await slack.standin.wait_for("chat.postEphemeral")
     assert result["user"] == "U1" and result["channel"] == "C2"
@@ -467,16 +553,157 @@ async def test_non_members_cannot_manage_the_channel_and_admins_are_flagged(coac
     try:
         async with aiohttp.ClientSession() as session:
             play = SlackClient(session, url, standin)
-            for user in ("UMEMBER", "UOUTSIDER", "UADMIN", "UMEMBER"):
-                await play.command("help", user=user, channel="C1")
-            await standin.wait_for("response_url", count=4)
+            for n, user in enumerate(("UMEMBER", "UOUTSIDER", "UADMIN", "UMEMBER"), start=1):
+                await play.command("subscribe here at 9am", user=user, channel="C1")
+                await standin.wait_for("response_url", count=n)  # one at a time: the order is the test's
     finally:
         await runner.cleanup()
     flags = [(r.user, r.can_manage_channel, r.is_admin) for r in seen]
-    assert flags == [("UMEMBER", True, False), ("UOUTSIDER", False, False), ("UADMIN", True, True),
-                     ("UMEMBER", True, False)]
+    # the four requests are concurrent: compare what arrived, not the order it arrived in
+    assert sorted(flags) == sorted([("UMEMBER", True, False), ("UOUTSIDER", False, False), ("UADMIN", True, True),
+                                    ("UMEMBER", True, False)])
     # Cached: the first lookup serves UMEMBER and UADMIN; only the outsider's miss looks again.
     assert len(standin.called("conversations.members")) == 2
+
+
+async def test_channel_requests_list_members_only_to_change_the_channels_subscription(slack, coach):
+    slack.standin.members["C1"] = ["U1"]
+    for n, text in enumerate(("help", "what is an F1 score", "stats", "leaderboard", "subscriptions",
+                              "subscribe me at 8am"), start=1):
+        await slack.command(text, user="U1", channel="C1")
+        await slack.standin.wait_for("response_url", count=n)
+    assert slack.standin.called("conversations.members") == []
+    await slack.command("subscribe here at 9am", user="U1", channel="C1")
+    await slack.standin.wait_for("response_url", count=7)
+    assert [c["channel"] for c in slack.standin.called("conversations.members")] == ["C1"]
+    rows = coach.db.execute("SELECT channel, is_dm FROM subscriptions WHERE active = 1 ORDER BY is_dm").fetchall()
+    assert rows == [("C1", 0), ("U1", 1)]
+
+
+async def test_a_private_channel_the_bot_is_not_in_says_invite_me_first(slack, coach):
+    slack.standin.private.add("GSECRET")
+    await slack.command("subscribe here at 9am", user="U1", channel="GSECRET", channel_name="privategroup")
+    [posted] = await slack.standin.wait_for("response_url")
+    assert posted["response_type"] == "ephemeral"
+    assert "/invite @PM Coach" in posted["text"] and "manage" not in posted["text"]
+    assert coach.db.execute("SELECT COUNT(*) FROM subscriptions").fetchone()[0] == 0
+    # Your own drill by DM needs nothing from the channel.
+    await slack.command("subscribe me at 8am", user="U1", channel="GSECRET", channel_name="privategroup")
+    await slack.standin.wait_for("response_url", count=2)
+    assert coach.db.execute("SELECT channel, is_dm FROM subscriptions").fetchall() == [("U1", 1)]
+
+
+# ---------------------------------------------------------------- a DM between two people
+
+PEOPLE_DM = "DALICEBOB"  # Alice (U1) and Bob talk; the bot is not part of it
+
+
+async def test_private_replies_in_a_dm_between_two_people_reach_only_the_asker(slack, coach):
+    await slack.command(f"drill {MCQ_DRILL}", user="U1", channel=PEOPLE_DM, channel_name="directmessage")
+    [drill] = await slack.standin.wait_for("response_url")
+    for n, text in enumerate(("stats", "forget-me", "timezone Europe/Berlin"), start=2):
+        await slack.command(text, user="U1", channel=PEOPLE_DM, channel_name="directmessage")
+        await slack.standin.wait_for("response_url", count=n)
+    assert [p["response_type"] for p in slack.standin.called("response_url")] == ["ephemeral"] * 4
+    # The grade of a click there is Alice's alone too.
+    choices = [b for b in buttons_of(drill["blocks"]) if b["value"].startswith("drill:choose:")]
+    await slack.click(choices[0], user="U1", channel=PEOPLE_DM, ephemeral=True)
+    graded = (await slack.standin.wait_for("response_url", count=5))[4]
+    assert graded["response_type"] == "ephemeral" and "/100" not in graded["text"]
+    assert coach.db.execute("SELECT COUNT(*) FROM practice_attempts").fetchone()[0] == 1
+    assert slack.standin.called("chat.postMessage") == []
+    # The bot's own DM with Alice is private already: ordinary messages there.
+    await slack.command("stats", user="U1", channel=SlackStandIn.bot_dm("U1"), channel_name="directmessage")
+    assert (await slack.standin.wait_for("response_url", count=6))[5]["response_type"] == "in_channel"
+
+
+async def test_a_team_drill_cannot_be_set_up_in_a_dm_between_two_people(slack, coach):
+    await slack.command("subscribe", user="U1", channel=PEOPLE_DM, channel_name="directmessage")
+    [posted] = await slack.standin.wait_for("response_url")
+    assert posted["response_type"] == "ephemeral" and "subscribe me" in posted["text"]
+    assert coach.db.execute("SELECT COUNT(*) FROM subscriptions").fetchone()[0] == 0
+
+
+async def test_your_own_drill_can_be_set_up_and_stopped_from_a_dm_between_two_people(slack, coach):
+    await slack.command("subscribe me at 8am", user="U1", channel=PEOPLE_DM, channel_name="directmessage")
+    [posted] = await slack.standin.wait_for("response_url")
+    assert posted["response_type"] == "ephemeral"
+    [stop] = [b for b in buttons_of(posted["blocks"]) if b["value"].startswith("sub:stop:")]
+    await slack.click(stop, user="U1", channel=PEOPLE_DM, ephemeral=True)
+    stopped = (await slack.standin.wait_for("response_url", count=2))[1]
+    assert stopped["response_type"] == "ephemeral" and "Stopped" in stopped["text"]
+    assert coach.db.execute("SELECT active FROM subscriptions").fetchall() == [(0,)]
+    assert slack.standin.called("conversations.members") == []
+
+
+# ---------------------------------------------------------------- export-me, complete
+
+def _many_long_answers(coach, user="U1", n=44):
+    from bot.messages import Request
+
+    for i in range(n):
+        coach.handle(Request(platform="slack", workspace=TEAM, channel="C1", user=user,
+                             text=f"ask question {i}: " + "how do AI PMs and data scientist PMs differ " * 40))
+
+
+def _exported(coach, user="U1"):
+    from bot.privacy import export_user
+
+    data = export_user(coach.db, "slack", TEAM, user, coach.clock())
+    data.pop("exported_at")
+    return data
+
+
+async def test_export_in_a_channel_arrives_whole_as_a_file_in_the_askers_dm(slack, coach):
+    _many_long_answers(coach)
+    await slack.command("export-me", user="U1", channel="C1")
+    [note] = await slack.standin.wait_for("response_url")
+    assert note["response_type"] == "ephemeral" and "DM" in note["text"]
+    [shared] = slack.standin.shared_files()
+    assert shared["channel"] == SlackStandIn.bot_dm("U1")  # never the channel
+    assert shared["filename"].endswith(".json")
+    data = json.loads(shared["data"])
+    data.pop("exported_at")
+    assert data == _exported(coach) and len(data["tables"]["answer_log"]) == 44
+    everything = json.dumps(slack.standin.calls)
+    assert "shortened to fit" not in everything
+
+
+async def test_export_in_the_bots_dm_is_a_file_there(slack, coach):
+    _many_long_answers(coach, n=3)
+    dm = SlackStandIn.bot_dm("U1")
+    await slack.event({"type": "message", "channel_type": "im", "user": "U1", "text": "export-me", "ts": "7.1",
+                       "channel": dm})
+    await slack.standin.wait_for("upload")
+    await slack.standin.settle()
+    [shared] = slack.standin.shared_files()
+    assert shared["channel"] == dm
+    data = json.loads(shared["data"])
+    data.pop("exported_at")
+    assert data == _exported(coach)
+
+
+async def test_without_file_access_the_export_comes_as_several_complete_messages(slack, coach):
+    _many_long_answers(coach, n=12)
+    slack.standin.fail("files.getUploadURLExternal", error="missing_scope")
+    dm = SlackStandIn.bot_dm("U1")
+    await slack.event({"type": "message", "channel_type": "im", "user": "U1", "text": "export-me", "ts": "7.2",
+                       "channel": dm})
+    await slack.standin.wait_for("chat.postMessage", count=2)
+    await slack.standin.settle(0.5)
+    posts = slack.standin.called("chat.postMessage")
+    assert all(p["channel"] == dm for p in posts)
+    code = []
+    for post in posts:
+        for block in post["blocks"]:
+            text = block.get("text", {}).get("text", "") if block["type"] == "section" else ""
+            if "```" in text:
+                assert text.count("```") == 2
+                code.append(text[text.index("```") + 3:text.rindex("```")].strip("\n"))
+    body = "\n".join(code).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    data = json.loads(body)
+    data.pop("exported_at")
+    assert data == _exported(coach)
 
 
 # ---------------------------------------------------------------- scheduler sender
@@ -493,7 +720,7 @@ async def test_sender_opens_the_dm_for_a_user_target_and_threads(standin):
     await sender.send(Target("slack", TEAM, "U42", is_dm=True, thread="9.9"), [Reply(text="hi")], "k2")
     assert standin.called("conversations.open")[0]["users"] == "U42"
     [posted] = standin.called("chat.postMessage")
-    assert posted["channel"] == "DU42" and posted["thread_ts"] == "9.9"
+    assert posted["channel"] == "D42" and posted["thread_ts"] == "9.9"
 
 
 async def test_sender_survives_a_single_429(standin):
@@ -636,6 +863,153 @@ def test_manifest_creates_the_app_this_adapter_expects():
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/coach"]
     settings = manifest["settings"]
-    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im", "app_uninstalled",
+                                                                 "tokens_revoked", "app_home_opened"}
+    assert manifest["features"]["app_home"]["home_tab_enabled"]
     assert settings["interactivity"]["is_enabled"] and settings["socket_mode_enabled"]
     assert manifest["features"]["app_home"]["messages_tab_enabled"]  # people can DM the bot
+
+
+# ---------------------------------------------------------------- bad requests, uninstalls, configuration
+
+async def test_a_non_numeric_timestamp_is_refused_and_rejections_are_logged_briefly(slack, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO)
+    response = await slack.post("command=/coach&text=help", "application/x-www-form-urlencoded", timestamp="abc")
+    assert response.status == 401
+    huge = "command=/coach&text=" + "x" * 900_000
+    response = await slack.post(huge, "application/x-www-form-urlencoded", signature="v0=" + "0" * 64)
+    assert response.status == 401
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert all(len(r.getMessage()) < 300 for r in caplog.records)
+    assert any("rejected" in r.getMessage() for r in caplog.records)  # still one short line each
+    assert slack.standin.calls == []
+
+
+async def test_slack_api_url_without_a_trailing_slash_keeps_its_path(coach, standin):
+    from adapters.slack.app import SlackSettings
+
+    settings = SlackSettings(bot_token="xoxb-test", signing_secret=SECRET, api_url=standin.url + "/api")
+    app = build_app(coach, settings=settings)
+    await SlackSender(app.client).send(Target("slack", TEAM, "C1"), [Reply(text="hi")], "k9")
+    assert standin.called("chat.postMessage")[0]["channel"] == "C1"
+
+
+async def _installed(store, team: str):
+    from slack_sdk.oauth.installation_store import Installation
+
+    await store.async_save(Installation(app_id="A1", team_id=team, bot_token=f"xoxb-{team}", bot_id="B" + team,
+                                        bot_user_id="UB" + team, user_id="U1", user_token=f"xoxp-{team}",
+                                        bot_scopes=["chat:write"]))
+
+
+async def test_uninstalling_or_revoking_forgets_that_workspaces_tokens(coach, standin, tmp_path):
+    from adapters.slack.app import SlackSettings
+
+    settings = SlackSettings(client_id="cid", client_secret="csecret", signing_secret=SECRET,
+                             api_url=standin.url + "/api/", install_db=str(tmp_path / "install.db"))
+    app = build_app(coach, settings=settings)
+    store = app.installation_store
+    for team in ("T2", "T3", "T4"):
+        await _installed(store, team)
+    runner = await slack_adapter.start_http(app, port=0, host="127.0.0.1")
+    try:
+        async with aiohttp.ClientSession() as session:
+            play = SlackClient(session, f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events", standin)
+            response = await play.event({"type": "app_uninstalled"}, team="T2", event_id="EvGone")
+            assert response.status == 200
+            await play.event({"type": "tokens_revoked", "tokens": {"oauth": ["U1"], "bot": ["UBT3"]}}, team="T3",
+                             event_id="EvRevoked")
+            for _ in range(100):
+                if await store.async_find_bot(enterprise_id=None, team_id="T3") is None:
+                    break
+                await asyncio.sleep(0.02)
+    finally:
+        await runner.cleanup()
+    assert await store.async_find_installation(enterprise_id=None, team_id="T2") is None
+    assert await store.async_find_bot(enterprise_id=None, team_id="T2") is None
+    assert await store.async_find_bot(enterprise_id=None, team_id="T3") is None
+    assert (await store.async_find_bot(enterprise_id=None, team_id="T4")).bot_token == "xoxb-T4"
+    sender = SlackSender(app.client, installation_store=store)
+    with pytest.raises(PermanentError):
+        await sender.send(Target("slack", "T2", "C1"), [Reply(text="hi")], "k10")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_oauth_over_socket_mode_without_a_signing_secret_serves_install_pages_only(coach, standin, tmp_path):
+    port = _free_port()
+    env = {"SLACK_CLIENT_ID": "cid", "SLACK_CLIENT_SECRET": "csecret", "SLACK_APP_TOKEN": "xapp-test",
+           "SLACK_API_URL": standin.url + "/api/", "SLACK_INSTALL_DB": str(tmp_path / "install.db")}
+    task = asyncio.create_task(slack_adapter.serve(coach, {}, port=port, env=env, host="127.0.0.1"))
+    try:
+        await standin.wait_for("apps.connections.open")
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/slack/install") as page:
+                        assert page.status == 200
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.05)
+            play = SlackClient(session, f"http://127.0.0.1:{port}/slack/events", standin)
+            response = await play.command("help")
+            assert response.status == 404  # not a 500: events come over the socket
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_busy_port_is_a_clear_error(coach):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": "http://127.0.0.1:9/"}
+        with pytest.raises(RuntimeError, match=f"port {port}"):
+            await slack_adapter.serve(coach, {}, http=True, port=port, env=env, host="127.0.0.1")
+
+
+@pytest.fixture
+def run_env(monkeypatch, tmp_path):
+    for name in ("DISCORD_TOKEN", "SLACK_APP_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")
+    monkeypatch.setenv("COACH_HOST", "127.0.0.1")
+    return monkeypatch
+
+
+def test_coach_run_exits_non_zero_when_slack_cannot_listen(coach, run_env, capsys):
+    import socket
+
+    from adapters import runner
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert runner.main(coach, http=True, port=port) == 1
+    err = capsys.readouterr().err
+    assert f"port {port}" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("port_env,port_arg", [("abc", None), ("99999", None), ("", 99999), ("0", None)])
+def test_coach_run_refuses_a_port_it_cannot_use_in_one_line(coach, run_env, capsys, port_env, port_arg):
+    from adapters import runner
+
+    if port_env:
+        run_env.setenv("PORT", port_env)
+    assert runner.main(coach, http=True, port=port_arg) == 2
+    err = capsys.readouterr().err.strip()
+    assert "1 to 65535" in err and "Traceback" not in err and len(err.splitlines()) == 1

@@ -17,10 +17,18 @@ def test_light_markdown_becomes_slack_mrkdwn():
     assert render.mrkdwn("`**not bold** <x>`") == "`**not bold** &lt;x&gt;`"
 
 
-def test_user_text_cannot_inject_mentions_or_links():
-    assert render.mrkdwn("<!channel> & <@U1> <https://evil|ok>") == \
-        "&lt;!channel&gt; &amp; &lt;@U1&gt; &lt;https://evil|ok&gt;"
+def test_user_text_cannot_inject_mentions_broadcasts_or_links():
+    assert render.mrkdwn("<!channel> & <!here> <https://evil|ok> <@U1|x> <#C1|y> <@U1> <#C1>") == \
+        "&lt;!channel&gt; &amp; &lt;!here&gt; &lt;https://evil|ok&gt; &lt;@U1|x&gt; &lt;#C1|y&gt; &lt;@U1&gt; &lt;#C1&gt;"
     assert render.mrkdwn("[a|b>](https://x)") == "<https://x|a¦b&gt;>"
+
+
+def test_the_cores_channel_and_person_mentions_are_slack_mentions():
+    from bot.messages import channel_ref, user_ref
+
+    text = f"Stopped the daily drill ({channel_ref('C0GONE0001')}) set up by {user_ref('U042')} & **you**"
+    assert render.mrkdwn(text) == "Stopped the daily drill (<#C0GONE0001>) set up by <@U042> &amp; *you*"
+    assert render.mrkdwn("`<#C1>`") == "`&lt;#C1&gt;`"  # code stays literal
 
 
 def test_an_answer_renders_text_citation_and_buttons():
@@ -35,7 +43,7 @@ def test_an_answer_renders_text_citation_and_buttons():
     [actions] = [b for b in blocks if b["type"] == "actions"]
     assert [(e["action_id"], e["value"]) for e in actions["elements"]] == \
         [("coach:0", "ask:u:1"), ("coach:1", "fb:up:1"), ("coach:2", "fb:down:1")]
-    message = render.message(reply)
+    [message] = render.messages(reply)
     assert message["text"].startswith("An *F1* score") and "From: AI PM vs DS PM › Metrics" in message["text"]
 
 
@@ -76,19 +84,61 @@ def test_a_button_whose_action_cannot_fit_is_left_out_rather_than_corrupted():
     assert values == ["a:1"]
 
 
-def test_a_huge_reply_is_clipped_but_keeps_its_buttons():
-    reply = Reply(text="\n".join(f"line {i} " + "w" * 2500 for i in range(80)),
-                  buttons=tuple(Button(f"b{i}", f"act:{i}") for i in range(30)))
-    blocks = render.blocks(reply)
-    assert len(blocks) == render.MAX_BLOCKS
-    elements = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
-    assert len(elements) == 30 and blocks[-1]["type"] == "actions"
-    assert any(b["type"] == "context" and "shortened" in b["elements"][0]["text"] for b in blocks)
+def _block_text(blocks: list[dict]) -> str:
+    return "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b)
+
+
+def test_a_huge_reply_becomes_several_messages_with_nothing_left_out():
+    lines = [f"line {i} " + "w" * 2500 for i in range(80)]
+    reply = Reply(title="Long", text="\n".join(lines), buttons=tuple(Button(f"b{i}", f"act:{i}") for i in range(30)))
+    messages = render.messages(reply)
+    assert len(messages) > 1
+    for message in messages:
+        assert len(message["blocks"]) <= render.MAX_BLOCKS
+        assert render.block_text_length(message["blocks"]) <= render.MAX_MESSAGE_TEXT
+        assert not any("shortened" in json.dumps(b) for b in message["blocks"])
+    sent = "\n".join(_block_text(m["blocks"]) for m in messages)
+    assert [line for line in sent.split("\n") if line] == lines  # every line, in order, whole
+    assert messages[0]["blocks"][0]["type"] == "header"
+    elements = [e for m in messages for b in m["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert len(elements) == 30 and messages[-1]["blocks"][-1]["type"] == "actions"
+
+
+def test_a_long_code_block_is_split_into_closed_fences_and_keeps_every_character():
+    body = "\n".join(f'  "row {i}": "{"x" * 90}",' for i in range(400))
+    reply = Reply(title="Your data", text=f"Here:\n```json\n{body}\n```")
+    messages = render.messages(reply)
+    code = []
+    for message in messages:
+        for block in message["blocks"]:
+            if block["type"] == "section" and "```" in block["text"]["text"]:
+                text = block["text"]["text"]
+                assert text.count("```") == 2, "every section opens and closes its own fence"
+                code.append(text[text.index("```") + 3:text.rindex("```")].strip("\n"))
+    assert "\n".join(code) == body.replace("&", "&amp;")
+    assert "json" not in code[0].split("\n")[0]  # Slack shows a language tag as text
+
+
+def test_markdown_inside_a_code_block_is_left_alone():
+    out = render.mrkdwn("```\n- **not bold** <x>\n```")
+    assert out == "```\n- **not bold** &lt;x&gt;\n```"
+
+
+def test_markdown_tables_read_as_labelled_lines():
+    text = ("Compared:\n\n| Category | AI PM | Traditional PM |\n|---|:---:|---|\n"
+            "| Median Salary (US) | $185K–$250K | $145K–$195K |\n| Tools | Jupyter, LangSmith | Jira, Figma |\n\nAfter.")
+    out = render.mrkdwn(text)
+    assert "|" not in out
+    assert "• *Median Salary (US)* — *AI PM:* $185K–$250K · *Traditional PM:* $145K–$195K" in out
+    assert "• *Tools* — *AI PM:* Jupyter, LangSmith · *Traditional PM:* Jira, Figma" in out
+    assert out.startswith("Compared:") and out.endswith("After.")
+    # A lone pipe in prose is not a table.
+    assert render.mrkdwn("a | b") == "a | b"
 
 
 @given(st.text())
 def test_text_without_links_never_yields_slack_control_sequences(text):
-    out = render.mrkdwn(text.replace("](", "] ("))
+    out = render.mrkdwn(text.replace("](", "] (").replace("\ue000", ""))  # the core's mention mark: never typed
     assert "<" not in out and ">" not in out
 
 
@@ -105,7 +155,11 @@ _reply = st.builds(Reply, text=_text, title=st.text(max_size=300),
 @settings(max_examples=60, deadline=None)
 @given(_reply)
 def test_every_reply_fits_block_kit_limits(reply):
-    message = render.message(reply)
+    for message in render.messages(reply):
+        _fits(message, reply)
+
+
+def _fits(message, reply):
     assert message["text"].strip() and len(message["text"]) <= render.MAX_FALLBACK
     blocks = message["blocks"]
     assert len(blocks) <= render.MAX_BLOCKS
@@ -127,4 +181,15 @@ def test_every_reply_fits_block_kit_limits(reply):
                 assert element["value"] in {b.action for b in reply.buttons}
                 action_ids.append(element["action_id"])
     assert len(action_ids) == len(set(action_ids))
+    assert render.block_text_length(blocks) <= render.MAX_MESSAGE_TEXT
     json.dumps(message)  # serialisable as sent
+
+
+def test_the_coachs_own_mentions_render_as_mentions_and_typed_ones_stay_text():
+    from bot.messages import channel_ref, user_ref
+    reply = Reply(title=f"Paused in {channel_ref('C1')}", text=f"Stopped the daily drill ({channel_ref('C1')}) for "
+                  f"{user_ref('U2')}; you typed <@U3>.")
+    out = json.dumps(render.messages(reply))
+    assert "<#C1>" in out and "<@U2>" in out and "&lt;@U3&gt;" in out
+    assert "Paused in #C1" in out  # a header is plain text: no markup there
+    assert "\\ue000" not in out and "\\ue001" not in out

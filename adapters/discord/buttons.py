@@ -5,10 +5,18 @@ A custom_id holds at most 100 characters. A short action travels inside it
 (whose input label must be known after a restart too), is kept in a small table
 and the custom_id carries a content-derived key (``coach#<key>``). Keys are a hash
 of the content, so rendering the same button twice writes nothing new.
+
+A button of a private reply is bound to its user: ``coach@<user id>`` before the action,
+checked on click (Discord validates that a clicked custom_id is one of the message's own, so
+it can't be forged). A bound button may also carry the workspace its action belongs to
+(``~<guild id>`` or ``~dm``) when that is not where it is shown: a server's private result
+sent by DM, or a DM subscription's Stop button under the server's slash command.
 """
 from __future__ import annotations
 
 import hashlib
+import re
+from dataclasses import dataclass
 
 from bot.storage import Migrations
 
@@ -16,7 +24,27 @@ CUSTOM_ID_MAX = 100
 BUTTON_PREFIX = "coach"
 MODAL_PREFIX = "coachm"
 # (?s): an action may in principle hold any character; fullmatch must still see it all.
-BUTTON_TEMPLATE = r"(?s)coach(?P<token>[:#].+)"
+_BINDING = r"(?:@(?P<user>\d{1,20})(?:~(?P<workspace>[0-9a-z]{1,20}))?)?"
+BUTTON_TEMPLATE = rf"(?s)coach{_BINDING}(?P<token>[:#].+)"
+_MODAL = re.compile(rf"(?s)coachm{_BINDING}(?P<token>[:#].+)")
+
+
+@dataclass(frozen=True)
+class Binding:
+    """Who may click a button ("" = anyone) and, for them, which workspace it acts in ("" = where it is)."""
+    user: str = ""
+    workspace: str = ""
+
+    @property
+    def tag(self) -> str:
+        if not self.user:
+            return ""
+        return f"@{self.user}" + (f"~{self.workspace}" if self.workspace else "")
+
+    @classmethod
+    def of(cls, match) -> "Binding":
+        user = match["user"] or ""
+        return cls(user, (match["workspace"] or "") if user else "")
 
 MIGRATIONS = Migrations("discord")
 
@@ -29,13 +57,36 @@ def m001_discord_buttons(db):
     )
 
 
+@MIGRATIONS
+def m002_dm_subscriptions_live_in_the_dm(db):
+    """DM subscriptions made in a server used to be stored under that server, where nothing
+    typed or clicked in the DM could find them. A user's DM is one across servers, so each
+    user keeps one DM subscription, in the "dm" workspace: the active one already there, else
+    the most recently changed active one; the others stop."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'subscriptions'").fetchone():
+        return  # a database without the core's tables (rendering tests): nothing to move
+    legacy = db.execute("SELECT id, workspace, channel, active FROM subscriptions WHERE platform = 'discord' "
+                        "AND is_dm = 1 AND workspace != 'dm' ORDER BY active DESC, updated_at DESC").fetchall()
+    for sub_id, workspace, user, active in legacy:
+        there = db.execute("SELECT id, active FROM subscriptions WHERE platform = 'discord' AND workspace = 'dm' "
+                           "AND is_dm = 1 AND channel = ?", [user]).fetchone()
+        if there is None:
+            db.execute("UPDATE subscriptions SET workspace = 'dm' WHERE id = ?", [sub_id])
+        elif active and not there[1]:  # swap places with the stopped one (the pair is unique)
+            db.execute("UPDATE subscriptions SET workspace = '' WHERE id = ?", [there[0]])
+            db.execute("UPDATE subscriptions SET workspace = 'dm' WHERE id = ?", [sub_id])
+            db.execute("UPDATE subscriptions SET workspace = ? WHERE id = ?", [workspace, there[0]])
+        elif active:
+            db.execute("UPDATE subscriptions SET active = 0 WHERE id = ?", [sub_id])
+
+
 class ButtonStore:
     def __init__(self, db):
         self.db = db
         MIGRATIONS.apply(db)
 
     def token(self, action: str, input_label: str = "", prefix: str = BUTTON_PREFIX) -> str:
-        """The part of a custom_id after its prefix."""
+        """The part of a custom_id after its prefix (and binding)."""
         inline = ":" + action
         if not input_label and len(prefix) + len(inline) <= CUSTOM_ID_MAX:
             return inline
@@ -46,11 +97,13 @@ class ButtonStore:
         )
         return "#" + key
 
-    def button_id(self, action: str, input_label: str = "") -> str:
-        return BUTTON_PREFIX + self.token(action, input_label, BUTTON_PREFIX)
+    def button_id(self, action: str, input_label: str = "", binding: Binding = Binding()) -> str:
+        head = BUTTON_PREFIX + binding.tag
+        return head + self.token(action, input_label, head)
 
-    def modal_id(self, action: str) -> str:
-        return MODAL_PREFIX + self.token(action, "", MODAL_PREFIX)
+    def modal_id(self, action: str, binding: Binding = Binding()) -> str:
+        head = MODAL_PREFIX + binding.tag
+        return head + self.token(action, "", head)
 
     def resolve(self, token: str) -> tuple[str, str] | None:
         """(action, input_label) for a token, or None when the key is unknown."""
@@ -63,8 +116,8 @@ class ButtonStore:
             return (row[0], row[1]) if row else None
         return None
 
-    def resolve_modal(self, custom_id: str) -> str | None:
-        if not custom_id.startswith(MODAL_PREFIX):
-            return None
-        found = self.resolve(custom_id[len(MODAL_PREFIX):])
-        return found[0] if found else None
+    def resolve_modal(self, custom_id: str) -> tuple[str, Binding] | None:
+        """(action, binding) of a modal's custom_id, or None when it isn't one of ours."""
+        match = _MODAL.fullmatch(custom_id)
+        found = self.resolve(match["token"]) if match else None
+        return (found[0], Binding.of(match)) if found else None

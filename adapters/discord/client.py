@@ -13,11 +13,11 @@ import discord
 from discord import app_commands
 
 from bot import workers
-from bot.messages import error
+from bot.messages import error, user_ref
 
 from . import commands as slash
 from . import render
-from .buttons import ButtonStore
+from .buttons import Binding, ButtonStore
 from .respond import mention_text, reply_to_message, request_from_interaction, request_from_message, respond
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 # discord.RateLimited so the scheduler, not the library, decides when to retry.
 # 30 s is the smallest value discord.py accepts.
 MAX_RATELIMIT_WAIT = 30.0
+# Actions that only ever belong on a private reply, so their buttons are always bound to a user
+# now; an unbound one is a public Delete button posted before buttons were bound, and must not
+# delete whoever clicks it.
+BOUND_ONLY = ("privacy:",)
 
 
 class CoachMixin:
@@ -58,36 +62,53 @@ class CoachMixin:
             log.error("could not sync slash commands: %s", exc)
 
     # ------------------------------------------------------------- handling
+    @property
+    def admins(self) -> frozenset:
+        return self.coach.config.admins
+
     async def run_command(self, interaction: discord.Interaction, text: str, slow: bool = False) -> None:
         if slow:  # answer within Discord's 3 s even if the work takes longer
             await interaction.response.defer(ephemeral=True, thinking=True)
-        replies = await workers.handle(self.coach, request_from_interaction(interaction, text=text))
-        await respond(interaction, replies, self.buttons)
+        req = request_from_interaction(interaction, text=text, admins=self.admins)
+        await respond(interaction, await workers.handle(self.coach, req), self.buttons, req)
 
-    async def on_coach_button(self, interaction: discord.Interaction, token: str, label: str) -> None:
+    async def on_coach_button(self, interaction: discord.Interaction, token: str, label: str,
+                              binding: Binding = Binding()) -> None:
+        if binding.user and binding.user != str(interaction.user.id):
+            await respond(interaction, [error(f"This button is for {user_ref(binding.user)}. Type the command "
+                                              "yourself to get your own.")], self.buttons)
+            return
         found = self.buttons.resolve(token)
         if found is None:
             await respond(interaction, [error("That button is no longer active. Type `help` to see what I can do.")],
                           self.buttons)
             return
         action, input_label = found
+        if not binding.user and action.startswith(BOUND_ONLY):
+            await respond(interaction, [error("That button has expired. Type the command again to get your own.")],
+                          self.buttons)
+            return
         if input_label:
             await interaction.response.send_modal(
-                render.AnswerModal(self.buttons.modal_id(action), title=label, input_label=input_label))
+                render.AnswerModal(self.buttons.modal_id(action, binding), title=label, input_label=input_label))
             return
-        await respond(interaction, await workers.handle(self.coach, request_from_interaction(interaction, action=action)), self.buttons)
+        req = request_from_interaction(interaction, action=action, admins=self.admins, workspace=binding.workspace)
+        await respond(interaction, await workers.handle(self.coach, req), self.buttons, req)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         # Modal submits are routed here by custom_id rather than by the in-memory Modal,
         # so an answer typed across a restart still arrives.
         if interaction.type is not discord.InteractionType.modal_submit:
             return
-        action = self.buttons.resolve_modal((interaction.data or {}).get("custom_id", ""))
-        if action is None:
+        found = self.buttons.resolve_modal((interaction.data or {}).get("custom_id", ""))
+        if found is None:
             return
-        text = render.modal_text(interaction.data)
-        await respond(interaction, await workers.handle(self.coach, request_from_interaction(interaction, text=text, action=action)),
-                      self.buttons)
+        action, binding = found
+        if binding.user and binding.user != str(interaction.user.id):  # only its clicker can submit a modal
+            return
+        req = request_from_interaction(interaction, text=render.modal_text(interaction.data), action=action,
+                                       admins=self.admins, workspace=binding.workspace)
+        await respond(interaction, await workers.handle(self.coach, req), self.buttons, req)
 
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or self.user is None or message.author.id == self.user.id:
@@ -95,7 +116,13 @@ class CoachMixin:
         text = mention_text(message, self.user.id)
         if text is None:
             return
-        await reply_to_message(message, await workers.handle(self.coach, request_from_message(message, text)), self.buttons)
+        req = request_from_message(message, text, admins=self.admins)
+        await reply_to_message(message, await workers.handle(self.coach, req), self.buttons, req, self._slash_name(text))
+
+    def _slash_name(self, text: str) -> str:
+        """The slash command that does what ``text`` asked, if there is one."""
+        name, _ = self.coach.parse(text)
+        return name if name and self.tree.get_command(name) else ""
 
     async def _on_tree_error(self, interaction: discord.Interaction, exc: app_commands.AppCommandError) -> None:
         log.error("slash command %s failed", interaction.command and interaction.command.name, exc_info=exc)

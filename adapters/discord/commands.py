@@ -133,7 +133,7 @@ def build() -> list[app_commands.Command]:
         _simple("topics", "What the library covers", "topics"),
         timezone,
         _simple("help", "What I can do", "help"),
-        _simple("export-me", "Everything I store about you, as a file", "export-me", slow=True),
+        _simple("export-me", "Everything I store about you, as JSON (only you see it)", "export-me", slow=True),
         _simple("forget-me", "Delete everything I store about you", "forget-me"),
     ]
 

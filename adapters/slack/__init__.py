@@ -33,23 +33,34 @@ def missing_help() -> str:
             "SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET (install page: /slack/install).")
 
 
-async def start_http(app, port: int, host: str = "0.0.0.0"):
-    """Serve the app's aiohttp web app (/slack/events, and the OAuth pages when configured);
-    returns the AppRunner, whose cleanup() stops it."""
+async def start_http(app, port: int, host: str = "0.0.0.0", *, events: bool = True):
+    """Serve the app over aiohttp: POST /slack/events (when ``events``), and the OAuth pages when
+    configured; returns the AppRunner, whose cleanup() stops it. A port that can't be bound
+    raises RuntimeError with a sentence an operator can act on."""
     from aiohttp import web
 
-    runner = web.AppRunner(app.web_app(path="/slack/events", port=port))
+    from .http import web_app
+
+    runner = web.AppRunner(web_app(app, events=events))
     await runner.setup()
-    await web.TCPSite(runner, host=host, port=port).start()
+    try:
+        await web.TCPSite(runner, host=host, port=port).start()
+    except (OSError, OverflowError) as exc:
+        await runner.cleanup()
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise RuntimeError(f"Slack can't listen on {host} port {port}: {reason}. "
+                           "Free the port or choose another with --port or PORT.") from None
     return runner
 
 
-async def serve(coach, senders: dict, *, http: bool = False, port: int = 3000, env=None) -> None:
+async def serve(coach, senders: dict, *, http: bool = False, port: int = 3000, env=None,
+                host: str = "0.0.0.0") -> None:
     """Build the app, register senders['slack'], and run until cancelled.
 
     Socket Mode when SLACK_APP_TOKEN is set and not ``http`` (no public URL needed);
     otherwise the aiohttp server on ``port`` with signature verification. OAuth mode
-    also serves /slack/install and /slack/oauth_redirect over HTTP.
+    also serves /slack/install and /slack/oauth_redirect over HTTP; with Socket Mode and no
+    signing secret it serves only those (events arrive over the socket).
     """
     from .app import SlackSettings, build_app
     from .sender import SlackSender
@@ -67,9 +78,10 @@ async def serve(coach, senders: dict, *, http: bool = False, port: int = 3000, e
     runner = handler = None
     try:
         if not socket_mode or settings.oauth:  # OAuth needs the install pages over HTTP
-            runner = await start_http(app, port)
-            log.info("slack: HTTP on port %s (/slack/events%s)", port,
-                     ", /slack/install" if settings.oauth else "")
+            events = bool(settings.signing_secret)  # without it no request could be verified
+            runner = await start_http(app, port, host, events=events)
+            log.info("slack: HTTP on port %s (%s)", port,
+                     ", ".join(p for p, on in (("/slack/events", events), ("/slack/install", settings.oauth)) if on))
         if socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 

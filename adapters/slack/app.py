@@ -13,7 +13,7 @@ from .sender import make_client
 
 # Keep in step with manifest.yml (the OAuth install asks for exactly these).
 BOT_SCOPES = (
-    "app_mentions:read", "channels:read", "chat:write", "chat:write.public", "commands", "groups:read",
+    "app_mentions:read", "channels:read", "chat:write", "chat:write.public", "commands", "files:write", "groups:read",
     "im:history", "im:read", "im:write", "mpim:read", "users:read",
 )
 

@@ -41,7 +41,8 @@ def retry_handlers(retries: int = RETRIES) -> list:
 
 def make_client(token: str | None = None, base_url: str | None = None, timeout: int = 30,
                 retries: int = RETRIES) -> AsyncWebClient:
-    kwargs = {"base_url": base_url} if base_url else {}
+    # slack_sdk joins method names onto base_url, so ".../api" would lose its last segment.
+    kwargs = {"base_url": base_url if base_url.endswith("/") else base_url + "/"} if base_url else {}
     return AsyncWebClient(token=token, timeout=timeout, retry_handlers=retry_handlers(retries), **kwargs)
 
 
@@ -81,12 +82,10 @@ def delivery_error(exc: BaseException) -> DeliveryError:
     return TransientError(f"slack: unexpected {type(exc).__name__}: {exc}")
 
 
-async def post(client: AsyncWebClient, channel: str, reply: Reply, *, user: str = "", ephemeral: bool = False,
-               thread_ts: str = "") -> str:
-    """Post one reply; ephemeral ones only ``user`` sees. Returns the message ts ("" for ephemeral)."""
-    if render.is_empty(reply):  # Slack rejects a message with nothing in it
-        return ""
-    kwargs = dict(channel=channel, unfurl_links=False, unfurl_media=False, **render.message(reply))
+async def post_message(client: AsyncWebClient, channel: str, message: dict, *, user: str = "",
+                       ephemeral: bool = False, thread_ts: str = "") -> str:
+    """Post one rendered message; ephemeral ones only ``user`` sees. Returns its ts ("" if ephemeral)."""
+    kwargs = dict(channel=channel, unfurl_links=False, unfurl_media=False, **message)
     if thread_ts:
         kwargs["thread_ts"] = thread_ts
     if ephemeral and user:
@@ -95,6 +94,18 @@ async def post(client: AsyncWebClient, channel: str, reply: Reply, *, user: str 
         return ""
     response = await client.chat_postMessage(**kwargs)
     return response.get("ts") or ""
+
+
+async def post(client: AsyncWebClient, channel: str, reply: Reply, *, user: str = "", ephemeral: bool = False,
+               thread_ts: str = "") -> str:
+    """Post one reply, as several messages when it cannot fit one. Returns the first message's ts."""
+    if render.is_empty(reply):  # Slack rejects a message with nothing in it
+        return ""
+    first = ""
+    for message in render.messages(reply):
+        ts = await post_message(client, channel, message, user=user, ephemeral=ephemeral, thread_ts=thread_ts)
+        first = first or ts
+    return first
 
 
 class SlackSender:

@@ -1,0 +1,247 @@
+"""The answering engine: question in, Answer (answered with a citation, or declined) out.
+
+``AnswerIndex(db, library).ask(question) -> Answer``. Retrieval (retrieval.py) finds candidate
+units, ranking.py scores them and decides whether the best one answers, compose.py picks the
+sentences. Below confidence the bot says plainly it has no answer and offers the nearest topics:
+it never answers with an unrelated passage.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import compose, ranking, retrieval, scope, synonyms
+from .messages import Citation
+from .ranking import Candidate, Unit
+from .synonyms import terms, weak_terms
+from .text import words
+
+MAX_QUESTION_TERMS = 64  # a pasted essay is not a question; its first words say what it's about
+MAX_SECTION_CHARS = 2800  # Slack section blocks stop at 3000
+BUTTON_LABEL = 72
+# an agent noun whose stem is not itself ("designer" -> "design", "recruiters" -> "recruit")
+_AGENT = re.compile(r"[a-z]{4,}(?:er|or)s?")
+
+
+@dataclass
+class Topic:
+    key: str  # unit key of the section
+    article: str
+    title: str
+    section: str
+
+    @property
+    def label(self) -> str:
+        return label(self.section)
+
+
+@dataclass
+class Answer:
+    question: str
+    found: bool
+    answer: str | None
+    sources: list[dict] = field(default_factory=list)
+    score: float = 0.0
+    unit_key: str = ""
+    citation: Citation | None = None
+    related: list[Topic] = field(default_factory=list)  # found: other questions worth asking
+    nearest: list[Topic] = field(default_factory=list)  # declined: the closest things we do cover
+    note: str = ""  # declined: why, when more can be said than "no answer" (a passing mention, a role)
+
+    def to_json(self) -> dict:
+        return {"question": self.question, "found": self.found, "answer": self.answer,
+                "sources": self.sources, "score": round(self.score, 4)}
+
+
+def label(text: str) -> str:
+    return text if len(text) <= BUTTON_LABEL else text[: BUTTON_LABEL - 1].rstrip() + "…"
+
+
+def topic(unit: Unit) -> Topic:
+    return Topic(unit.section_key, unit.article, unit.title, unit.section)
+
+
+def distinct_topics(units: list[Unit]) -> list[Topic]:
+    seen, out = set(), []
+    for unit in units:
+        if unit.section_key not in seen:
+            seen.add(unit.section_key)
+            out.append(topic(unit))
+    return out
+
+
+class AnswerIndex:
+    """Built at every start; the rebuild runs only when the content (or the indexer) changed."""
+
+    def __init__(self, db, library):
+        self.db, self.library = db, library
+        self.rebuilt = retrieval.current_digest(db) != retrieval.index_digest(library)
+        if self.rebuilt:
+            retrieval.rebuild(db, library)
+        self.units = retrieval.unit_count(db)
+        self.speller = retrieval.Speller(db)
+        self._sections: list[Unit] | None = None
+
+    @property
+    def sections(self) -> list[Unit]:
+        """Every section unit, in article order (read once: scope checks look at all of them)."""
+        if self._sections is None:
+            self._sections = self._units("kind = 'section' ORDER BY id", [])
+        return self._sections
+
+    # -------------------------------------------------------------- lookups
+    def _units(self, where: str, args) -> list[Unit]:
+        cur = self.db.execute(f"SELECT * FROM answer_units WHERE {where}", args)
+        names = [d[0] for d in cur.description]
+        return [Unit.from_row(dict(zip(names, row))) for row in cur.fetchall()]
+
+    def unit(self, key: str) -> Unit | None:
+        rows = self._units("key = ?", [key])
+        return rows[0] if rows else None
+
+    def section_unit(self, unit: Unit) -> Unit:
+        if unit.is_section:
+            return unit
+        return self._units("key = ?", [unit.section_key])[0]
+
+    # ------------------------------------------------------------------ ask
+    def rank(self, qterms: list[str]) -> tuple[list[Candidate], dict[str, float], set[str]]:
+        """Candidates from FTS, re-ranked by ranking.score."""
+        df = retrieval.document_frequency(self.db, qterms)
+        weights = retrieval.idf(df, self.units)
+        for t in weights.keys() & weak_terms():
+            weights[t] *= ranking.WEAK_FACTOR
+        unknown = {t for t, d in df.items() if d == 0}
+        hits = retrieval.search(self.db, retrieval.match_terms(df, self.units))
+        if not hits:
+            return [], weights, unknown
+        units = {u.id: u for u in self._units(f"id IN ({', '.join('?' * len(hits))})", [h[0] for h in hits])}
+        top_bm25 = max(h[1] for h in hits) or 1.0
+        out = [ranking.score(units[uid], weights, bm25, top_bm25) for uid, bm25 in hits]
+        out.sort(key=lambda c: -c.score)
+        return out, weights, unknown
+
+    def foreign_roles(self, ws: list[str]) -> dict[str, str]:
+        """Terms that only stand for a role the articles never name: "designer" stems to "design",
+        which the articles use ("ML system design"), but a question about designers' jobs is not
+        about that. Words the vocabulary lists were mapped on purpose and stay."""
+        roles = {w for w in ws if _AGENT.fullmatch(w)}
+        if not roles:
+            return {}
+        forms = {w: {w, w[:-1] if w.endswith("s") else w + "s"} for w in roles}
+        present = self.speller._present("answer_words", "word", set().union(*forms.values()))
+        out: dict[str, str] = {}
+        for w in (w for w in roles if not forms[w] & present):
+            ts = terms(w)
+            if len(ts) == 1 and ts[0] != w.rstrip("s"):
+                out[ts[0]] = w.rstrip("s")  # no unit holds the unstemmed word: it counts as unknown
+        return out
+
+    def question_terms(self, question: str) -> list[str]:
+        """The question's terms, its misspelt words first put right."""
+        fixed = self.speller.correct_all(words(question)[:4 * MAX_QUESTION_TERMS])
+        return terms(" ".join(fixed), query=True)[:MAX_QUESTION_TERMS]
+
+    def ask(self, question: str) -> Answer:
+        question = question or ""
+        qterms = self.question_terms(question)
+        if not qterms:
+            return Answer(question, False, None)
+        foreign = self.foreign_roles(words(question)[:4 * MAX_QUESTION_TERMS])
+        qterms = [foreign.get(t, t) for t in qterms]
+        ranked, weights, unknown = self.rank(qterms)
+        if not ranked:
+            return Answer(question, False, None)
+        declined = self.out_of_scope(question, qterms)
+        if declined:
+            return Answer(question, False, None, nearest=distinct_topics([c.unit for c in ranked])[:3], note=declined)
+        best = self.specific(ranking.primary_first(ranked))
+        topics = distinct_topics([c.unit for c in ranked])
+        section = self.section_unit(best.unit)
+        focus = ranking.focus(best.unit, section, weights)
+        score = min(best.coverage, focus)
+        if not ranking.confident(best, section, weights, focus, unknown):
+            return Answer(question, False, None, score=score, nearest=topics[:3])
+        return self._answer(question, best.unit, weights, score, topics)
+
+    def out_of_scope(self, question: str, qterms: list[str]) -> str:
+        """Why a question whose words the articles use is still not theirs to answer, or ""."""
+        passing = scope.passing_mention(question, self.sections)
+        if passing is not None:
+            where = "; ".join(f"{title} › {section}" for title, section in passing.where)
+            return f"The articles mention {passing.subject} only in passing ({where}); they don't explain it."
+        role = scope.other_role(question, list(synonyms.current().other_roles), self.sections)
+        if role is not None:
+            covered = "pm" in qterms  # "TPM or AI PM?" weighs a role the articles compare against
+            if not covered or scope.explained(role, self.sections) is None:
+                return (f"I don't have an answer to that — my library covers AI PM, Data Scientist PM and "
+                        f"traditional PM careers, not {role} roles, and I won't guess from articles about other jobs.")
+        return ""
+
+    def specific(self, ranked: list[Candidate]) -> Candidate:
+        """A ## section that only introduces its ### sub-sections gives way to a sub-section that
+        matches nearly as well: the specifics are there ("who do AI PMs collaborate with")."""
+        best = ranked[0]
+        if not best.unit.is_section:
+            return best
+        for other in ranked[1:4]:
+            if other.score < ranking.CHILD_MARGIN * best.score:
+                break
+            if other.unit.is_section and other.unit.article == best.unit.article:
+                article = self.library.articles.get(other.unit.article)
+                sec = article.section(other.unit.section) if article else None
+                if sec is not None and sec.parent == best.unit.section:
+                    return other
+        return best
+
+    def _answer(self, question: str, unit: Unit, weights: dict[str, float], score: float,
+                topics: list[Topic]) -> Answer:
+        section = self.section_unit(unit)
+        text = compose.compose(section, weights, None if unit.is_section else unit.atom,
+                               story=bool(compose.ASKS_STORY.search(question)))
+        citation = Citation(unit.article, unit.title, unit.section)
+        return Answer(question, True, text,
+                      sources=[{"article": unit.article, "title": unit.title, "section": unit.section,
+                                "unit": unit.key}],
+                      score=score, unit_key=unit.key, citation=citation,
+                      related=[t for t in topics if t.key != unit.section_key][:3])
+
+    def answer_unit(self, key: str) -> Answer | None:
+        """A unit answered directly (a related-question button): its lead sentences."""
+        unit = self.unit(key)
+        if unit is None:
+            return None
+        section = self.section_unit(unit)
+        weights = {t: 1.0 for t in section.head}
+        answer = self._answer(unit.section, unit, weights, 1.0, [])
+        answer.related = self.neighbours(section)
+        return answer
+
+    def neighbours(self, section: Unit) -> list[Topic]:
+        rows = self._units("article = ? AND kind = 'section' ORDER BY id", [section.article])
+        keys = [r.key for r in rows]
+        i = keys.index(section.key) if section.key in keys else 0
+        around = rows[i + 1:] + rows[:i]
+        return [topic(r) for r in around[:3]]
+
+    def section_text(self, key: str) -> tuple[str, Citation] | None:
+        unit = self.unit(key)
+        if unit is None:
+            return None
+        section = self.section_unit(unit)
+        article = self.library.articles.get(section.article)
+        sec = article.section(section.section) if article else None
+        body = sec.body if sec else "\n".join(a.text for a in section.atoms)
+        if len(body) > MAX_SECTION_CHARS:
+            body = body[:MAX_SECTION_CHARS].rsplit(" ", 1)[0] + " …"
+        return body, Citation(section.article, section.title, section.section)
+
+    def topics_overview(self) -> list[tuple[str, list[str], list[Topic]]]:
+        """(article title, main sections, example questions) per article."""
+        out = []
+        for article in self.library.articles.values():
+            main = [s.heading for s in article.sections if s.level == 2]
+            rows = self._units("article = ? AND kind = 'section' ORDER BY id", [article.slug])
+            questions = [topic(r) for r in rows if r.section.endswith("?")]
+            out.append((article.title, main, questions[:2]))
+        return out

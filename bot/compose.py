@@ -1,0 +1,131 @@
+"""Composing an answer: the 1–3 atoms (sentences, list items, table rows) of a section that answer.
+
+Pure: a section's atoms and the question's term weights in, text out. The tuning values are
+named at the top of this file.
+"""
+from __future__ import annotations
+
+import re
+
+from . import retrieval
+from .ranking import Unit
+
+MAX_ANSWER_CHARS = 700
+SHORT_ANSWER = 400  # below this an answer takes on the sentences after it
+MAX_ATOMS = 3  # an answer is at most this many sentences, items or rows
+HEADING_DAMPING = 0.2  # the heading's own words say "this section", not "this sentence"
+ANAPHOR_CREDIT = 0.5  # "Their output is…" borrows this much of the sentence before it
+LEAD_HEADING_BONUS, LEAD_BEST_BONUS = 0.2, 0.25  # the lead sentence wins unless another says more
+LEAD_KEEP = 0.5  # the lead sentence joins an answer when it matches this share of the best
+SHORT_LEAD_CHARS = 40  # "Not necessarily." is the answer's first word, not all of it
+SECOND_GAIN, SECOND_SCORE = 0.25, 0.6  # a second atom joins when it adds this much, or matches this well
+LIST_LEAD_IN_PREFERENCE = 1.5  # a sentence introducing a list ("three key roles:") sums it up
+FORCED_FOLLOW_CHARS = 120  # a unit asked for directly takes on the next sentence when shorter than this
+
+
+# Debrief anecdotes ("In a Q3 debrief, a candidate…") share a question's words ("candidate",
+# "interview") without answering it; the claim they illustrate sits in the sentences around them.
+_STORY = re.compile(r"^(in an? |in one |one candidate |during |i recall|i once|i observed|i've seen|when i |at a |the feedback|"
+                    r"the hiring (manager|committee)|my (online course|experience|years|firsthand)|[\"“])", re.I)
+STORY_FACTOR = 0.5  # an anecdote counts this much unless the question asks for one
+# ...unless the question asks what happened ("why did one candidate get…", "an example of…")
+ASKS_STORY = re.compile(r"\b(did|was|were|happened|example|story|anecdote|debrief|once)\b", re.I)
+_ANAPHOR = re.compile(r"^(their|they|this|these|those|it|its|such|he|she|his|her)\b", re.I)
+
+
+def _label_terms(atom) -> frozenset[str]:
+    if atom.kind == "sentence" or ":" not in atom.text[:60]:
+        return frozenset()
+    return retrieval.atom_terms(atom.text.split(":", 1)[0])
+
+
+def compose(section: Unit, weights: dict[str, float], forced: int | None = None, story: bool = False) -> str:
+    """The 1–3 atoms of a section that best answer: the best match, the lead sentence when it
+    also matches (these articles answer first), a list's lead-in when the match is an item."""
+    atoms = list(section.atoms)
+    if not atoms:
+        return ""
+    # the heading's own words say "this section", not "this sentence"
+    heading = set(section.phrasings[0]) if section.phrasings else set()
+    in_heading = sum(w for t, w in weights.items() if t in heading)
+    undamped = weights
+    weights = {t: w * (HEADING_DAMPING if t in heading else 1.0) for t, w in weights.items()}
+    stories: dict[int, bool] = {}
+    for a in atoms:
+        stories.setdefault(a.block, bool(_STORY.match(a.text)))
+    scores = []
+    for i, a in enumerate(atoms):
+        own = retrieval.atom_terms(a.text)
+        score = sum(w for t, w in weights.items() if t in own)
+        if i and _ANAPHOR.match(a.text) and atoms[i - 1].block == a.block:
+            # "Their output is…": the sentence before says whose
+            before = retrieval.atom_terms(atoms[i - 1].text) - own
+            score += ANAPHOR_CREDIT * sum(w for t, w in weights.items() if t in before)
+        label = _label_terms(a)
+        if label and label <= weights.keys():
+            score += sum(undamped[t] for t in label)  # "Precision: …" when precision is asked about
+        if stories[a.block] or _STORY.match(a.text):
+            score *= 1 if story else STORY_FACTOR
+        scores.append(score)
+    # the lead wins unless another atom holds words the heading doesn't explain
+    lead_bonus = LEAD_HEADING_BONUS * in_heading + LEAD_BEST_BONUS * max(scores)
+    if forced is not None and 0 <= forced < len(atoms):
+        best = forced
+    else:
+        best = max(range(len(atoms)), key=lambda i: (scores[i] + (lead_bonus if i == 0 else 0), -i))
+    def context(i: int) -> int | None:
+        """The atom i can't be read without: a list's lead-in, or the sentence "This role…" refers to."""
+        if i > 0 and atoms[i].kind != "sentence" and atoms[i - 1].text.endswith(":"):
+            return i - 1
+        if i > 0 and _ANAPHOR.match(atoms[i].text) and atoms[i - 1].block == atoms[i].block:
+            return i - 1
+        return None
+
+    # in order of importance; the first three that fit are shown in reading order
+    picks = [best, context(best)]
+    if _STORY.match(atoms[best].text) and best + 1 < len(atoms) and atoms[best + 1].block == atoms[best].block:
+        picks.append(best + 1)  # an anecdote's point is in how it goes on, not in how it opens
+    # a section headed by a question answers it in its first sentence
+    if best > 0 and (section.section.endswith("?") or scores[0] > 0 and scores[0] >= LEAD_KEEP * scores[best]):
+        picks.append(0)
+    if 0 in picks and len(atoms[0].text) < SHORT_LEAD_CHARS and len(atoms) > 1 and atoms[1].block == atoms[0].block:
+        picks.insert(picks.index(0) + 1, 1)  # "Not necessarily." is the answer's first word, not all of it
+    picked = {i for i in picks if i is not None}
+    others = [i for i in range(len(atoms)) if i not in picked]
+    if others and forced is None:
+        # the next atom is the one adding most of what the question asks that isn't covered yet
+        covered = set().union(*(retrieval.atom_terms(atoms[i].text) for i in picked))
+        gain = {i: sum(w for t, w in weights.items() if t in retrieval.atom_terms(atoms[i].text) - covered)
+                * (STORY_FACTOR if not story and (stories[atoms[i].block] or _STORY.match(atoms[i].text)) else 1)
+                for i in others}
+        # ties go to the better match, and a sentence introducing a list ("three key roles:") sums it up
+        second = max(others, key=lambda i: (round(gain[i], 6),
+                                            round(scores[i] * (LIST_LEAD_IN_PREFERENCE if atoms[i].text.endswith(":") else 1), 6), -i))
+        if scores[second] > 0 and (gain[second] >= SECOND_GAIN * scores[best] or scores[second] >= SECOND_SCORE * scores[best]):
+            picks += [second, context(second)]
+    picks = list(dict.fromkeys(i for i in picks if i is not None))
+    last = max(picks[:MAX_ATOMS])
+    if atoms[last].text.endswith(":"):
+        picks += list(range(last + 1, min(len(atoms), last + 3)))
+    elif forced is None:
+        # a short answer reads better with what follows it in the same paragraph
+        nxt = best + 1
+        while len(dict.fromkeys(picks)) < MAX_ATOMS and nxt < len(atoms) and atoms[nxt].block == atoms[best].block \
+                and sum(len(atoms[i].text) for i in dict.fromkeys(picks)) + len(atoms[nxt].text) <= SHORT_ANSWER:
+            picks.append(nxt)
+            nxt += 1
+    elif len(picks) == 1 and len(atoms[best].text) < FORCED_FOLLOW_CHARS and best + 1 < len(atoms) \
+            and atoms[best + 1].block == atoms[best].block:
+        picks.append(best + 1)
+    if forced is None and len(atoms) <= MAX_ATOMS and sum(len(a.text) for a in atoms) <= MAX_ANSWER_CHARS:
+        picks = list(range(len(atoms)))  # a section this short is its own best answer
+    shown, size = [], 0
+    for i in dict.fromkeys(picks):
+        if len(shown) == MAX_ATOMS or (shown and size + len(atoms[i].text) > MAX_ANSWER_CHARS):
+            break
+        shown.append(i)
+        size += len(atoms[i].text)
+    out = [atoms[i] for i in sorted(shown)]
+    if all(a.kind == "sentence" for a in out):
+        return " ".join(a.text for a in out)
+    return "\n".join(a.text if a.kind == "sentence" else f"- {a.text}" for a in out)

@@ -1,0 +1,54 @@
+"""Honest declines: a term the articles only name, a role they don't cover."""
+from __future__ import annotations
+
+import pytest
+
+from bot import scope
+
+
+@pytest.mark.parametrize("question, subject", [
+    ("what is prompt engineering", "prompt engineering"), ("whats a feature store?", "feature store"),
+    ("explain how a transformer model works", "transformer model"), ("what does MLOps mean", "mlops"),
+    ("how does the career leverage matrix work", "career leverage matrix"),
+    ("what is a traditional pm accountable for", None), ("how many rounds are ai pm interviews", None),
+])
+def test_definition_questions_name_their_subject(question, subject):
+    assert scope.definition_subject(question) == subject
+
+
+@pytest.mark.parametrize("question, where", [
+    ("what is prompt engineering", "Head-to-head comparison"),  # a table cell lists it
+    ("what is a feature store", "How do interview processes differ"),  # an anecdote names it
+    ("explain how a transformer model works", "Mistakes to Avoid"),
+])
+def test_a_term_the_articles_only_name_is_declined_saying_where(coach, question, where):
+    answer = coach.index.ask(question)
+    assert not answer.found
+    assert answer.note.startswith("The articles mention ") and "only in passing" in answer.note
+    assert where in answer.note and "they don't explain it" in answer.note
+
+
+@pytest.mark.parametrize("question", ["whats recall", "what is an F1 score", "what is the career leverage matrix",
+                                      "what does a data engineer do on an ai team"])
+def test_a_term_the_articles_explain_is_answered(coach, question):
+    assert coach.index.ask(question).found
+
+
+@pytest.mark.parametrize("question", ["technical program manager interview questions",
+                                      "product marketing manager vs product manager",
+                                      "how to become an engineering manager"])
+def test_a_role_the_articles_do_not_cover_is_declined_even_when_its_words_appear(coach, question):
+    answer = coach.index.ask(question)
+    assert not answer.found
+
+
+def test_a_role_as_the_askers_background_is_context_not_the_subject(coach):
+    answer = coach.index.ask("should i become an ai pm if im a software engineer")
+    assert answer.found and "Engineers or data scientists" in answer.answer
+    # and a role the articles explain (an item label) is answered
+    assert coach.index.ask("what do ML engineers do on an ai product team").found
+
+
+def test_the_decline_reply_carries_the_reason(say):
+    reply = say("what is prompt engineering")[0]
+    assert reply.kind == "decline" and "only in passing" in reply.text
