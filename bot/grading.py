@@ -40,7 +40,7 @@ PASS_SCORE = 60  # an open answer at or above this counts as correct in accuracy
 NEGATORS = frozenset("""
 not no never none nor neither nothing nobody without cannot skip skipping skipped ignore ignoring ignored
 irrelevant pointless unnecessary overrated useless needless rarely seldom hardly unimportant optional overkill
-myth unneeded
+myth unneeded nonsense overhyped nah
 """.split())
 # Chat spellings of negated auxiliaries ("dont", "isnt").
 _BARE_NOT = {w: w[:-2] for w in """dont doesnt didnt isnt arent wasnt werent wouldnt shouldnt couldnt
@@ -68,8 +68,13 @@ _CONTRACTION = re.compile(r"\b(can|won|shan)'t\b|n't\b")
 _ABBREV = re.compile(r"\b(e\.g|i\.e|etc|vs|approx)\.")
 
 
+# Dismissals that work as negations ("who cares about GDPR", "forget about data collection").
+_DISMISSALS = re.compile(r"\bwho cares(?: about)?\b|\bforget(?: about)?\b|\ba waste of (?:time|money|effort)\b"
+                         r"|\b(?:the )?last thing (?:i|you|we)(?:'d| would)? (?:worry|care|think) about\b")
+
+
 def _expand(text: str) -> str:
-    text = normalize(text)
+    text = _DISMISSALS.sub(" not ", normalize(text))
     text = _ABBREV.sub(lambda m: m.group(1).replace(".", ""), text)
     text = _CONTRACTION.sub(lambda m: {"can": "can not", "won": "will not", "shan": "shall not"}
                             .get(m.group(1) or "", " not"), text)

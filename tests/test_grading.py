@@ -178,6 +178,10 @@ def test_negation_scope():
     assert drills.grade_open(drill, "Not only business impact matters.").hit == drill.key_points[:1]
     assert drills.grade_open(drill, "You don't need coding skills.").hit == drill.key_points[1:2]
     assert drills.grade_open(drill, "You need coding skills.").hit == ()
+    # dismissals negate too, and a negated dismissal affirms
+    assert drills.grade_open(drill, "Who cares about business impact?").contradicted == drill.key_points[:1]
+    assert drills.grade_open(drill, "Business impact is a waste of time.").contradicted == drill.key_points[:1]
+    assert drills.grade_open(drill, "Don't forget business impact.").hit == drill.key_points[:1]
     # negation in another sentence or clause leaves a point alone
     assert drills.grade_open(drill, "It is not easy. I measure business impact.").hit == drill.key_points[:1]
     assert drills.grade_open(drill, "I measure business impact, not vanity numbers.").hit == drill.key_points[:1]
