@@ -420,11 +420,22 @@ def grade_open(drill: Drill, text: str, source: str = "") -> Grade:
 
 # ------------------------------------------------------------------ the article sentence behind a point
 
-_SPLIT_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])|\n+\s*[-*]\s+|\n{2,}")
+_SPLIT_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])|\n+\s*[-*]\s+|\n{2,}|\n(?=\s*\|)")
+_TABLE_RULE = re.compile(r"^[|:\-\s]+$")
 
 
 def article_sentences(body: str) -> list[str]:
-    return [" ".join(s.split()).lstrip("-* ") for s in _SPLIT_SENTENCES.split(body or "") if s.strip()]
+    """The section's sentences, list items and table rows (a row as its cells: "Learning Curve | Steeper…")."""
+    out = []
+    for part in _SPLIT_SENTENCES.split(body or ""):
+        text = " ".join(part.split()).lstrip("-* ")
+        if text.startswith("|"):
+            if _TABLE_RULE.match(text):
+                continue
+            text = " | ".join(c.strip() for c in text.strip("|").split("|"))
+        if text:
+            out.append(text)
+    return out
 
 
 @lru_cache(maxsize=2048)
@@ -482,7 +493,7 @@ def feedback(grade: Grade, body: str) -> list[tuple[str, str]]:
         for p in points:
             source = source_sentence(p, body)
             if source and source in quoted:
-                lines.append(f"{mark} {p.point} — the article: the same sentence")
+                lines.append(f"{mark} {p.point} — the article: the same sentence as above")
             else:
                 lines.append(f"{mark} {p.point}" + (f" — the article: {_quote(source, limit)}" if source else ""))
             quoted.add(source)

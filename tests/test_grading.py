@@ -240,3 +240,11 @@ def test_missed_points_show_the_article_sentence(coach, say):
     quotes = [line.split("the article: “", 1)[1] for line in fields["Missed"].splitlines() if "“" in line]
     assert quotes and all(q.rstrip("”").rstrip("…") in " ".join(section.body.split()) for q in quotes)
     assert "Covered" in fields and "Contradicts" not in fields
+
+
+def test_article_sentences_split_prose_lists_and_table_rows():
+    body = ("Intro sentence one. Second sentence here.\n\n- a list item\n- another item\n\n"
+            "| Category | AI PM | Traditional PM |\n|---|---|---|\n| Learning Curve | Steeper | Lower |")
+    assert grading.article_sentences(body) == [
+        "Intro sentence one.", "Second sentence here.", "a list item", "another item",
+        "Category | AI PM | Traditional PM", "Learning Curve | Steeper | Lower"]
