@@ -3,6 +3,10 @@ serving, answering and stats stay as history grows.
 
     .venv/bin/python bench/practice.py              # grading figures + timings with 200 days of history
     .venv/bin/python bench/practice.py --days 1000
+    .venv/bin/python bench/practice.py --fairness -v  # only the fairness figures, each case listed
+
+Fairness figures: the development set (../shared/eval/grading_dev.yaml) and our tuning set
+(tests/data/grading_tune.yaml), counted as ../shared/eval/score_grading.py counts them.
 
 Grading figures use every shipped open/scenario drill: its model answer, an off-topic
 paragraph, model answers of drills from other articles (on-topic PM talk, wrong question),
