@@ -9,12 +9,11 @@ import argparse
 import json
 import logging
 import os
+import sqlite3
 import sys
 
 
 def _coach(args):
-    import sqlite3
-
     from . import content, storage
     from .coach import open_coach
 
@@ -150,6 +149,11 @@ def main(argv=None) -> int:
         return code
     except KeyboardInterrupt:
         return 130
+    except sqlite3.Error as exc:  # e.g. run-due writing to a read-only file: one line, no traceback
+        from . import storage
+
+        print(f"coach: {storage.describe(exc, storage.db_path())}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # `coach content check | head -1`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush stays quiet
         return 0

@@ -28,7 +28,7 @@ MAX_TEXT = 10_000
 # Rows a reading command writes on the side (the question log, the last answer for `more`):
 # with a read-only database these writes are skipped, so questions still get answers.
 SIDE_WRITES = ("answer_log", "answer_last")
-_CANT_SAVE = ("I can't save anything right now, so that wasn't recorded — please try again later. "
+_CANT_SAVE = ("I can't save anything right now, so nothing was changed — please try again later. "
               "Questions, `topics` and `help` still work.")
 STORAGE_REPLIES = {
     "busy": "I'm busy right now — please try again in a moment.",

@@ -14,6 +14,10 @@ from pathlib import Path
 
 import yaml
 
+# libyaml's parser when PyYAML was built with it (about 10x faster than pure Python); its nodes
+# carry the same marks, so problems keep their file:line.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_LOADER = "C" if SAFE_LOADER is not yaml.SafeLoader else "Python"
 TRACKS = ("ai-pm", "ds-pm", "traditional-pm", "career")
 DRILL_TYPES = ("mcq", "open", "scenario")
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "content"
@@ -120,15 +124,38 @@ def _rel(path: Path) -> str:
     return str(path) if rel.startswith("..") else rel
 
 
+def read_file(path: Path, problems: list[str]) -> tuple[bytes, str] | None:
+    """A content file's bytes and text, or None with a ``file:line: message`` problem: a folder
+    named like a content file, a broken link, bytes that aren't UTF-8 (with their line)."""
+    name = _rel(path)
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "cannot read: a broken link or a missing file"
+        problems.append(f"{name}:1: {what}")
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(f"{name}:1: cannot read: {exc.strerror or exc}")
+        return None
+    try:
+        return data, data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        problems.append(f"{name}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at column {column}); "
+                        "save the file as UTF-8")
+        return None
+
+
 # ---------------------------------------------------------------- articles
 
-def parse_article(path: Path, problems: list[str]) -> Article | None:
+def parse_article(path: Path, problems: list[str], text: str | None = None) -> Article | None:
     name = _rel(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(f"{name}:1: cannot read: {exc}")
-        return None
+    if text is None:
+        read = read_file(path, problems)
+        if read is None:
+            return None
+        text = read[1]
     lines = text.splitlines()
     if not lines or lines[0].strip() != "---":
         problems.append(f"{name}:1: missing front matter (a '---' block with slug, title, tracks)")
@@ -139,7 +166,7 @@ def parse_article(path: Path, problems: list[str]) -> Article | None:
         problems.append(f"{name}:1: front matter is not closed with '---'")
         return None
     try:
-        meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+        meta = yaml.load("\n".join(lines[1:end]), Loader=SAFE_LOADER) or {}
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", 0) + 2
         problems.append(f"{name}:{line}: front matter is not valid YAML: {getattr(exc, 'problem', exc)}")
@@ -216,10 +243,6 @@ def parse_article(path: Path, problems: list[str]) -> Article | None:
 
 # ------------------------------------------------------------------ drills
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that records the line of each mapping as ``__line__``."""
-
-
 def _construct_mapping(loader, node):
     mapping = loader.construct_mapping(node, deep=True)
     mapping["__line__"] = node.start_mark.line + 1
@@ -227,7 +250,14 @@ def _construct_mapping(loader, node):
     return mapping
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+def line_loader(base=SAFE_LOADER):
+    """A safe loader that records the line of each mapping (and of each key) in the mapping."""
+    loader = type("LineLoader", (base,), {"__doc__": line_loader.__doc__})
+    loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    return loader
+
+
+_LineLoader = line_loader()
 
 _FIELDS = {
     "mcq": {"id", "type", "track", "difficulty", "source", "prompt", "choices", "answer", "explanation"},
@@ -240,16 +270,18 @@ def _text(value) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def parse_drills(path: Path, problems: list[str]) -> list[tuple[dict, Drill | None]]:
+def parse_drills(path: Path, problems: list[str], text: str | None = None) -> list[tuple[dict, Drill | None]]:
     name = _rel(path)
+    if text is None:
+        read = read_file(path, problems)
+        if read is None:
+            return []
+        text = read[1]
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        data = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problems.append(f"{name}:{(mark.line + 1) if mark else 1}: not valid YAML: {getattr(exc, 'problem', exc)}")
-        return []
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(f"{name}:1: cannot read: {exc}")
         return []
     if data is None:
         return []
@@ -272,18 +304,19 @@ def parse_drills(path: Path, problems: list[str]) -> list[tuple[dict, Drill | No
             bad("type", f"type must be one of {', '.join(DRILL_TYPES)}")
             out.append((item, None))
             continue
+        before = len(problems)  # any problem below, a missing field included, means no Drill
         keys = set(item) - {"__line__", "__lines__"}
         for missing in sorted(_FIELDS[dtype] - keys):
             bad("id", f"missing '{missing}'")
-        for extra in sorted(keys - _FIELDS[dtype]):
+        for extra in sorted(keys - _FIELDS[dtype], key=str):  # a key may be a number
             bad(extra, f"unknown field '{extra}' for a {dtype} drill")
-        before = len(problems)
         did = item.get("id")
         if not isinstance(did, str) or not _ID.match(did):
             bad("id", "id must be 3-80 characters of a-z, 0-9 and '-'")
         if item.get("track") not in TRACKS:
             bad("track", f"track must be one of {', '.join(TRACKS)}")
-        if item.get("difficulty") not in (1, 2, 3):
+        difficulty = item.get("difficulty")
+        if type(difficulty) is not int or difficulty not in (1, 2, 3):  # `true` is an int in Python
             bad("difficulty", "difficulty must be 1, 2 or 3")
         source = item.get("source")
         if not (isinstance(source, dict) and _text(source.get("article")) and _text(source.get("section"))):
@@ -350,18 +383,26 @@ def check(root: Path | None = None) -> tuple[Library | None, list[str]]:
         return None, [f"{_rel(art_dir)}:1: no articles folder"]
     digest = hashlib.sha256()
     articles: dict[str, Article] = {}
+    broken: set[str] = set()  # articles already reported: drills citing them add nothing
     for path in sorted(art_dir.glob("*.md")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-        article = parse_article(path, problems)
+        read = read_file(path, problems)
+        article = parse_article(path, problems, read[1]) if read else None
+        if read:
+            digest.update(path.name.encode() + b"\0" + read[0])
         if article:
             articles[article.slug] = article
+        else:
+            broken.add(path.stem)
     if not articles and not problems:
         problems.append(f"{_rel(art_dir)}:1: no articles (*.md) found")
     drills: dict[str, Drill] = {}
     first_seen: dict[str, str] = {}
     for path in sorted(drill_dir.glob("*.yaml")) if drill_dir.is_dir() else []:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-        for item, drill in parse_drills(path, problems):
+        read = read_file(path, problems)
+        if read is None:
+            continue
+        digest.update(path.name.encode() + b"\0" + read[0])
+        for item, drill in parse_drills(path, problems, read[1]):
             did = item.get("id")
             where = f"{_rel(path)}:{item.get('__line__', 1)}"
             if isinstance(did, str):
@@ -374,6 +415,8 @@ def check(root: Path | None = None) -> tuple[Library | None, list[str]]:
             article = articles.get(drill.article)
             lines = item.get("__lines__", {})
             src_line = lines.get("source", drill.line)
+            if article is None and drill.article in broken:
+                continue
             if article is None:
                 problems.append(f"{_rel(path)}:{src_line}: {drill.id}: source article '{drill.article}' does not exist")
                 continue

@@ -118,8 +118,10 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         depth[key] = 0
 
 
-def connect(path: str, *, read_only: bool = False, timeout: float = BATCH_BUSY_S) -> sqlite_utils.Database:
-    """The one place a connection is made (a worker thread opens its own through here).
+def connect(path: str, *, read_only: bool = False, timeout: float = BATCH_BUSY_S,
+            skip_when_read_only: tuple[str, ...] = ()) -> sqlite_utils.Database:
+    """The one place a connection is made (a worker thread opens its own through here, with
+    the ``read_only`` and ``skip_when_read_only`` its first connection got from ``open_db``).
 
     ``timeout`` is how long a write waits for another writer: short for a person waiting,
     long for the scheduler and the command line.
@@ -138,6 +140,8 @@ def connect(path: str, *, read_only: bool = False, timeout: float = BATCH_BUSY_S
     else:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves; timeout waits out other writers.
         conn = sqlite3.connect(path, isolation_level=None, timeout=timeout, check_same_thread=False)
+    if read_only and skip_when_read_only:
+        conn.set_authorizer(_skip_writes_to(frozenset(skip_when_read_only)))
     db = sqlite_utils.Database(conn)
     db.read_only = read_only
     db.execute("PRAGMA foreign_keys = ON")
@@ -161,15 +165,13 @@ def open_db(path: str | os.PathLike | None = None, migrations: tuple[Migrations,
     if path != ":memory:":
         read_only = _prepare_place(Path(path))
     try:
-        db = connect(path, read_only=read_only, timeout=timeout)
+        db = connect(path, read_only=read_only, timeout=timeout, skip_when_read_only=skip_when_read_only)
         _check_readable(db)
         if read_only:
             pending = [f"{m.name}.{name}" for m in migrations for name in m.pending(db)]
             if pending:
                 raise StorageError(f"{path} is read-only and needs an upgrade for this version "
                                    f"({len(pending)} schema steps): make it writable and start once.")
-            if skip_when_read_only:
-                db.conn.set_authorizer(_skip_writes_to(frozenset(skip_when_read_only)))
             return db
         if path != ":memory:":
             db.enable_wal()  # reads the mode first: no write unless it changes
@@ -240,7 +242,7 @@ def describe(exc: BaseException, path: str) -> str:
     if kind == "busy":
         return f"{path} is locked by another process that is writing to it; try again when it is done."
     if kind == "read_only":
-        return f"{path} can't be written (read-only file or folder), and starting needs to write to it."
+        return f"{path} can't be written (a read-only file or folder)."
     if kind == "full":
         return f"The disk holding {path} is full."
     if kind == "cant_open":

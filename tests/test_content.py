@@ -230,3 +230,73 @@ def test_check_output_piped_to_a_reader_that_leaves_gives_no_traceback():
     proc.wait(timeout=60)
     assert "Traceback" not in err and "BrokenPipe" not in err, err
     assert proc.returncode == 0
+
+
+# ------------------------------------------------ files that used to crash the check
+
+def _check_fails_cleanly(root: Path) -> str:
+    proc = run_coach("content", "check", "--root", str(root))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.stdout
+
+
+def test_a_drill_missing_its_prompt_is_reported_not_a_traceback(broken):
+    path = first_drill_file(broken)
+    text = path.read_text()
+    m = re.search(r"^  prompt: .*\n(?:    .*\n)*", text, re.M)
+    drill_line = text[: text.rfind("\n- id:", 0, m.start()) + 1].count("\n") + 1
+    path.write_text(text[: m.start()] + text[m.end():])
+    out = _check_fails_cleanly(broken)
+    assert re.search(rf"{re.escape(path.name)}:{drill_line}: .*missing 'prompt'", out), out
+
+
+def test_a_folder_named_like_a_drills_file_and_a_dangling_article_link_are_reported(broken):
+    (broken / "drills" / "extra.yaml").mkdir()
+    (broken / "articles" / "gone.md").symlink_to(broken / "articles" / "no-such-file.md")
+    out = _check_fails_cleanly(broken)
+    assert re.search(r"extra\.yaml:1: .*folder", out), out
+    assert re.search(r"gone\.md:1: .*(broken link|cannot read)", out), out
+
+
+def test_difficulty_must_be_a_number_not_a_yes_or_no(broken):
+    path = first_drill_file(broken)
+    text = path.read_text()
+    m = re.search(r"^  difficulty: \d$", text, re.M)
+    line = text[: m.start()].count("\n") + 1
+    path.write_text(text[: m.start()] + "  difficulty: true" + text[m.end():])
+    out = _check_fails_cleanly(broken)
+    assert re.search(rf"{re.escape(path.name)}:{line}: .*difficulty must be 1, 2 or 3", out), out
+
+
+def test_drill_keys_that_are_not_text_are_reported(broken):
+    path = first_drill_file(broken)
+    text = path.read_text()
+    m = re.search(r"^  difficulty: \d$", text, re.M)
+    path.write_text(text[: m.end()] + "\n  1: one\n  extra: two" + text[m.end():])
+    out = _check_fails_cleanly(broken)
+    assert "unknown field '1'" in out and "unknown field 'extra'" in out
+
+
+@pytest.mark.parametrize("folder,suffix", [("drills", "yaml"), ("articles", "md")])
+def test_invalid_utf8_in_a_content_file_is_reported_with_its_line(broken, folder, suffix):
+    path = sorted((broken / folder).glob(f"*.{suffix}"))[0]
+    data = path.read_bytes()
+    lines = data.split(b"\n")
+    lines[4] = lines[4] + b" caf\xe9"  # Latin-1, not UTF-8
+    path.write_bytes(b"\n".join(lines))
+    out = _check_fails_cleanly(broken)
+    assert re.search(rf"{re.escape(path.name)}:5: not valid UTF-8", out), out
+    assert "does not exist" not in out  # drills citing an unreadable article don't pile on
+
+
+@pytest.mark.parametrize("base", [yaml.SafeLoader, *([yaml.CSafeLoader] if hasattr(yaml, "CSafeLoader") else [])])
+def test_yaml_errors_keep_their_line_with_either_loader(broken, base, monkeypatch):
+    monkeypatch.setattr(content, "_LineLoader", content.line_loader(base))
+    path = first_drill_file(broken)
+    lines = path.read_text().splitlines()
+    n = len(lines)
+    path.write_text("\n".join(lines) + "\n- id: [unclosed\n")
+    problems = content.check(broken)[1]
+    [problem] = [p for p in problems if "not valid YAML" in p]
+    assert re.match(rf".*{re.escape(path.name)}:({n + 1}|{n + 2}): not valid YAML", problem), problem

@@ -361,3 +361,38 @@ def test_clean_text_keeps_real_characters_and_replaces_broken_ones():
     assert clean_text("\ud83d\ude00 ok") == "\U0001F600 ok"  # a surrogate pair is one real character
     assert clean_text("caf\udce9") == "caf\ufffd" and clean_text("\ud800x") == "\ufffdx"
     assert clean_text("caf\u0065\u0301") == "caf\u00e9"  # still NFC
+
+
+def test_a_read_only_database_that_needs_an_upgrade_stops_the_start_with_one_line(read_only_folder):
+    from bot.coach import migrations
+
+    folder, prefix = read_only_folder
+    path = folder / "coach.db"
+    storage.open_db(path, tuple(m for m in migrations() if m.name != "privacy")).conn.close()
+    path.chmod(0o444)
+    line = _one_clear_line(_start(path, prefix=prefix))
+    assert "read-only" in line and "upgrade" in line
+
+
+def test_a_failed_commit_leaves_no_transaction_open(tmp_path):
+    # COMMIT can fail (a deferred foreign key here; SQLITE_BUSY or a full disk in life): the
+    # connection must not stay inside the failed transaction, or every later write fails too
+    db = storage.open_db(tmp_path / "f.db")
+    db.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+    db.execute("CREATE TABLE child (pid INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)")
+    with pytest.raises(sqlite3.IntegrityError):
+        with storage.transaction(db):
+            db.execute("INSERT INTO child VALUES (42)")
+    assert not db.conn.in_transaction
+    with storage.transaction(db):
+        db.execute("INSERT INTO parent VALUES (1)")
+    assert db.execute("SELECT COUNT(*) FROM child").fetchone()[0] == 0
+
+
+def test_a_command_line_write_to_a_read_only_database_is_one_line_not_a_traceback(read_only_folder):
+    folder, prefix = read_only_folder
+    path = folder / "coach.db"
+    assert _start(path, "chat", stdin="subscribe me at 9am\n").returncode == 0
+    path.chmod(0o444)
+    line = _one_clear_line(_start(path, "schedule", "run-due", "--at", "2026-12-01T09:00:00Z", prefix=prefix))
+    assert "can't be written" in line and str(path) in line
