@@ -298,6 +298,7 @@ class Match:
     sentence: int  # index into the answer's sentences
     negated: bool  # the answer's polarity there
     agrees: bool
+    strong: bool = True  # a phrasing of two or more words (one shared word is weak evidence)
 
 
 @dataclass(frozen=True)
@@ -352,11 +353,13 @@ def matches(point: KeyPoint, reading: Reading) -> list[Match]:
             # a phrasing that says "not" needs a negation somewhere in its match; one that doesn't is
             # reversed when most of its words sit in negated clauses
             negated = any(flags) if ph.negated else sum(flags) * 2 >= len(flags) > 0 and any(flags)
+            strong = len(ph.tokens) > 1 or bool(ph.idiom)
             if negated == ph.negated:
-                out.append(Match(point, si, negated, True))
-                break
-            if not ph.negated:  # the answer negates what the point affirms
-                out.append(Match(point, si, negated, False))
+                out.append(Match(point, si, negated, True, strong))
+                if strong:
+                    break
+            elif not ph.negated:  # the answer negates what the point affirms
+                out.append(Match(point, si, negated, False, strong))
     return out
 
 
@@ -397,15 +400,19 @@ def grade_open(drill: Drill, text: str, source: str = "") -> Grade:
         return Grade(0, False, missed=points, needs_sentences=True)
     hit, contradicted, said, partial = [], [], [], []
     vocab = point_vocabulary(drill, source)
+    strong = False
     for point in points:
         found = matches(point, reading)
         if any(m.agrees for m in found):
             hit.append(point)
+            strong = strong or any(m.agrees and m.strong for m in found)
         elif found:
             contradicted.append(point)
             said.append((point, reading.raw[found[0].sentence]))
         elif _partly_said(vocab[point], reading):
             partial.append(point)
+    if len(hit) == 1 and not strong and not partial:
+        hit = []  # one word in common with one point ("recruiting", "explain") is no evidence of an answer
     if not hit and len(partial) < 2:
         partial = []  # one point's words alone, with no point stated, are no evidence the answer is on topic
     missed = tuple(p for p in points if p not in hit and p not in partial)
