@@ -65,6 +65,7 @@ def grading_figures(library) -> None:
 
 DEV_SET = ROOT.parent / "shared" / "eval" / "grading_dev.yaml"
 TUNE_SET = ROOT / "tests" / "data" / "grading_tune.yaml"
+BLIND_SET = ROOT / "tests" / "data" / "blind_grading.yaml"  # written blind by others: for measuring only
 KIND_NAMES = {"a": "own words", "b": "mediocre", "c": "term list", "d": "off-topic", "e": "negated"}
 
 
@@ -99,8 +100,8 @@ def fairness(library, path: Path, verbose: bool = False) -> dict[str, tuple[int,
 
 
 def fairness_figures(library, verbose: bool = False) -> None:
-    """Print the fairness figures of the development set (and of our own tuning set)."""
-    for name, path in (("development set", DEV_SET), ("tuning set", TUNE_SET)):
+    """Print the fairness figures of the development set (and of our tuning and the blind held-out sets)."""
+    for name, path in (("development set", DEV_SET), ("tuning set", TUNE_SET), ("blind held-out set", BLIND_SET)):
         if not path.exists():
             print(f"  {name}: {path} not found")
             continue
