@@ -78,6 +78,7 @@ class Coach:
             self.actions.update(getattr(feature, "ACTIONS", {}))
         self.commands["help"] = Command("help", _help, "help", "what I can do", ("?", "commands"), order=0)
         self.index = answers.AnswerIndex(db, library)
+        self.foreign_tables: list = []  # other libraries' tables that name people (privacy.ForeignTable)
 
     # ------------------------------------------------------------- entry
     def handle(self, req: Request) -> list[Reply]:
@@ -86,10 +87,12 @@ class Coach:
                           action=valid_unicode(req.action) if req.action else req.action)
             # a person is waiting: another process's write holds us up briefly, then "busy"
             with storage.busy_timeout(self.db, storage.INTERACTIVE_BUSY_S):
-                self._touch(req)
                 if req.action:
+                    self._touch(req)
                     return self._action(req)
                 name, args = self.parse(req.text)
+                if name is None or self.commands[name].remembers:
+                    self._touch(req)
                 if name is None:
                     return [info("Ask me anything about AI PM, Data Scientist PM or traditional PM careers, "
                                  "or type `help` to see what I can do.")]

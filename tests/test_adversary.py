@@ -37,3 +37,72 @@ def test_console_buttons_of_a_dm_are_not_clickable_from_another_conversation(coa
     chat.feed("1")
     assert coach.db.execute("SELECT COUNT(*) FROM practice_attempts").fetchone()[0] == 0
     assert "shown only to alice" in out.getvalue().lower()
+
+
+# ---------------------------------------------------------------- Slack OAuth installations name the installer
+
+async def _install(store, user: str = "U1"):
+    from slack_sdk.oauth.installation_store import Installation
+
+    await store.async_save(Installation(app_id="A1", team_id="T1", bot_token="xoxb-T1", bot_id="BT1",
+                                        bot_user_id="UBT1", user_id=user, user_token="xoxp-secret",
+                                        user_scopes=["search:read"], bot_scopes=["chat:write"]))
+
+
+def _slack(text: str, user: str = "U1"):
+    return make_request(text, user=user, platform="slack")
+
+
+async def test_export_and_forget_cover_the_slack_installation_that_names_the_installer(coach, tmp_path):
+    # The installation lives in the coach's own file (the default): export-me shows the row that names
+    # the installer, without tokens; forget-me removes the name and the user token, and the workspace's
+    # bot keeps working.
+    from adapters.slack.app import SlackSettings, build_app
+
+    app = build_app(coach, settings=SlackSettings(client_id="cid", client_secret="cs", signing_secret="s"))
+    store = app.installation_store
+    await _install(store)
+    export = coach.handle(_slack("export-me"))[0].text
+    data = json.loads(export.split("```json\n", 1)[1].rsplit("```", 1)[0])
+    [row] = data["tables"]["slack_installations"]
+    assert row["user_id"] == "U1" and row["team_id"] == "T1"
+    assert "xoxb-T1" not in export and "xoxp-secret" not in export and row["bot_token"] == "(withheld)"
+    assert "slack_installations" not in json.dumps(privacy_export(coach, "U2"))  # someone else: nothing
+
+    coach.handle(_slack("forget-me confirm"))
+    assert coach.db.execute("SELECT COUNT(*) FROM slack_installations WHERE user_id = 'U1'").fetchone()[0] == 0
+    bot = await store.async_find_bot(enterprise_id=None, team_id="T1")
+    assert bot is not None and bot.bot_token == "xoxb-T1"
+    installation = await store.async_find_installation(enterprise_id=None, team_id="T1")
+    assert installation.bot_token == "xoxb-T1" and installation.user_token is None
+    assert "slack_installations" not in coach.handle(_slack("export-me"))[0].text
+
+
+async def test_a_separate_install_database_is_covered_too(coach, tmp_path):
+    from adapters.slack.app import SlackSettings, build_app
+
+    settings = SlackSettings(client_id="cid", client_secret="cs", signing_secret="s",
+                             install_db=str(tmp_path / "install.db"))
+    store = build_app(coach, settings=settings).installation_store
+    build_app(coach, settings=settings)  # built twice: still covered once
+    await _install(store)
+    assert privacy_export(coach, "U1")["tables"]["slack_installations"][0]["user_id"] == "U1"
+    coach.handle(_slack("forget-me confirm"))
+    assert (await store.async_find_bot(enterprise_id=None, team_id="T1")).bot_token == "xoxb-T1"
+    assert "slack_installations" not in privacy_export(coach, "U1")["tables"]
+
+
+def privacy_export(coach, user):
+    from bot import privacy
+
+    return privacy.export_user(coach.db, "slack", "T1", user, coach.clock(), coach.foreign_tables)
+
+
+def test_forget_me_then_export_me_holds_nothing(say, coach):
+    # Checking that you were forgotten must not make a new record of you.
+    say("timezone Europe/Berlin", user="carol")
+    say("forget-me confirm", user="carol")
+    export = say("export-me", user="carol")[0].text
+    assert "(0 records)" in export and '"tables": {}' in export
+    say("forget-me", user="carol")  # asking (not yet confirming) records nothing either
+    assert _records(coach, "carol") == 0
