@@ -3,6 +3,7 @@ serving, answering and stats stay as history grows.
 
     .venv/bin/python bench/practice.py              # grading figures + timings with 200 days of history
     .venv/bin/python bench/practice.py --days 1000
+    .venv/bin/python bench/practice.py --users 10000 --attempts 1000000   # team drills at scale only
 
 Grading figures use every shipped open/scenario drill: its model answer, an off-topic
 paragraph, model answers of drills from other articles (on-topic PM talk, wrong question),
@@ -146,13 +147,128 @@ def timings(library, days: int) -> None:
               f"stats_ms={stats_ms:.1f}")
 
 
+# ------------------------------------------------------------- team drills at scale
+
+SCALE_CHANNELS = 20  # users are spread over this many team channels; every team post is answered by its members
+
+
+def _populate(db, library, users: int, attempts: int, start: datetime) -> list[tuple[str, list[str], int]]:
+    """Team channels with a daily drill each, answered by every member, written straight into the tables
+    (going through Coach.handle would take hours). Returns [(channel, members, open post id)]: each
+    channel's latest post is left unrevealed and unanswered, for the timed answers and reveals."""
+    ids = sorted(library.drills)
+    per_channel = max(1, users // SCALE_CHANNELS)
+    days = max(1, attempts // (per_channel * SCALE_CHANNELS))
+    db.conn.executemany("INSERT INTO users (platform, workspace, user, name, created_at) VALUES (?, ?, ?, ?, ?)",
+                        [("console", "T1", f"u{i}", f"User {i}", start.isoformat()) for i in range(users)])
+    out = []
+    db.conn.execute("BEGIN")
+    for c in range(SCALE_CHANNELS):
+        channel, members = f"team{c}", [f"u{i}" for i in range(c * per_channel, (c + 1) * per_channel)]
+        for day in range(days + 1):
+            at = start + timedelta(days=day)
+            drill = library.drills[ids[(day + c) % len(ids)]]
+            is_open = day == days
+            cur = db.conn.execute(
+                "INSERT INTO practice_posts (platform, workspace, channel, user, drill_id, post_key, created_at, "
+                "revealed_at) VALUES ('console', 'T1', ?, '', ?, ?, ?, ?)",
+                [channel, drill.id, f"bench:{channel}:{day}", stamp(at), None if is_open else stamp(at + timedelta(hours=8))])
+            if is_open:
+                out.append((channel, members, cur.lastrowid))
+                continue
+            db.conn.executemany(
+                "INSERT INTO practice_attempts (platform, workspace, channel, user, drill_id, post_id, track, kind, "
+                "choice, answer, score, correct, rating, card_before, answered_at) VALUES "
+                "('console', 'T1', ?, ?, ?, ?, ?, 'answer', NULL, 'x', ?, ?, 3, NULL, ?)",
+                [(channel, u, drill.id, cur.lastrowid, drill.track, (i * 37) % 101, int((i * 37) % 101 >= 60),
+                  stamp(at + timedelta(minutes=i % 400))) for i, u in enumerate(members)])
+    db.conn.execute("COMMIT")
+    return out
+
+
+def scale(library, users: int, attempts: int) -> None:
+    from bot import practice
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "scale.db"
+        start = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+        db = storage.open_db(path, migrations())
+        t = time.perf_counter()
+        channels = _populate(db, library, users, attempts, start)
+        rebuild = getattr(getattr(practice, "store", None), "rebuild_board", None)
+        if rebuild:  # what the migration does for an existing database
+            rebuild(db)
+        now = [review_parse(db.execute("SELECT MAX(created_at) FROM practice_posts").fetchone()[0])
+               + timedelta(hours=1)]
+        coach = Coach(db, library, clock=lambda: now[0], config=Config(db=str(path)))
+        n = db.execute("SELECT COUNT(*) FROM practice_attempts").fetchone()[0]
+        print(f"  {n} attempts by {users} users in {len(channels)} team channels "
+              f"(populated in {time.perf_counter() - t:.0f} s)")
+
+        def timed(fn, reps):
+            out = []
+            for i in range(reps):
+                t = time.perf_counter()
+                fn(i)
+                out.append(1000 * (time.perf_counter() - t))
+            return out
+
+        def typed(i):
+            channel, members, post_id = channels[i % len(channels)]
+            user = members[i // len(channels)]
+            drill = library.drills[db.execute("SELECT drill_id FROM practice_posts WHERE id = ?",
+                                              [post_id]).fetchone()[0]]
+            text = "answer " + ("A" if drill.type == "mcq" else drill.model_answer)
+            replies = coach.handle(Request("console", "T1", channel, user, text=text, user_name=f"User {user[1:]}"))
+            assert replies[0].kind == "result", replies[0]
+
+        def board(i):
+            channel, members, _ = channels[i % len(channels)]
+            [reply] = coach.handle(Request("console", "T1", channel, members[0], text="leaderboard"))
+            assert reply.kind == "leaderboard", reply
+
+        def reveal(i):
+            practice.reveal_post(coach, channels[i % len(channels)][2])
+
+        def digest(i):
+            practice.weekly_digest(coach, "console", "T1", channels[i % len(channels)][0])
+
+        answer_ms = timed(typed, 200)
+        now[0] += timedelta(hours=8)
+        results = {"typed_answer": answer_ms, "leaderboard": timed(board, 40), "reveal": timed(reveal, 40)}
+        now[0] = progress_week_start(now[0]) + timedelta(days=7, hours=9)  # the next Monday
+        results["digest"] = timed(digest, 20)
+        for name, xs in results.items():
+            print(f"  {name:13} p50={statistics.median(xs):7.2f} ms  p90={sorted(xs)[int(.9 * len(xs))]:7.2f} ms")
+        db.conn.close()
+        print("bench: practice_scale " + " ".join(f"{k}_p50_ms={statistics.median(v):.2f}" for k, v in results.items()))
+
+
+def review_parse(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+def stamp(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def progress_week_start(now: datetime) -> datetime:
+    monday = now - timedelta(days=now.weekday())
+    return monday.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=200)
     parser.add_argument("--fairness", action="store_true", help="only the fairness figures")
     parser.add_argument("-v", "--verbose", action="store_true", help="list each fairness case")
+    parser.add_argument("--users", type=int, help="with --attempts: time team drills at this scale only")
+    parser.add_argument("--attempts", type=int, default=1_000_000)
     args = parser.parse_args()
     library = content.load()
+    if args.users:
+        scale(library, args.users, args.attempts)
+        return
     fairness_figures(library, args.verbose)
     if args.fairness:
         return

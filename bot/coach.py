@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import answers, content, practice, privacy, storage, subscriptions, users
+from . import answers, content, habit, practice, privacy, reminders, storage, study, subscriptions, users
 from .commands import Command
 from .config import Config
 from .messages import Reply, Request, error, info
@@ -23,7 +23,7 @@ from .messages import Reply, Request, error, info
 log = logging.getLogger(__name__)
 
 # Migrations run in this order: privacy's repair the tables of the features before it.
-FEATURES = (users, answers, practice, subscriptions, privacy)
+FEATURES = (users, answers, practice, subscriptions, habit, study, reminders, privacy)
 MAX_TEXT = 10_000
 # Rows a reading command writes on the side (the question log, the last answer for `more`):
 # with a read-only database these writes are skipped, so questions still get answers.
@@ -89,14 +89,21 @@ class Coach:
             with storage.busy_timeout(self.db, storage.INTERACTIVE_BUSY_S):
                 if req.action:
                     self._touch(req)
-                    return self._action(req)
+                    return self._screen(req, self._action(req))
                 name, args = self.parse(req.text)
                 if name is None or self.commands[name].remembers:
                     self._touch(req)
                 if name is None:
                     return [info("Ask me anything about AI PM, Data Scientist PM or traditional PM careers, "
                                  "or type `help` to see what I can do.")]
-                return self.commands[name].handler(self, req, args)
+                if name == "ask" and req.text.split(" ", 1)[0].lower().lstrip("/!") != "ask":
+                    # plain text: a feature with something open (an open drill) may take it as its reply
+                    for feature in FEATURES:
+                        take = getattr(feature, "take_plain_text", None)
+                        taken = take(self, req) if take else None
+                        if taken is not None:
+                            return self._screen(req, taken)
+                return self._screen(req, self.commands[name].handler(self, req, args))
         except Exception as exc:  # a user sees one sentence; the log keeps the detail
             fault = storage.fault(exc)
             if fault in STORAGE_REPLIES:
@@ -129,6 +136,14 @@ class Coach:
         if key in self.commands:
             return self.commands[key].name, rest.strip()
         return "ask", text
+
+    def _screen(self, req: Request, replies: list[Reply]) -> list[Reply]:
+        """Features may hold back what would spoil them (practice: an open team drill's answer)."""
+        for feature in FEATURES:
+            screen = getattr(feature, "screen_replies", None)
+            if screen:
+                replies = screen(self, req, replies)
+        return replies
 
     def _action(self, req: Request) -> list[Reply]:
         parts = req.action.split(":")

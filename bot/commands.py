@@ -1,6 +1,7 @@
 """The shape of a command: feature modules export COMMANDS and ACTIONS built from these."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
@@ -21,3 +22,27 @@ class Command:
     aliases: tuple[str, ...] = ()
     order: int = 50  # position in help
     remembers: bool = True  # False: running it leaves no record of who asked (export-me after forget-me)
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button action routed by a named template, like discord.py's ``DynamicItem``:
+    ``Action(r"drill:choose:(?P<drill>[^:]+):(?P<letter>[A-D])", choose)`` calls
+    ``choose(coach, req, drill=..., letter=...)`` (unmatched optional groups are None)."""
+    template: str
+    handler: Callable[..., "list[Reply]"]
+
+    def match(self, action: str) -> dict | None:
+        m = re.fullmatch(self.template, action)
+        return m.groupdict() if m else None
+
+
+def action_router(actions: list[Action], fallback: Callable[["Coach", "Request"], "list[Reply]"]) -> ActionHandler:
+    """One namespace's ACTIONS entry: the first template that matches the whole action wins."""
+    def route(coach, req, parts):
+        for action in actions:
+            args = action.match(req.action or "")
+            if args is not None:
+                return action.handler(coach, req, **args)
+        return fallback(coach, req)
+    return route

@@ -49,9 +49,12 @@ def gaps(db) -> list[dict]:
 
 
 def gaps_report(coach) -> str:
+    from .study import reports_lines  # learners' reports on drills, beside the questions
+
     groups = gaps(coach.db)
+    reported = reports_lines(coach)
     if not groups:
-        return "No unanswered or down-voted questions logged."
+        return "\n".join(["No unanswered or down-voted questions logged.", *reported])
     lines, scope = [], None
     for g in groups:
         if (g["platform"], g["workspace"]) != scope:
@@ -61,4 +64,4 @@ def gaps_report(coach) -> str:
         lines.append(f"{g['count']}× ({', '.join(sorted(g['why']))}; last seen {g['last_seen']}) "
                      f"{phrasings[0][0]!r}")
         lines.extend(f"    also: {q!r}" + (f" ×{n}" if n > 1 else "") for q, n in phrasings[1:SHOWN_PHRASINGS])
-    return "\n".join(lines)
+    return "\n".join(lines + reported)

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from . import practice, subscriptions
+from . import practice, reminders, subscriptions
 from .delivery import ConsoleSender, PermanentError, RateLimited, Sender, Target
 from .messages import Button, Reply, channel_ref
 from .review import parse_stamp, stamp
@@ -271,6 +271,9 @@ class DailyScheduler:
             recovered = self._recover(at, summary, by_id if only is not None else None)
         tasks += self._start(recovered, summary)
         await asyncio.gather(*tasks)
+        if only is None:  # people's evening reminders ride on the sweep (bot/reminders.py)
+            sent = await reminders.run_due(self, at)
+            summary.sent, summary.failed = summary.sent + sent["sent"], summary.failed + sent["failed"]
         return summary
 
     def _start(self, items: list[Item], summary: Summary) -> list[asyncio.Task]:

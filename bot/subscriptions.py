@@ -487,8 +487,9 @@ def _may_change(coach, req, sub: Subscription) -> Reply | None:
 
 
 def on_action(coach, req, parts: list[str]) -> list[Reply]:
-    """``sub:stop:<id>`` and ``sub:resume:<id>`` (the button in a "posting failed" notice)."""
-    if len(parts) != 3 or parts[1] not in ("stop", "resume") or not parts[2].isdigit():
+    """``sub:stop:<id>``, ``sub:resume:<id>`` (the button in a "posting failed" notice) and
+    ``sub:pause:<id>`` (the Slack Home tab)."""
+    if len(parts) != 3 or parts[1] not in ("stop", "resume", "pause") or not parts[2].isdigit():
         return [error("That button is no longer active. Type `subscriptions` to see your daily drills.")]
     sub = get(coach.db, int(parts[2]))
     if sub is None or not sub.active:
@@ -499,6 +500,12 @@ def on_action(coach, req, parts: list[str]) -> list[Reply]:
     if parts[1] == "stop":
         coach.db.execute("UPDATE subscriptions SET active = 0, updated_at = ? WHERE id = ?", [now, sub.id])
         text = f"Stopped the daily drill ({sub.where})."
+    elif parts[1] == "pause":
+        if sub.paused:
+            return [info(f"The daily drill ({sub.where}) is already paused.", ephemeral=not req.is_dm)]
+        pause(coach, sub.id, "paused by hand")
+        return [info(f"Paused the daily drill ({sub.where}). Resume it from your Home tab or with `subscribe`.",
+                     kind="subscription", ephemeral=not req.is_dm)]
     else:
         coach.db.execute("UPDATE subscriptions SET paused = 0, paused_reason = NULL, since = ?, updated_at = ? "
                          "WHERE id = ?", [now, now, sub.id])

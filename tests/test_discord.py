@@ -8,6 +8,7 @@ import discord
 import pytest
 
 from adapters import discord as discord_adapter
+from bot import practice
 from adapters.discord.client import build_client
 from adapters.discord.respond import request_from_interaction
 from adapters.discord.sender import DiscordSender
@@ -205,8 +206,11 @@ async def test_choice_button_click_grades_even_after_a_restart(coach, standin):
     restarted = build_client(coach, {}, env={}, sync=False)  # no memory of the message it never sent
     await restarted.login(TOKEN)
     try:
+        # choices are shuffled per post: the post says which letter it shows the right one under
+        post_id = int(buttons_of(message)["A"].rsplit(":", 1)[1])
+        right = practice.get_post(coach, post_id).shown_letter(drill, drill.answer_letter)
         restarted._connection.parse_interaction_create(
-            click_payload(message, buttons_of(message)[drill.answer_letter], guild=False))
+            click_payload(message, buttons_of(message)[right], guild=False))
         (cb,) = await standin.wait_for("POST", CALLBACK)
     finally:
         await restarted.close()

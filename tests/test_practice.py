@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -36,8 +37,18 @@ def card_due(coach, drill_id, user="alice", workspace="T1"):
     return review.parse_stamp(row[0]) if row else None
 
 
-def wrong_letter(drill):
-    return next(letter for letter in "ABCD" if letter != drill.answer_letter)
+def shown_choices(replies) -> dict[str, str]:
+    """{letter: choice text} as the drill card shows them (choices are shuffled per post)."""
+    return {k: v for r in replies for k, v in re.findall(r"^\*\*([A-D])\.\*\* (.+)$", r.text, re.M)}
+
+
+def right(replies, drill) -> str:
+    """The letter the card shows the correct choice under."""
+    return next(k for k, v in shown_choices(replies).items() if v == drill.answer)
+
+
+def wrong_letter(replies, drill) -> str:
+    return next(k for k, v in shown_choices(replies).items() if v != drill.answer)
 
 
 # ------------------------------------------------------------------ MCQ
@@ -52,10 +63,10 @@ def test_mcq_served_with_buttons_and_graded_instantly(coach, say, clock):
     assert choices[1].action == f"drill:choose:{mcq.id}:B:{post_id}"
     assert button([shown], "Reveal").action == f"drill:reveal:{mcq.id}:{post_id}"
 
-    [result] = say(action=button([shown], mcq.answer_letter).action)
+    [result] = say(action=button([shown], right([shown], mcq)).action)
     assert result.kind == "result" and result.title.startswith("✅")
     assert mcq.explanation in result.text
-    assert dict(result.fields)["Answer"].startswith(f"**{mcq.answer_letter}.**")
+    assert dict(result.fields)["Answer"].startswith(f"**{right([shown], mcq)}.**")
     assert result.citation.article == mcq.article and result.citation.section == mcq.section
     assert [b.action for b in result.buttons[:4]] == [f"drill:rate:{mcq.id}:{n}" for n in range(1, 5)]
     assert attempts(coach) == [("alice", mcq.id, post_id, "dm-alice", "answer", 100, 3)]
@@ -65,9 +76,9 @@ def test_mcq_served_with_buttons_and_graded_instantly(coach, say, clock):
 def test_wrong_choice_shows_the_correct_one(coach, say):
     mcq = drills_of(coach, "mcq")[1]
     shown = say(f"drill {mcq.id}")
-    [result] = say(action=button(shown, wrong_letter(mcq)).action)
-    assert result.title == f"❌ Not quite — the answer is {mcq.answer_letter}"
-    assert dict(result.fields)["You chose"].startswith(f"**{wrong_letter(mcq)}.**")
+    [result] = say(action=button(shown, wrong_letter(shown, mcq)).action)
+    assert result.title == f"❌ Not quite — the answer is {right(shown, mcq)}"
+    assert dict(result.fields)["You chose"].startswith(f"**{wrong_letter(shown, mcq)}.**")
     assert attempts(coach)[0][5:] == (0, 1)
 
 
@@ -83,10 +94,10 @@ def test_double_click_counts_once(coach, say):
 
 def test_answer_by_typed_letter(coach, say):
     mcq = drills_of(coach, "mcq")[0]
-    say(f"drill {mcq.id}")
+    shown = say(f"drill {mcq.id}")
     assert say("answer maybe the second")[0].kind == "error"  # not a letter: nothing recorded
     assert attempts(coach) == []
-    [result] = say(f"answer {mcq.answer_letter.lower()}")
+    [result] = say(f"answer {right(shown, mcq).lower()}")
     assert result.title.startswith("✅")
 
 
@@ -212,22 +223,26 @@ def test_drill_removed_from_content_after_serving(coach, say):
 def test_rating_overrides_the_schedule(coach, say, clock):
     mcq = drills_of(coach, "mcq")[0]
     shown = say(f"drill {mcq.id}")
-    [result] = say(action=button(shown, mcq.answer_letter).action)
+    [result] = say(action=button(shown, right(shown, mcq)).action)
     start = clock.now
     clock.advance(minutes=2)  # rating a bit later still schedules from the answer
     [easy] = say(action=button([result], "Easy").action)
     assert "Easy" in easy.text and "8 days" in easy.text
     assert card_due(coach, mcq.id) == start + timedelta(days=8)
     say(action=button([result], "Again").action)
-    assert card_due(coach, mcq.id) == start + timedelta(days=1)
+    assert card_due(coach, mcq.id) == start + timedelta(minutes=10)  # a lapse: FSRS's relearning step, same day
     assert attempts(coach)[0][6] == 1
 
 
 def test_due_reviews_come_first_and_review_command(coach, say, clock):
     mcq = drills_of(coach, "mcq")[0]
     shown = say(f"drill {mcq.id}")
-    say(action=button(shown, wrong_letter(mcq)).action)  # Again: due tomorrow
-    assert "Nothing is due" in say("review")[0].text and "tomorrow" in say("review")[0].text
+    say(action=button(shown, wrong_letter(shown, mcq)).action)  # Again: due again today (a learning step)
+    [other] = say("drill")  # something else first: it was just seen
+    assert mcq.prompt not in other.text
+    [same_day] = say("review")
+    assert same_day.title.startswith("Review") and mcq.prompt in same_day.text
+    say("reveal")
     clock.advance(hours=20)  # tomorrow morning: due before the end of the local day
     [again] = say("drill")
     assert again.title.startswith("Review") and mcq.prompt in again.text
@@ -256,7 +271,7 @@ def answer_one(say, coach, user="alice", channel=None, workspace="T1", correct=T
     drill_id = button([shown], "Reveal").action.split(":")[2]
     drill = coach.library.drills[drill_id]
     if drill.type == "mcq":
-        letter = drill.answer_letter if correct else wrong_letter(drill)
+        letter = right([shown], drill) if correct else wrong_letter([shown], drill)
         return say(action=button([shown], letter).action, user=user, channel=channel, workspace=workspace)
     text = drill.model_answer if correct else "no idea"
     return say(action=button([shown], "Answer").action, text=text, user=user, channel=channel, workspace=workspace)
@@ -297,7 +312,7 @@ def test_stats_streak_alive_until_a_whole_day_is_missed(coach, say, clock):
 def test_stats_accuracy_per_track_and_due(coach, say, clock):
     mcq = drills_of(coach, "mcq")[0]
     shown = say(f"drill {mcq.id}")
-    say(action=button(shown, wrong_letter(mcq)).action)
+    say(action=button(shown, wrong_letter(shown, mcq)).action)
     clock.advance(days=1)
     [stats] = say("stats")
     fields = dict(stats.fields)
@@ -308,11 +323,21 @@ def test_stats_accuracy_per_track_and_due(coach, say, clock):
 # ---------------------------------------------------------- leaderboard
 
 def test_leaderboard_per_channel_week_and_all_time(coach, say, clock):
-    clock.set(datetime(2026, 11, 18, 12, tzinfo=timezone.utc))  # last week (Wed)
-    answer_one(say, coach, user="bob", channel="team")
-    clock.set(datetime(2026, 11, 23, 12, tzinfo=timezone.utc))  # this week (Mon)
-    answer_one(say, coach, user="alice", channel="team")
-    answer_one(say, coach, user="carol", channel="other")
+    def team_drill(channel, key, user):  # a team drill answered right, then revealed
+        post_id, [post] = practice.daily_drill(coach, "console", "T1", channel, post_key=key)
+        drill = coach.library.drills[practice.get_post(coach, post_id).drill_id]
+        if drill.type == "mcq":
+            say(action=button([post], right([post], drill)).action, user=user, channel=channel)
+        else:
+            say(f"answer {drill.model_answer}", user=user, channel=channel)
+        clock.advance(hours=8)
+        practice.reveal_post(coach, post_id)
+
+    clock.set(datetime(2026, 11, 18, 9, tzinfo=timezone.utc))  # last week (Wed)
+    team_drill("team", "a", "bob")
+    clock.set(datetime(2026, 11, 23, 9, tzinfo=timezone.utc))  # this week (Mon)
+    team_drill("team", "b", "alice")
+    team_drill("other", "c", "carol")
     [board] = say("leaderboard", user="alice", channel="team")
     fields = dict(board.fields)
     assert "alice" in fields["This week"] and "bob" not in fields["This week"]
@@ -327,7 +352,7 @@ def test_leaderboard_per_channel_week_and_all_time(coach, say, clock):
 def test_workspaces_are_isolated(coach, say, clock):
     mcq = drills_of(coach, "mcq")[0]
     shown = say(f"drill {mcq.id}", workspace="T1", channel="team")
-    say(action=button(shown, wrong_letter(mcq)).action, workspace="T1", channel="team")
+    say(action=button(shown, wrong_letter(shown, mcq)).action, workspace="T1", channel="team")
     clock.advance(days=1)
     # same user id and channel id in another workspace sees nothing of it
     assert "Nothing is due" in say("review", workspace="T2")[0].text
@@ -355,17 +380,16 @@ def test_team_drill_flow(coach, say, clock):
 
     def respond(user, correct=True):
         if drill.type == "mcq":
-            letter = drill.answer_letter if correct else wrong_letter(drill)
+            letter = right([post], drill) if correct else wrong_letter([post], drill)
             return say(action=button([post], letter).action, user=user, channel="team", user_name=user.title())
         return say(f"answer {drill.model_answer if correct else 'no idea'}", user=user, channel="team",
                    user_name=user.title())
 
-    alice = respond("alice")
-    assert alice[0].ephemeral and alice[0].kind == "result"
-    assert alice[1].text == "Alice answered." and not alice[1].ephemeral
+    [alice] = respond("alice")
+    assert alice.ephemeral and alice.kind == "result"
     bob = respond("bob", correct=False)
-    # the channel learns who took part, not who was right: results stay private until the reveal
-    assert [r.text for r in bob if not r.ephemeral] == ["Bob answered."]
+    # results stay private until the reveal, and answers post nothing in the channel
+    assert [r.text for r in bob if not r.ephemeral] == []
     # a typed answer in the channel goes to the team drill too
     say("answer A" if drill.type == "mcq" else "answer nothing", user="carol", channel="team", user_name="Carol")
     assert {a[0] for a in attempts(coach, post_id=post_id, channel="team")} == {"alice", "bob", "carol"}
@@ -384,11 +408,11 @@ def test_team_drill_flow(coach, say, clock):
 
 def test_typed_answer_in_a_channel_goes_to_the_drill_you_asked_for_last(coach, say):
     post_id, _ = practice.daily_drill(coach, "console", "T1", "team", post_key="team:2026-11-23")
-    team_drill = coach.library.drills[practice.get_post(coach, post_id)["drill_id"]]
+    team_drill = coach.library.drills[practice.get_post(coach, post_id).drill_id]
     mine = next(d for d in drills_of(coach, "mcq") if d.id != team_drill.id)
     shown = say(f"drill {mine.id}", user="carol", channel="team")
     my_post = int(button(shown, "Reveal").action.split(":")[3])
-    [result] = say(f"answer {mine.answer_letter}", user="carol", channel="team")
+    [result] = say(f"answer {right(shown, mine)}", user="carol", channel="team")
     assert result.title.startswith("✅") and mine.explanation in result.text
     assert [(a[1], a[2]) for a in attempts(coach, user="carol")] == [(mine.id, my_post)]
     # the team drill is still open to carol afterwards, by typing as before
@@ -414,12 +438,12 @@ def test_team_drills_do_not_repeat_soon(coach):
 def test_dm_subscription_gets_due_reviews_first(coach, say, clock):
     mcq = drills_of(coach, "mcq")[0]
     shown = say(f"drill {mcq.id}")
-    say(action=button(shown, wrong_letter(mcq)).action)
+    say(action=button(shown, wrong_letter(shown, mcq)).action)
     clock.advance(days=1)
     post_id, [post] = practice.daily_drill(coach, "console", "T1", "dm-alice", user="alice", post_key="sub1:11-24")
     assert mcq.prompt in post.text
     assert practice.daily_drill(coach, "console", "T1", "dm-alice", user="alice", post_key="sub1:11-24")[0] == post_id
-    [result] = say(action=button([post], mcq.answer_letter).action)
+    [result] = say(action=button([post], right([post], mcq)).action)
     assert result.title.startswith("✅")
 
 
@@ -430,9 +454,10 @@ def test_weekly_digest(coach, say, clock):
         drill = coach.library.drills[button([post], "Reveal").action.split(":")[2]]
         for user in ("alice", "bob")[: 1 + (day > 0)]:
             if drill.type == "mcq":
-                say(action=button([post], drill.answer_letter).action, user=user, channel="team", user_name=user)
+                say(action=button([post], right([post], drill)).action, user=user, channel="team", user_name=user)
             else:
                 say(f"answer {drill.model_answer}", user=user, channel="team", user_name=user)
+        practice.reveal_post(coach, post_id)  # the board counts revealed drills
         clock.advance(days=1)
     clock.set(datetime(2026, 11, 23, 9, tzinfo=timezone.utc))
     [digest] = practice.weekly_digest(coach, "console", "T1", "team")
@@ -443,8 +468,7 @@ def test_weekly_digest(coach, say, clock):
     assert fields["Streaks"] == "🔥 alice: 3 days"  # Fri-Sun, still alive on Monday; bob's 2 isn't a highlight
     clock.advance(days=2)  # Wednesday: the streak broke on Monday
     assert "No streaks" in dict(practice.weekly_digest(coach, "console", "T1", "team")[0].fields)["Streaks"]
-    [empty] = practice.weekly_digest(coach, "console", "T1", "elsewhere")
-    assert "No team drills last week" in dict(empty.fields)["Drills"]
+    assert practice.weekly_digest(coach, "console", "T1", "elsewhere") == []  # nothing to say: no digest
 
 
 def test_weekly_digest_counts_people_who_answered_the_team_drills(coach, say, clock):
@@ -452,14 +476,16 @@ def test_weekly_digest_counts_people_who_answered_the_team_drills(coach, say, cl
     _, [post] = practice.daily_drill(coach, "console", "T1", "team", post_key="w0")
     drill = coach.library.drills[button([post], "Reveal").action.split(":")[2]]
     if drill.type == "mcq":
-        say(action=button([post], drill.answer_letter).action, user="alice", channel="team")
+        say(action=button([post], right([post], drill)).action, user="alice", channel="team")
     else:
         say(f"answer {drill.model_answer}", user="alice", channel="team")
     answer_one(say, coach, user="bob", channel="team")  # bob's own drill, asked for in the channel
+    clock.advance(hours=8)
+    practice.reveal_post(coach, practice.get_post(coach, 1).id)
     clock.set(datetime(2026, 11, 23, 9, tzinfo=timezone.utc))
     [digest] = practice.weekly_digest(coach, "console", "T1", "team")
     assert "1 team drill, 1 answer from 1 person." in digest.text
-    assert "bob" in dict(digest.fields)["Top 3"]  # the channel's board still counts his answer
+    assert "alice" in dict(digest.fields)["Top 3"] and "bob" not in dict(digest.fields)["Top 3"]  # own drills score nothing
 
 
 def test_questions_that_start_like_commands_go_to_ask(coach, say):

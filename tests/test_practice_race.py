@@ -24,7 +24,8 @@ def _attempts(db, post_id):
 def test_racing_answers_from_threads_count_once(coach, db_file, clock):
     mcq = sorted((d for d in coach.library.drills.values() if d.type == "mcq"), key=lambda d: d.id)[0]
     [shown] = coach.handle(make_request(f"drill {mcq.id}"))
-    action = next(b.action for b in shown.buttons if b.label == mcq.answer_letter)
+    shown_right = next(line[2] for line in shown.text.splitlines() if line.endswith(f".** {mcq.answer}"))
+    action = next(b.action for b in shown.buttons if b.label == shown_right)
     post_id = int(action.split(":")[4])
 
     coaches = [Coach(storage.open_db(db_file, migrations()), coach.library, clock=clock, config=coach.config)

@@ -44,4 +44,38 @@ def test_week_start_and_day_end_across_dst():
 
 
 def test_points():
-    assert [progress.points(s) for s in (0, 25, 100)] == [0, 2, 10]
+    assert [progress.points(s) for s in (0, 24, 25, 67, 100)] == [0, 2, 3, 7, 10]  # halves up, as the SQL
+
+
+def test_points_rule_is_the_same_in_sql():
+    import sqlite3
+
+    from bot.practice.store import POINTS_SQL
+
+    db = sqlite3.connect(":memory:")
+    sql = POINTS_SQL.replace("a.score", "?")
+    assert [db.execute(f"SELECT {sql}", [s]).fetchone()[0] for s in range(101)] == [
+        progress.points(s) for s in range(101)]
+
+
+def test_current_streak_read_newest_first_matches_streaks(tmp_path):
+    import random
+
+    from bot import storage
+    from bot.coach import migrations
+    from bot.review import stamp
+
+    db = storage.open_db(tmp_path / "s.db", migrations())
+    rng = random.Random(7)
+    now = datetime(2026, 11, 23, 6, tzinfo=timezone.utc)
+    for user in range(30):
+        offsets = sorted({rng.randrange(0, 12 * 24) for _ in range(rng.randrange(0, 25))})
+        for h in offsets:
+            db.execute("INSERT INTO practice_attempts (platform, workspace, channel, user, drill_id, post_id, track, "
+                       "kind, score, correct, rating, answered_at) VALUES ('c', 'T', 'x', ?, 'd', ?, 't', 'answer', "
+                       "0, 0, 1, ?)", [f"u{user}", h, stamp(now - timedelta(hours=h))])
+        for tz in ("UTC", "America/Los_Angeles", "Asia/Kolkata"):
+            stamps = [stamp(now - timedelta(hours=h)) for h in offsets]
+            today = now.astimezone(__import__("zoneinfo").ZoneInfo(tz)).date()
+            expected = progress.streaks(progress.local_days(stamps, tz), today)[0]
+            assert progress.current_streak(db, "c", "T", f"u{user}", now, tz) == expected, (user, tz)

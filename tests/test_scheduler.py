@@ -194,9 +194,10 @@ def test_team_drill_reveal_in_its_thread_and_monday_digest(coach, say, clock):
     rec = Recorder()
     sched = DailyScheduler(coach, {"console": rec})
     run(sched, clock.set(datetime(2026, 11, 23, 9, tzinfo=UTC)))
-    assert rec.keys() == ["digest:1:2026-11-23", "daily:1:2026-11-23"]
-    assert rec.posts[0][2][0].title.startswith("Last week in practice")
-    drill_ref = "msg-2"
+    # a new subscription's first Monday: last week had no team drills, so no digest (it is recorded skipped)
+    assert rec.keys() == ["daily:1:2026-11-23"]
+    assert coach.db.execute("SELECT state FROM deliveries WHERE kind = 'digest'").fetchall() == [("skipped",)]
+    drill_ref = "msg-1"
     say("answer A", channel="team", user="bob")
     assert run(sched, clock.set(datetime(2026, 11, 23, 16, 59, tzinfo=UTC))).sent == 0
     assert run(sched, clock.set(datetime(2026, 11, 23, 17, tzinfo=UTC))).sent == 1
@@ -207,6 +208,9 @@ def test_team_drill_reveal_in_its_thread_and_monday_digest(coach, say, clock):
     assert run(sched, clock.advance(hours=1)).sent == 0
     run(sched, clock.set(datetime(2026, 11, 24, 9, tzinfo=UTC)))
     assert rec.keys()[-1] == "daily:1:2026-11-24"  # Tuesday: the drill, no digest
+    run(sched, clock.set(datetime(2026, 11, 30, 9, tzinfo=UTC)))  # next Monday: last week had drills
+    assert rec.keys()[-2:] == ["digest:1:2026-11-30", "daily:1:2026-11-30"]
+    assert rec.posts[-2][2][0].title.startswith("Last week in practice")
 
 
 def test_a_channel_that_unsubscribes_after_the_post_still_gets_that_drills_reveal(coach, say, clock):
@@ -261,9 +265,10 @@ def test_two_schedulers_on_one_database_post_each_drill_once(coach, say, clock, 
     threads = [threading.Thread(target=worker, args=(c,)) for c in coaches]
     [t.start() for t in threads]
     [t.join() for t in threads]
-    assert len(posts) == len(set(posts)) == 40 + 80  # DMs, and channels' digest + drill
-    assert sum(s.sent for s in summaries) == 120
-    assert coach.db.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'sent'").fetchone()[0] == 120
+    assert len(posts) == len(set(posts)) == 40 + 40  # DMs, and channels' drill (their first digest is empty)
+    assert sum(s.sent for s in summaries) == 80
+    assert coach.db.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'sent'").fetchone()[0] == 80
+    assert coach.db.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'skipped'").fetchone()[0] == 40
     for c in coaches:
         c.db.conn.close()
 

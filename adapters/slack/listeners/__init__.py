@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from cachetools import TTLCache
 
+from .. import home
 from ..directory import Directory
 from . import actions, commands, events, views
 
@@ -25,5 +26,5 @@ def register(app, coach, *, members_ttl: float = 60.0) -> None:
         await next()
 
     app.use(attach_coach)
-    for kind in (events, commands, actions, views):
+    for kind in (events, commands, actions, views, home):
         kind.register(app)

@@ -1,0 +1,171 @@
+"""Team drills: the interface the scheduler calls (daily_drill, reveal_post, weekly_digest)
+and the channel leaderboard."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from .. import drills, progress, review, users
+from ..drills import TRACK_NAMES
+from ..messages import Reply, error
+from ..review import stamp
+from ..text import tokens
+from . import render, store
+from .choosing import next_for_channel, next_for_user, tz_of
+from .render import STALE
+
+
+def daily_drill(coach, platform: str, workspace: str, channel: str, *, user: str | None = None,
+                track: str | None = None, post_key: str) -> tuple[int, list[Reply]]:
+    """Choose and register the drill for a scheduled post. user given -> a DM subscription: that user's next drill
+    (due reviews first). user None -> a team-channel drill, the same for everyone, registered as the channel's current
+    post so members' answers (buttons, `answer ...` in that channel, or modal) count toward that channel's leaderboard.
+    Idempotent on post_key: calling again with the same key returns the same post id and drill (no second registration)."""
+    post = store.post_by_key(coach.db, platform, workspace, post_key)
+    if post is None:
+        track = drills.resolve_track(track) if track else None
+        if user:
+            drill, _ = next_for_user(coach, platform, workspace, user, track)
+        else:
+            drill = next_for_channel(coach, platform, workspace, channel, track)
+        if drill is None and track:  # a track with no drills: any drill beats an empty post
+            drill = (next_for_user(coach, platform, workspace, user, None)[0] if user
+                     else next_for_channel(coach, platform, workspace, channel, None))
+        if drill is None:
+            raise LookupError("the library has no drills")
+        post_id = store.register(coach.db, coach.clock(), platform, workspace, channel, user or "", drill.id, post_key)
+        post = store.get_post(coach.db, post_id)
+    drill = coach.library.drills.get(post.drill_id)
+    if drill is None:
+        return post.id, [error(STALE, ephemeral=False)]
+    if not post.is_team:
+        return post.id, [render.drill_card(coach, drill, post, heading="Your daily drill")]
+    note = ("Answer with the buttons or `answer …` in this channel. Results are private to you; "
+            "the answer and the leaderboard come later.")
+    return post.id, [render.drill_card(coach, drill, post, heading="Team drill", note=note)]
+
+
+def reveal_post(coach, post_id: int) -> list[Reply]:
+    """Team drill reveal: the model answer / correct choice, who answered (names via users.display_name), and the
+    channel leaderboard. Idempotent (safe to call twice)."""
+    post = store.get_post(coach.db, post_id)
+    if post is None:
+        return [error("That drill post no longer exists.", ephemeral=False)]
+    store.reveal(coach.db, post, coach.clock())
+    drill = coach.library.drills.get(post.drill_id)
+    if drill is None:
+        return [error(STALE, ephemeral=False)]
+    who = []
+    for user, score, correct, choice in store.answers_to(coach.db, post_id):
+        name = users.display_name(coach, post.platform, post.workspace, user)
+        who.append(f"{'✅' if correct else '❌'} {name}" + ("" if choice else f" ({score}/100)"))
+    fields = render.answer_fields(coach, drill, None, post)
+    fields.append(("Answered", ", ".join(who) if who else "Nobody this time."))
+    text = f"{drill.prompt}\n\n{drill.explanation}" if drill.explanation else drill.prompt
+    replies = [Reply(title=f"Answer · {TRACK_NAMES.get(drill.track, drill.track)}", text=text,
+                     fields=tuple(fields), citation=render.citation(coach, drill), kind="result")]
+    if post.is_team:
+        replies.append(leaderboard(coach, post.platform, post.workspace, post.channel))
+    return replies
+
+
+SPOILER_NOTE = "_Only you can see this: it answers the team drill that is open in this channel._"
+
+
+def screen_replies(coach, req, replies: list[Reply]) -> list[Reply]:
+    """While a team drill is open in this channel, a reply quoting the section the drill comes
+    from (an `ask`, `more`, a related-question button) goes only to the person who asked."""
+    if req.is_dm or not any(r.citation and not r.ephemeral for r in replies):
+        return replies
+    post = store.latest_team_post(coach.db, req.platform, req.workspace, req.channel)
+    drill = coach.library.drills.get(post.drill_id) if post and not post.revealed_at else None
+    if drill is None:
+        return replies
+    if not any(r.citation and _gives_away(drill, r) for r in replies):
+        return replies
+    return [replace(r, ephemeral=True, text=f"{r.text}\n\n{SPOILER_NOTE}" if r.citation and not r.ephemeral
+                    else r.text) for r in replies]
+
+
+def _gives_away(drill, reply: Reply) -> bool:
+    """From the drill's own section, or saying most of its answer (the correct choice, or the words of
+    most key points) from another place: a summary section can restate it."""
+    if reply.citation.article != drill.article:
+        return False
+    if reply.citation.section == drill.section:
+        return True
+    said = set(tokens(f"{reply.title} {reply.text}"))
+    if drill.type == "mcq":
+        needed = [set(tokens(drill.answer))]
+    else:
+        needed = [set(tokens(p.point)) for p in drill.key_points]
+    found = sum(1 for words in needed if words and len(words & said) >= 0.6 * len(words))
+    return found * 2 > len(needed) if needed else False
+
+
+def _board_lines(coach, platform: str, workspace: str, rows, limit: int = 10) -> str:
+    medals = ["🥇", "🥈", "🥉"]
+    lines = []
+    for i, (user, pts, n) in enumerate(rows[:limit]):
+        mark = medals[i] if i < 3 else f"{i + 1}."
+        name = users.display_name(coach, platform, workspace, user)
+        lines.append(f"{mark} {name} — {pts} pts ({n} drill{'s' if n != 1 else ''})")
+    return "\n".join(lines) or "No answers yet."
+
+
+def leaderboard(coach, platform: str, workspace: str, channel: str) -> Reply:
+    tz = progress.channel_tz(coach, platform, workspace, channel)
+    since = progress.week_start(coach.clock(), tz)
+    week = progress.board(coach.db, platform, workspace, channel, since=since)
+    ever = progress.board(coach.db, platform, workspace, channel)
+    return Reply(title="Leaderboard",
+                 text=f"This channel's team drills, counted once revealed and once per person per drill (your own "
+                      f"drills score nothing here). A correct choice is 10 pts; an open answer scores its grade ÷ 10. "
+                      f"The week starts Monday 00:00 ({tz}).",
+                 fields=(("This week", _board_lines(coach, platform, workspace, week)),
+                         ("All time", _board_lines(coach, platform, workspace, ever))),
+                 kind="leaderboard")
+
+
+def weekly_digest(coach, platform: str, workspace: str, channel: str) -> list[Reply]:
+    """Monday digest for a channel: last week's drills, participation, top 3, streak highlights;
+    [] when the channel had no team drills last week (the scheduler then records the digest as skipped)."""
+    tz = progress.channel_tz(coach, platform, workspace, channel)
+    until = progress.week_start(coach.clock(), tz)
+    since = until - timedelta(days=7)
+    posts = coach.db.execute(
+        "SELECT p.id, p.drill_id, p.created_at, COUNT(a.id) FROM practice_posts p LEFT JOIN practice_attempts a "
+        "ON a.post_id = p.id AND a.kind = 'answer' WHERE p.platform = ? AND p.workspace = ? AND p.channel = ? "
+        "AND p.user = '' AND p.created_at >= ? AND p.created_at < ? GROUP BY p.id ORDER BY p.id",
+        [platform, workspace, channel, stamp(since), stamp(until)]).fetchall()
+    if not posts:
+        return []  # nothing to say (a new subscription's first Monday): no "0 team drills" post
+    zone = ZoneInfo(tz)
+    lines = []
+    for _, drill_id, created, n in posts:
+        drill = coach.library.drills.get(drill_id)
+        day = review.parse_stamp(created).astimezone(zone).strftime("%a")
+        prompt = drill.prompt if drill else drill_id
+        prompt = prompt if len(prompt) <= 70 else prompt[:69].rsplit(" ", 1)[0] + "…"
+        lines.append(f"- {day}: {prompt} — {n} answered")
+    top = progress.board(coach.db, platform, workspace, channel, since=since, until=until)
+    people = {u for u, _, _ in top}
+    streaks = sorted(((progress.current_streak(coach.db, platform, workspace, u, coach.clock(),
+                                               tz_of(coach, platform, workspace, u)), u) for u in people),
+                     key=lambda s: (-s[0], s[1]))
+    hot = [f"🔥 {users.display_name(coach, platform, workspace, u)}: {n} days" for n, u in streaks if n >= 3]
+    answers = sum(n for *_, n in posts)
+    # the people behind those answers, not everyone on the board (which counts own drills too)
+    answerers = coach.db.execute(
+        "SELECT COUNT(DISTINCT user) FROM practice_attempts WHERE kind = 'answer' AND post_id IN "
+        f"({','.join('?' * len(posts))})", [p[0] for p in posts]).fetchone()[0]
+    summary = (f"{len(posts)} team drill{'s' if len(posts) != 1 else ''}, {answers} answer{'s' if answers != 1 else ''} "
+               f"from {answerers} {'person' if answerers == 1 else 'people'}.")
+    return [Reply(title=f"Last week in practice ({since.strftime('%d %b')} – "
+                        f"{(until - timedelta(days=1)).strftime('%d %b')})",
+                  text=summary,
+                  fields=(("Drills", "\n".join(lines)),
+                          ("Top 3", _board_lines(coach, platform, workspace, top, limit=3)),
+                          ("Streaks", "\n".join(hot) or "No streaks of 3+ days yet — a drill a day starts one.")),
+                  kind="leaderboard")]
