@@ -106,3 +106,17 @@ def test_forget_me_then_export_me_holds_nothing(say, coach):
     assert "(0 records)" in export and '"tables": {}' in export
     say("forget-me", user="carol")  # asking (not yet confirming) records nothing either
     assert _records(coach, "carol") == 0
+
+
+def test_a_display_name_cannot_smuggle_a_mention_into_a_public_reveal(coach):
+    # The coach marks its own mentions with private-use characters; a display name that holds them
+    # (or control characters) must not become a real <@U…> ping when the reveal names who answered.
+    from bot.messages import platform_mentions
+    from bot.practice import team
+
+    post_id, _ = team.daily_drill(coach, "slack", "T1", "C1", post_key="k")
+    evil = "Eve \ue000@U0BOSS\ue001\x07"
+    coach.handle(make_request("answer B", user="U0EVE", channel="C1", platform="slack", user_name=evil))
+    shown = " ".join(platform_mentions(" ".join([r.text, *(value for _, value in r.fields)]))
+                     for r in team.reveal_post(coach, post_id))
+    assert "Eve" in shown and "<@U0BOSS>" not in shown and "\x07" not in shown
