@@ -7,6 +7,7 @@ import json
 from adapters.console import ConsoleChat
 
 from conftest import make_request
+from test_slack import slack, standin  # noqa: F401  (the real Bolt app against the loopback stand-in)
 
 
 def _records(coach, user):
@@ -120,3 +121,26 @@ def test_a_display_name_cannot_smuggle_a_mention_into_a_public_reveal(coach):
     shown = " ".join(platform_mentions(" ".join([r.text, *(value for _, value in r.fields)]))
                      for r in team.reveal_post(coach, post_id))
     assert "Eve" in shown and "<@U0BOSS>" not in shown and "\x07" not in shown
+
+
+# ---------------------------------------------------------------- Slack: every personal command stays personal
+
+PERSONAL = ("stats", "drill", "hint", "skip", "answer B", "reveal", "rate good", "undo", "suspend", "unsuspend",
+            "goal 2", "limits new 5", "remind on", "subscriptions", "timezone Europe/Berlin", "review",
+            "report the answer looks wrong", "subscribe me at 25:00", "drill nonsense", "export-me", "forget-me")
+
+
+async def test_every_personal_command_in_a_dm_between_two_people_reaches_only_the_asker(slack, coach):
+    # Alice types /coach … in her DM with Bob (a D… channel that is not the bot's): everything about
+    # her — the habit commands too, and the answers to her nonsense — is ephemeral, never in_channel.
+    from test_slack import PEOPLE_DM
+
+    for n, text in enumerate(PERSONAL, start=1):
+        await slack.command(text, user="U1", channel=PEOPLE_DM, channel_name="directmessage")
+        await slack.standin.wait_for("response_url", count=n)
+    shown = slack.standin.called("response_url")
+    public = [(text, p.get("text", "")[:60]) for text, p in zip(PERSONAL, shown) if p["response_type"] != "ephemeral"]
+    assert public == []
+    assert slack.standin.called("chat.postMessage") == []
+    assert all("went wrong" not in p.get("text", "") for p in shown)
+
