@@ -59,6 +59,7 @@ def _port(value) -> int | None:
 
 async def _serve(coach, enabled, http: bool, port: int, host: str = "0.0.0.0") -> list[tuple[str, str]]:
     """Run until a signal or until an adapter stops; returns (adapter, reason) for those that failed."""
+    from bot import workers
     from bot.delivery import ConsoleSender
     from bot.scheduler import DailyScheduler
 
@@ -70,6 +71,7 @@ async def _serve(coach, enabled, http: bool, port: int, host: str = "0.0.0.0") -
         tasks.append(asyncio.create_task(module.serve(coach, senders, **kwargs), name=name))
         log.info("starting %s", name)
     await scheduler.start()  # needs the running loop; catches up missed posts within grace
+    workers.keep_loop_responsive()
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -1,30 +1,38 @@
-"""The daily fan-out under load: N subscriptions due in the same minute, posted twice at once.
+"""The daily fan-out as `coach run` does it: APScheduler started, real cron firing, N subscriptions.
 
-    .venv/bin/python bench/fanout.py                 # n=2000, half DMs, half team channels
-    .venv/bin/python bench/fanout.py --mode loop     # the two schedulers interleaved in one event loop
-    .venv/bin/python bench/fanout.py --n 500 --dm-share 1.0
+    .venv/bin/python bench/fanout.py                          # n=10000, all due in the next minute
+    .venv/bin/python bench/fanout.py --n 100000 --burst 2000  # 100k subscriptions, 2k of them due
+    .venv/bin/python bench/fanout.py --history-days 30        # with a month of ledger history
 
-A local aiohttp stand-in for a platform API (127.0.0.1, its own thread and loop) answers
-every 10th call with 429 and a short Retry-After. Two DailySchedulers, each with its own
-SQLite connection, run the same minute's fan-out concurrently: by default in two processes
-(the deployment the ledger exists for — both claim batches and post, racing for real), or
-in two threads, or interleaved in one event loop. The ledger must let each post through
-exactly once, checked against what the stand-in received. "raw" is a bare aiohttp client
-posting the same number of messages to the same stand-in in the same run (right before
-and right after the fan-out, averaged), handling 429 the same simple way: the ceiling for
-what the scheduler adds (claiming, choosing the drill, recording the result).
+What runs is the production path: a real ``DailyScheduler.start()`` in an asyncio loop (the
+jobs, the catch-up, the sweep), on the real clock. ``--burst`` subscriptions are set to the next
+whole minute in their own zone (spread over 20 zones and day sets that include today); the rest
+are spread over zones, quarter-hours and day sets away from that minute. The platform is a
+loopback aiohttp stand-in in its own process that answers every 10th call with 429 and a short
+Retry-After; "raw" is a bare aiohttp client posting the same number of messages to it, before
+and after the fan-out (averaged): the ceiling for what the scheduler adds.
+
+While the burst is posted, a ticker measures how long the event loop stands still
+(``max_loop_stall_ms``: the longest gap beyond its 10 ms sleep) and a "user" sends ``help``
+through ``bot.workers.handle`` every 100 ms, as the adapters do (``handle_max_ms``). After it,
+``subscribe`` commands are timed with the scheduler running. Set-up writes the subscription
+rows with SQL (a bench's shortcut; the ``subscribe`` command itself is what is timed after).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing as mp
+import random
+import resource
+import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,46 +40,62 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
-from bot import content, storage  # noqa: E402
+from bot import content, storage, workers  # noqa: E402
 from bot.coach import Coach, migrations  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.delivery import PermanentError, RateLimited, Target, TransientError  # noqa: E402
 from bot.messages import Request  # noqa: E402
+from bot.review import stamp  # noqa: E402
 from bot.scheduler import DailyScheduler  # noqa: E402
+from bot.subscriptions import DAYS  # noqa: E402
 
 PLATFORM = "bench"
-AT = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)  # a Tuesday: drills only, no Monday digest
+ZONES = ["UTC", "Europe/London", "Europe/Berlin", "Europe/Helsinki", "Europe/Moscow", "Asia/Dubai", "Asia/Kolkata",
+         "Asia/Kathmandu", "Asia/Shanghai", "Asia/Tokyo", "Australia/Sydney", "Australia/Adelaide",
+         "Pacific/Auckland", "America/Sao_Paulo", "America/New_York", "America/Chicago", "America/Denver",
+         "America/Los_Angeles", "America/St_Johns", "Pacific/Honolulu"]
+DAY_SETS = [DAYS, DAYS[:5], ("mon", "wed", "fri"), ("tue", "thu"), DAYS[5:]]
 
 
-class StandIn:
-    """A platform API on loopback: every ``every``-th call is a 429 with Retry-After."""
+# ------------------------------------------------------------ the platform, in its own process
+def _stand_in(port_queue, every: int, retry_after: float) -> None:
+    received: Counter = Counter()
+    calls = {"n": 0, "throttled": 0}
 
-    def __init__(self, every: int = 10, retry_after: float = 0.1):
-        self.every, self.retry_after = every, retry_after
-        self.calls = 0
-        self.throttled = 0
-        self.received: list[str] = []  # the key of every message accepted
-        self._lock = threading.Lock()
-
-    async def post(self, request: web.Request) -> web.Response:
+    async def post(request: web.Request) -> web.Response:
         body = await request.json()
-        with self._lock:
-            self.calls += 1
-            throttle = self.calls % self.every == 0
-            if throttle:
-                self.throttled += 1
-            else:
-                self.received.append(body["key"])
-                n = len(self.received)
-        if throttle:
-            return web.json_response({"retry_after": self.retry_after}, status=429,
-                                     headers={"Retry-After": str(self.retry_after)})
-        return web.json_response({"id": f"m{n}"})
+        calls["n"] += 1
+        if calls["n"] % every == 0:
+            calls["throttled"] += 1
+            return web.json_response({"retry_after": retry_after}, status=429,
+                                     headers={"Retry-After": str(retry_after)})
+        received[body["key"]] += 1
+        return web.json_response({"id": f"m{calls['n']}"})
 
-    def reset(self) -> None:
-        with self._lock:
-            self.received.clear()
-            self.calls = self.throttled = 0
+    async def stats(request: web.Request) -> web.Response:
+        prefix = request.query.get("prefix", "")
+        keys = {k: c for k, c in received.items() if k.startswith(prefix)}
+        return web.json_response({"distinct": len(keys), "total": sum(keys.values()),
+                                  "duplicates": sum(c - 1 for c in keys.values()), **calls})
+
+    async def reset(request: web.Request) -> web.Response:
+        received.clear()
+        calls.update(n=0, throttled=0)
+        return web.json_response({})
+
+    async def main():
+        app = web.Application()
+        app.router.add_post("/post", post)
+        app.router.add_get("/stats", stats)
+        app.router.add_post("/reset", reset)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port_queue.put(site._server.sockets[0].getsockname()[1])
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
 
 
 class BenchSender:
@@ -87,7 +111,7 @@ class BenchSender:
         payload = {"channel": target.channel, "dm": target.is_dm, "thread": target.thread, "key": key,
                    "text": "\n\n".join(r.plain() for r in replies)}
         try:
-            async with self.session.post(self.url, json=payload) as resp:
+            async with self.session.post(self.url + "/post", json=payload) as resp:
                 if resp.status == 429:
                     raise RateLimited(float(resp.headers.get("Retry-After", "1")))
                 if resp.status in (403, 404):
@@ -103,174 +127,272 @@ class BenchSender:
             await self.session.close()
 
 
-async def raw_posts(url: str, n: int, concurrency: int = 50) -> None:
+async def raw_posts(url: str, n: int, concurrency: int = 50) -> float:
     sem = asyncio.Semaphore(concurrency)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as session:
+        await session.post(url + "/reset")
+
         async def one(i: int) -> None:
             while True:
                 async with sem:
-                    async with session.post(url, json={"channel": f"c{i}", "key": f"raw:{i}",
-                                                       "text": "x" * 600}) as resp:
+                    async with session.post(url + "/post", json={"channel": f"c{i}", "key": f"raw:{i}",
+                                                                 "text": "x" * 600}) as resp:
                         if resp.status != 429:
                             await resp.read()
                             return
                         wait = float(resp.headers.get("Retry-After", "1"))
                 await asyncio.sleep(wait)
 
+        t0 = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(n)))
+        return time.perf_counter() - t0
 
 
-def raw_run(stand_in: StandIn, url: str, n: int) -> float:
-    t0 = time.perf_counter()
-    asyncio.run(raw_posts(url, n))
-    seconds = time.perf_counter() - t0
-    assert len(set(stand_in.received)) == n
-    print(f"raw: {n} posts, {stand_in.throttled} answered 429, {seconds:.2f}s")
-    return seconds
+async def stand_in_stats(session: aiohttp.ClientSession, url: str, prefix: str = "") -> dict:
+    async with session.get(url + "/stats", params={"prefix": prefix}) as resp:
+        return await resp.json()
 
 
-def serve(stand_in: StandIn) -> tuple[str, asyncio.AbstractEventLoop]:
-    """The stand-in on its own loop in its own thread, like a remote server."""
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    holder = {}
-
-    async def start():
-        app = web.Application()
-        app.router.add_post("/post", stand_in.post)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        holder["port"] = site._server.sockets[0].getsockname()[1]
-        ready.set()
-
-    def main():
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(start())
-        loop.run_forever()
-
-    threading.Thread(target=main, daemon=True).start()
-    ready.wait()
-    return f"http://127.0.0.1:{holder['port']}/post", loop
-
-
-def make_subscriptions(coach: Coach, n: int, dm_share: float) -> None:
-    dms = round(n * dm_share)
+# ------------------------------------------------------------ set-up
+def make_subscriptions(db_path: Path, n: int, burst: int, dm_share: float, history_days: int, seed: int) -> None:
+    """(in a child process, so its memory isn't counted) Rows for n subscriptions spread over zones,
+    quarter-hours and day sets, and ``history_days`` of sent drills each. ``aim`` sets the burst's times."""
+    rng = random.Random(seed)
+    db = storage.open_db(db_path, migrations())
+    now = datetime.now(timezone.utc)
+    rows = []
     for i in range(n):
-        is_dm = i < dms
-        req = Request(platform=PLATFORM, workspace="W1", channel=f"dm-u{i}" if is_dm else f"c{i}", user=f"u{i}",
-                      text="subscribe at 9am tz UTC", is_dm=is_dm, user_name=f"user {i}")
-        reply = coach.handle(req)[0]
-        assert reply.kind == "subscription", reply.text
+        tz = ZONES[i % len(ZONES)]
+        is_dm = rng.random() < dm_share
+        channel = f"dm-u{i}" if is_dm else f"c{i}"
+        rows.append((PLATFORM, "W1", f"u{i}" if is_dm else channel, int(is_dm), f"u{i}" if is_dm else "",
+                     f"u{i}", rng.randrange(24), rng.choice((0, 15, 30, 45)), tz, ",".join(rng.choice(DAY_SETS)),
+                     None, stamp(now), stamp(now), stamp(now)))
+    with storage.transaction(db):
+        db.conn.executemany(
+            "INSERT INTO subscriptions (platform, workspace, channel, is_dm, user, subscriber, hour, minute, tz, "
+            "days, track, since, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    for d in range(1, history_days + 1):  # a day at a time: 100k × 30 days is 3M rows
+        when = now - timedelta(days=d)
+        with storage.transaction(db):
+            db.conn.executemany(
+                "INSERT INTO deliveries (subscription_id, kind, local_date, due_at, state, attempts, sent_at, "
+                "created_at, updated_at) VALUES (?, 'daily', ?, ?, 'sent', 1, ?, ?, ?)",
+                ((i, when.date().isoformat(), stamp(when), stamp(when), stamp(when), stamp(when))
+                 for i in range(1, n + 1)))
+    db.conn.close()
 
 
-def fan_out_twice(db_path: Path, library, url: str, mode: str) -> tuple[float, list]:
-    """Two schedulers, two connections, one database, the same minute."""
-    coaches = [Coach(storage.open_db(db_path, migrations()), library, clock=lambda: AT,
-                     config=Config(db=str(db_path))) for _ in range(2)]
-    senders = [BenchSender(url) for _ in range(2)]
-    scheds = [DailyScheduler(c, {PLATFORM: s}, owner=f"bench-{k}") for k, (c, s) in enumerate(zip(coaches, senders))]
+def aim(db, burst: int, target: datetime, seed: int) -> int:
+    """Move the first ``burst`` subscriptions to ``target`` in their own zones (days that include it),
+    and the rest at least 10 minutes away from it. Returns the posts the burst should make."""
+    rng = random.Random(seed)
+    rows = db.execute("SELECT id, tz, is_dm, hour, minute FROM subscriptions ORDER BY id").fetchall()
+    expected, updates, moves = 0, [], []
+    for k, (sub_id, tz, is_dm, hour, minute) in enumerate(rows):
+        local = target.astimezone(ZoneInfo(tz))
+        if k < burst:
+            day = DAYS[local.weekday()]
+            days = next(d for d in rng.sample(DAY_SETS, len(DAY_SETS)) + [DAYS] if day in d)
+            updates.append((local.hour, local.minute, ",".join(days), sub_id))
+            expected += 1 + (not is_dm and local.weekday() == 0)  # a channel's Monday digest comes first
+        else:
+            gap = abs((hour * 60 + minute) - (local.hour * 60 + local.minute)) % 1440
+            if min(gap, 1440 - gap) < 10:
+                moves.append(((hour + 1) % 24, sub_id))
+    with storage.transaction(db):
+        db.conn.executemany("UPDATE subscriptions SET hour = ?, minute = ?, days = ? WHERE id = ?", updates)
+        db.conn.executemany("UPDATE subscriptions SET hour = ? WHERE id = ?", moves)
+    return expected
 
-    async def one(k: int):
-        try:
-            return await scheds[k].run_due(AT)
-        finally:
-            await senders[k].close()
 
-    async def both():
-        return await asyncio.gather(one(0), one(1))
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
-    if mode == "processes":
-        import multiprocessing as mp
 
-        ctx = mp.get_context("fork")  # the children inherit the parsed library
-        barrier, queue = ctx.Barrier(3), ctx.Queue()
+# ------------------------------------------------------------ the run
+async def fan_out(coach: Coach, url: str, target: datetime, burst: int, subscribes: int) -> dict:
+    out: dict = {}
+    sender = BenchSender(url)
+    sched = DailyScheduler(coach, {PLATFORM: sender})
+    stalls: list[float] = []
+    handle_ms: list[float] = []
+    burst_started = asyncio.Event()
 
-        def child(k: int) -> None:
-            # a fresh connection per process: the parent's must not be shared across fork
-            c = Coach(storage.open_db(db_path, migrations()), library, clock=lambda: AT,
-                      config=Config(db=str(db_path)))
-            scheds[k] = DailyScheduler(c, {PLATFORM: senders[k]}, owner=f"bench-{k}")
-            barrier.wait()
-            queue.put((k, asyncio.run(one(k))))
+    busy: list[float] = []
 
-        procs = [ctx.Process(target=child, args=(k,)) for k in range(2)]
-        for p in procs:
-            p.start()
-        barrier.wait()
-        t0 = time.perf_counter()
-        got = dict(queue.get() for _ in procs)
-        for p in procs:
-            p.join()
-        results = [got[0], got[1]]
-    elif mode == "threads":
-        barrier = threading.Barrier(3)
-        results: list = [None, None]
+    async def ticker():
+        # wall-clock gaps include time the OS or other threads (the GIL) kept this thread off
+        # the CPU; the loop thread's own CPU time between ticks is what its callbacks cost
+        last, last_cpu = time.perf_counter(), time.thread_time()
+        while True:
+            await asyncio.sleep(0.01)
+            now, cpu = time.perf_counter(), time.thread_time()
+            if burst_started.is_set():
+                stalls.append(now - last - 0.01)
+                busy.append(cpu - last_cpu)
+            last, last_cpu = now, cpu
 
-        def worker(k: int) -> None:
-            barrier.wait()
-            results[k] = asyncio.run(one(k))
+    async def user():
+        k = 0
+        while True:
+            await asyncio.sleep(0.1)
+            if burst_started.is_set():
+                t0 = time.perf_counter()
+                await workers.handle(coach, Request(platform="console", workspace="W1", channel="dm-probe",
+                                                    user=f"probe{k % 5}", text="help", is_dm=True))
+                handle_ms.append((time.perf_counter() - t0) * 1000)
+                k += 1
 
-        workers = [threading.Thread(target=worker, args=(k,)) for k in range(2)]
-        for t in workers:
-            t.start()
-        barrier.wait()
-        t0 = time.perf_counter()
-        for t in workers:
-            t.join()
-    else:
-        t0 = time.perf_counter()
-        results = asyncio.run(both())
-    seconds = time.perf_counter() - t0
-    for c in coaches:
-        c.db.conn.close()
-    return seconds, results
+    import gc
+    import threading
+
+    gc_pauses: list[float] = []
+    gc_start: dict = {}
+    loop_thread = threading.get_ident()
+
+    def on_gc(phase, info):
+        if threading.get_ident() != loop_thread:
+            return
+        if phase == "start":
+            gc_start["t"] = time.thread_time()
+        elif "t" in gc_start:
+            gc_pauses.append(time.thread_time() - gc_start.pop("t"))
+
+    gc.callbacks.append(on_gc)
+    t0 = time.perf_counter()
+    await sched.start()
+    out["start_s"] = time.perf_counter() - t0
+    out["rss_mb"] = rss_mb()  # the scheduler with every job built: what a running `coach run` holds
+    workers.keep_loop_responsive()  # as `coach run` does after start
+    out["jobs"] = len(sched.jobs())
+    tasks = [asyncio.ensure_future(ticker()), asyncio.ensure_future(user())]
+    try:
+        async with aiohttp.ClientSession() as session:
+            wait = (target - datetime.now(timezone.utc)).total_seconds()
+            print(f"started in {out['start_s']:.2f}s with {out['jobs']} jobs; the burst fires in {wait:.0f}s")
+            await asyncio.sleep(max(0.0, wait - 0.5))
+            burst_started.set()
+            fire = time.perf_counter()
+            deadline = fire + 600
+            due_at = stamp(target)
+
+            def ledger(c):  # this minute's deliveries by state (an empty Monday digest is skipped, not sent)
+                return dict(c.db.execute("SELECT state, COUNT(*) FROM deliveries WHERE due_at = ? GROUP BY state",
+                                         [due_at]).fetchall())
+
+            while time.perf_counter() < deadline:
+                await asyncio.sleep(0.25)
+                stats = await stand_in_stats(session, url, "daily:")
+                if stats["distinct"] >= burst:
+                    states = await workers.call(coach, ledger)
+                    if not states.get("pending"):
+                        break
+            out["seconds"] = time.perf_counter() - fire - 0.5  # from the minute boundary
+            await asyncio.sleep(1.0)  # anything still in flight (a duplicate would arrive now)
+            burst_started.clear()
+            stats = await stand_in_stats(session, url, "daily:")
+            digests = await stand_in_stats(session, url, "digest:")
+            states = await workers.call(coach, ledger)
+            out["posted"] = stats["distinct"] + digests["distinct"]
+            out["duplicates"] = stats["duplicates"] + digests["duplicates"]
+            # every drill must arrive, and every digest the ledger says was sent
+            out["lost"] = (burst - stats["distinct"]) + max(0, states.get("sent", 0) - out["posted"])
+
+            # subscribe with the scheduler running: the command, and the job it adds or moves
+            times = []
+            for k in range(subscribes):
+                req = Request(platform=PLATFORM, workspace="W2", channel=f"dm-new{k}", user=f"new{k}",
+                              text=f"subscribe at {k % 24}:{(k * 15) % 60:02d} tz {ZONES[k % len(ZONES)]}",
+                              is_dm=True)
+                t1 = time.perf_counter()
+                reply = await workers.handle(coach, req)
+                await asyncio.sleep(0)  # the job update the listener queued on this loop
+                times.append((time.perf_counter() - t1) * 1000)
+                assert reply[0].kind == "subscription", reply[0].text
+            out["rss_mb"] = max(out["rss_mb"], rss_mb())
+            # chat requests per second through bot.workers, the scheduler idle: `stats` reads and `answer`-free
+            # commands from 50 people at once, as the adapters would send them
+            reqs = [Request(platform="console", workspace="W3", channel=f"dm-r{k % 50}", user=f"r{k % 50}",
+                            text=("help", "subscriptions", "stats", "timezone")[k % 4], is_dm=True)
+                    for k in range(400)]
+            t1 = time.perf_counter()
+            await asyncio.gather(*(workers.handle(coach, r) for r in reqs))
+            out["requests_per_s"] = len(reqs) / (time.perf_counter() - t1)
+            out["subscribe_ms_p50"] = statistics.median(times)
+            out["subscribe_ms_max"] = max(times)
+    finally:
+        for task in tasks:
+            task.cancel()
+        sched.shutdown()
+        await sender.close()
+    out["max_loop_stall_ms"] = max(stalls) * 1000 if stalls else 0.0
+    out["max_loop_busy_ms"] = max(busy) * 1000 if busy else 0.0
+    out["max_gc_ms"] = max(gc_pauses) * 1000 if gc_pauses else 0.0
+    gc.callbacks.remove(on_gc)
+    out["p99_loop_stall_ms"] = sorted(stalls)[int(len(stalls) * 0.99)] * 1000 if stalls else 0.0
+    out["handle_ms_max"] = max(handle_ms) if handle_ms else 0.0
+    out["handle_ms_p50"] = statistics.median(handle_ms) if handle_ms else 0.0
+    return out
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=2000, help="subscriptions due in the same minute")
+    parser.add_argument("--n", type=int, default=10_000, help="subscriptions in the database")
+    parser.add_argument("--burst", type=int, default=None, help="of them due in the next minute (default: all, "
+                        "at most 10,000)")
     parser.add_argument("--dm-share", type=float, default=0.5, help="share of them that are DMs (the rest channels)")
+    parser.add_argument("--history-days", type=int, default=0, help="days of ledger history per subscription")
     parser.add_argument("--retry-after", type=float, default=0.1, help="the stand-in's Retry-After on 429s")
-    parser.add_argument("--mode", choices=("processes", "threads", "loop"), default="processes",
-                        help="how the two schedulers race: in two processes (default), in two threads with their "
-                             "own loops, or interleaved in one event loop")
+    parser.add_argument("--subscribes", type=int, default=100, help="subscribe commands timed afterwards")
+    parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args(argv)
+    burst = min(args.n, 10_000) if args.burst is None else min(args.burst, args.n)
 
-    library = content.load()
-    stand_in = StandIn(retry_after=args.retry_after)
-    url, loop = serve(stand_in)
+    ctx = mp.get_context("spawn")  # the platform in a process of its own, as a remote server is
+    ports = ctx.Queue()
+    platform = ctx.Process(target=_stand_in, args=(ports, 10, args.retry_after), daemon=True)
+    platform.start()
+    url = f"http://127.0.0.1:{ports.get(timeout=30)}"
+
     with tempfile.TemporaryDirectory() as tmp:
         db_path = Path(tmp) / "bench.db"
-        setup = Coach(storage.open_db(db_path, migrations()), library, clock=lambda: AT.replace(hour=8),
-                      config=Config(db=str(db_path)))
         t0 = time.perf_counter()
-        make_subscriptions(setup, args.n, args.dm_share)
-        print(f"setup: {args.n} subscriptions ({args.dm_share:.0%} DMs) in {time.perf_counter() - t0:.1f}s")
-
-        # raw runs right before and right after the fan-out (and the two are averaged), so
-        # a machine that is busier during one of them doesn't tilt the comparison
-        raw_seconds = [raw_run(stand_in, url, args.n)]
-        stand_in.reset()
-        seconds, results = fan_out_twice(db_path, library, url, args.mode)
-        received = Counter(stand_in.received)
-        fan_calls, fan_429 = stand_in.calls, stand_in.throttled
-        duplicates = sum(c - 1 for c in received.values())
-        lost = args.n - len(received)
-        sent = setup.db.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'sent'").fetchone()[0]
-        for k, s in enumerate(results):
-            print(f"scheduler {k}: {s.text()}")
-        print(f"stand-in: {fan_calls} calls, {fan_429} answered 429; ledger: {sent} sent "
-              f"(mode: {args.mode})")
-
-        stand_in.reset()
-        raw_seconds.append(raw_run(stand_in, url, args.n))
-        setup.db.conn.close()
-    loop.call_soon_threadsafe(loop.stop)
-    print(f"bench: fanout n={args.n} seconds={seconds:.2f} posts_per_s={args.n / seconds:.0f} "
-          f"raw_posts_per_s={args.n / (sum(raw_seconds) / 2):.0f} duplicates={duplicates} lost={lost}")
-    return 0 if duplicates == 0 and lost == 0 and sent == args.n else 1
+        maker = ctx.Process(target=make_subscriptions,
+                            args=(db_path, args.n, burst, args.dm_share, args.history_days, args.seed))
+        maker.start()
+        maker.join()
+        print(f"setup: {args.n} subscriptions, {args.history_days} days of history, in "
+              f"{time.perf_counter() - t0:.1f}s")
+        library = content.load()
+        coach = Coach(storage.open_db(db_path, migrations()), library, config=Config(db=str(db_path)))
+        # the burst fires at the first whole minute at least 40 s away: start must be done by then
+        target = (datetime.now(timezone.utc) + timedelta(seconds=100)).replace(second=0, microsecond=0)
+        expected = aim(coach.db, burst, target, args.seed)
+        print(f"{burst} due at {target:%H:%M:%S} UTC: {expected} posts")
+        raw = [asyncio.run(raw_posts(url, expected))]
+        if datetime.now(timezone.utc) > target - timedelta(seconds=15):
+            print("the raw run took too long for the chosen minute; use a smaller --burst")
+            return 2
+        out = asyncio.run(fan_out(coach, url, target, burst, args.subscribes))
+        coach.db.conn.close()
+        raw.append(asyncio.run(raw_posts(url, expected)))
+    platform.kill()
+    raw_rate = expected / (sum(raw) / len(raw))  # expected: drills and Monday digests, the most it may post
+    rate = out["posted"] / out["seconds"] if out["seconds"] > 0 else 0.0
+    print(f"posted {out['posted']} (at most {expected}; empty digests are skipped) in {out['seconds']:.2f}s from the minute boundary; "
+          f"help during the burst: p50 {out['handle_ms_p50']:.1f} ms, max {out['handle_ms_max']:.1f} ms; "
+          f"subscribe while running: p50 {out['subscribe_ms_p50']:.2f} ms, max {out['subscribe_ms_max']:.1f} ms")
+    print(f"bench: fanout n={args.n} burst={burst} history_days={args.history_days} start_s={out['start_s']:.2f} "
+          f"seconds={out['seconds']:.2f} posts_per_s={rate:.0f} raw_posts_per_s={raw_rate:.0f} "
+          f"ratio={rate / raw_rate:.2f} max_loop_stall_ms={out['max_loop_stall_ms']:.0f} "
+          f"p99_loop_stall_ms={out['p99_loop_stall_ms']:.0f} max_loop_busy_ms={out['max_loop_busy_ms']:.0f} "
+          f"max_gc_ms={out['max_gc_ms']:.0f} "
+          f"subscribe_ms={out['subscribe_ms_p50']:.2f} requests_per_s={out['requests_per_s']:.0f} "
+          f"rss_mb={out['rss_mb']:.0f} "
+          f"duplicates={out['duplicates']} lost={out['lost']}")
+    return 0 if out["duplicates"] == 0 and out["lost"] == 0 else 1
 
 
 if __name__ == "__main__":

@@ -3,7 +3,12 @@ serving, answering and stats stay as history grows.
 
     .venv/bin/python bench/practice.py              # grading figures + timings with 200 days of history
     .venv/bin/python bench/practice.py --days 1000
+    .venv/bin/python bench/practice.py --fairness -v  # only the fairness figures, each case listed
     .venv/bin/python bench/practice.py --users 10000 --attempts 1000000   # team drills at scale only
+
+Fairness figures: the development set (../shared/eval/grading_dev.yaml), our tuning set
+(tests/data/grading_tune.yaml) and the blind set (tests/data/blind_grading.yaml, measuring only),
+counted as ../shared/eval/score_grading.py counts them.
 
 Grading figures use every shipped open/scenario drill: its model answer, an off-topic
 paragraph, model answers of drills from other articles (on-topic PM talk, wrong question),
@@ -62,6 +67,7 @@ def grading_figures(library) -> None:
 
 DEV_SET = ROOT.parent / "shared" / "eval" / "grading_dev.yaml"
 TUNE_SET = ROOT / "tests" / "data" / "grading_tune.yaml"
+BLIND_SET = ROOT / "tests" / "data" / "blind_grading.yaml"  # written blind by others: for measuring only
 KIND_NAMES = {"a": "own words", "b": "mediocre", "c": "term list", "d": "off-topic", "e": "negated"}
 
 
@@ -96,8 +102,8 @@ def fairness(library, path: Path, verbose: bool = False) -> dict[str, tuple[int,
 
 
 def fairness_figures(library, verbose: bool = False) -> None:
-    """Print the fairness figures of the development set (and of our own tuning set)."""
-    for name, path in (("development set", DEV_SET), ("tuning set", TUNE_SET)):
+    """Print the fairness figures of the development set (and of our tuning and the blind held-out sets)."""
+    for name, path in (("development set", DEV_SET), ("tuning set", TUNE_SET), ("blind held-out set", BLIND_SET)):
         if not path.exists():
             print(f"  {name}: {path} not found")
             continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import compose, ranking, retrieval, scope, synonyms
+from . import compose, disagreements, ranking, retrieval, scope, synonyms
 from .messages import Citation
 from .ranking import Candidate, Unit
 from .synonyms import terms, weak_terms
@@ -53,6 +53,22 @@ class Answer:
                 "sources": self.sources, "score": round(self.score, 4)}
 
 
+_CLAUSE_END = re.compile(r"[.;!?]+\s+|,\s+(?:but|so|and)\s+|\s+-+\s+|,\s+")
+_ASKING = re.compile(r"^(?:so\s+|but\s+|and\s+)?(how|what|which|when|why|should|can|could|is|are|do|does|will|would)\b")
+MIN_CONTEXT_WORDS = 12  # a question this long may carry context before what it asks
+
+
+def _question_clause(question: str) -> str:
+    """The last clause that asks something, when the question carries context before it."""
+    if len(words(question)) < MIN_CONTEXT_WORDS:
+        return ""
+    clauses = [c.strip() for c in _CLAUSE_END.split(question.strip()) if len(words(c)) >= 3]
+    for clause in reversed(clauses[1:]):
+        if _ASKING.match(clause.lower()):
+            return clause
+    return ""
+
+
 def label(text: str) -> str:
     return text if len(text) <= BUTTON_LABEL else text[: BUTTON_LABEL - 1].rstrip() + "…"
 
@@ -81,6 +97,7 @@ class AnswerIndex:
         self.units = retrieval.unit_count(db)
         self.speller = retrieval.Speller(db)
         self._sections: list[Unit] | None = None
+        self.disagreements = disagreements.parse(library.root / disagreements.FILE_NAME)[0]
 
     @property
     def sections(self) -> list[Unit]:
@@ -142,7 +159,7 @@ class AnswerIndex:
         fixed = self.speller.correct_all(words(question)[:4 * MAX_QUESTION_TERMS])
         return terms(" ".join(fixed), query=True)[:MAX_QUESTION_TERMS]
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, context_ok: bool = True) -> Answer:
         question = question or ""
         qterms = self.question_terms(question)
         if not qterms:
@@ -152,6 +169,11 @@ class AnswerIndex:
         ranked, weights, unknown = self.rank(qterms)
         if not ranked:
             return Answer(question, False, None)
+        if synonyms.asks_advice(question):
+            for c in ranked:
+                if c.unit.is_section and synonyms.advises(c.unit.section):
+                    c.score += ranking.ADVICE_BOOST
+            ranked.sort(key=lambda c: -c.score)
         declined = self.out_of_scope(question, qterms)
         if declined:
             return Answer(question, False, None, nearest=distinct_topics([c.unit for c in ranked])[:3], note=declined)
@@ -161,6 +183,15 @@ class AnswerIndex:
         focus = ranking.focus(best.unit, section, weights)
         score = min(best.coverage, focus)
         if not ranking.confident(best, section, weights, focus, unknown):
+            if context_ok:
+                # "I've been a B2B SaaS PM for 6 years… how do I move into AI PM?": the question is its
+                # last clause; the rest is context the library has no words for
+                clause = _question_clause(question)
+                if clause:
+                    found = self.ask(clause, context_ok=False)
+                    if found.found:
+                        found.question = question
+                        return found
             return Answer(question, False, None, score=score, nearest=topics[:3])
         return self._answer(question, best.unit, weights, score, topics)
 
@@ -198,13 +229,36 @@ class AnswerIndex:
                 topics: list[Topic]) -> Answer:
         section = self.section_unit(unit)
         text = compose.compose(section, weights, None if unit.is_section else unit.atom,
-                               story=bool(compose.ASKS_STORY.search(question)))
+                               story=bool(compose.ASKS_STORY.search(question)),
+                               lead_first=synonyms.asks_advice(question) and synonyms.advises(section.section))
         citation = Citation(unit.article, unit.title, unit.section)
+        sources = [{"article": unit.article, "title": unit.title, "section": unit.section, "unit": unit.key}]
+        text = self._with_other_claims(text, section, weights, sources)
         return Answer(question, True, text,
-                      sources=[{"article": unit.article, "title": unit.title, "section": unit.section,
-                                "unit": unit.key}],
+                      sources=sources,
                       score=score, unit_key=unit.key, citation=citation,
                       related=[t for t in topics if t.key != unit.section_key][:3])
+
+    def _claim_sentence(self, section: Unit, says: str) -> str:
+        return next((a.text for a in section.atoms if disagreements.holds(says, a.text)), "")
+
+    def _with_other_claims(self, text: str, section: Unit, weights: dict[str, float], sources: list[dict]) -> str:
+        """Where the articles disagree on what was asked, the answer gives every claim, each cited."""
+        for d in self.disagreements:
+            if not (d.involves(section.article, section.section) and weights.keys() & d.terms):
+                continue
+            own = next(c for c in d.claims if (c.article, c.section) == (section.article, section.section))
+            if not disagreements.holds(own.says, text):
+                text = f"{self._claim_sentence(section, own.says)} {text}".strip()
+            for claim in d.other_claims(section.article, section.section):
+                other = next((u for u in self.sections if (u.article, u.section) == (claim.article, claim.section)),
+                             None)
+                sentence = self._claim_sentence(other, claim.says) if other else ""
+                if sentence:
+                    text += f"\n\nThe articles disagree here. {other.title} › {other.section}: {sentence}"
+                    sources.append({"article": other.article, "title": other.title, "section": other.section,
+                                    "unit": other.key})
+        return text
 
     def answer_unit(self, key: str) -> Answer | None:
         """A unit answered directly (a related-question button): its lead sentences."""

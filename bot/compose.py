@@ -20,6 +20,9 @@ LEAD_KEEP = 0.5  # the lead sentence joins an answer when it matches this share 
 SHORT_LEAD_CHARS = 40  # "Not necessarily." is the answer's first word, not all of it
 SECOND_GAIN, SECOND_SCORE = 0.25, 0.6  # a second atom joins when it adds this much, or matches this well
 LIST_LEAD_IN_PREFERENCE = 1.5  # a sentence introducing a list ("three key roles:") sums it up
+HEADING_QUESTION_SHARE = 0.5  # a question sharing this much with a "…?" heading asks that heading's question
+SHORT_LIST = 6  # a list this long is shown whole when it is the answer
+LONG_LIST_SHOWN = 3  # of a longer list, at most this many matching items, then "and N more"
 FORCED_FOLLOW_CHARS = 120  # a unit asked for directly takes on the next sentence when shorter than this
 
 
@@ -39,7 +42,8 @@ def _label_terms(atom) -> frozenset[str]:
     return retrieval.atom_terms(atom.text.split(":", 1)[0])
 
 
-def compose(section: Unit, weights: dict[str, float], forced: int | None = None, story: bool = False) -> str:
+def compose(section: Unit, weights: dict[str, float], forced: int | None = None, story: bool = False,
+            lead_first: bool = False) -> str:
     """The 1–3 atoms of a section that best answer: the best match, the lead sentence when it
     also matches (these articles answer first), a list's lead-in when the match is an item."""
     atoms = list(section.atoms)
@@ -86,7 +90,7 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
     if _STORY.match(atoms[best].text) and best + 1 < len(atoms) and atoms[best + 1].block == atoms[best].block:
         picks.append(best + 1)  # an anecdote's point is in how it goes on, not in how it opens
     # a section headed by a question answers it in its first sentence
-    if best > 0 and (section.section.endswith("?") or scores[0] > 0 and scores[0] >= LEAD_KEEP * scores[best]):
+    if best > 0 and (section.section.endswith("?") or lead_first or scores[0] > 0 and scores[0] >= LEAD_KEEP * scores[best]):
         picks.append(0)
     if 0 in picks and len(atoms[0].text) < SHORT_LEAD_CHARS and len(atoms) > 1 and atoms[1].block == atoms[0].block:
         picks.insert(picks.index(0) + 1, 1)  # "Not necessarily." is the answer's first word, not all of it
@@ -115,7 +119,7 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
             picks.append(nxt)
             nxt += 1
     elif len(picks) == 1 and len(atoms[best].text) < FORCED_FOLLOW_CHARS and best + 1 < len(atoms) \
-            and atoms[best + 1].block == atoms[best].block:
+            and atoms[best + 1].block == atoms[best].block and atoms[best].kind == "sentence":
         picks.append(best + 1)
     if forced is None and len(atoms) <= MAX_ATOMS and sum(len(a.text) for a in atoms) <= MAX_ANSWER_CHARS:
         picks = list(range(len(atoms)))  # a section this short is its own best answer
@@ -125,7 +129,84 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
             break
         shown.append(i)
         size += len(atoms[i].text)
-    out = [atoms[i] for i in sorted(shown)]
+    if forced is None:
+        shown = _with_sibling_lists(shown, atoms, weights)
+        shown, more = _with_lists(shown, atoms, scores, context)
+    else:
+        more = {}
+    head = [i for i in (context(best), best) if i is not None and i in shown]
+    if head and _STORY.match(atoms[best].text) and best + 1 in shown:
+        head.append(best + 1)
+    # the sentence holding the fact comes first; what else is shown follows in reading order
+    if atoms[best].kind != "sentence":
+        head = [i for i in head if atoms[i].kind == "sentence"]  # a list reads in its own order
+    # lead_first: an advice question answered by a section that advises ("When should I…") — its
+    # first sentence states the recommendation or the conditions
+    asks_heading = lead_first or in_heading >= HEADING_QUESTION_SHARE * (sum(undamped.values()) or 1.0)
+    if section.section.endswith("?") and asks_heading and 0 in shown:
+        # a question its heading asks is answered by the first sentence ("Not necessarily. …")
+        lead = [0, 1] if len(atoms[0].text) < SHORT_LEAD_CHARS and 1 in shown else [0]
+        head = lead + [i for i in head if i not in lead]
+    order = head + sorted(i for i in shown if i not in head)
+    return _render(atoms, order, more)
+
+
+def _list_items(atoms: list, lead_in: int) -> list[int]:
+    """The items or rows a lead-in sentence ("Rule-based systems work best when:") introduces."""
+    first = lead_in + 1
+    if first >= len(atoms) or atoms[first].kind == "sentence":
+        return []
+    out = [first]
+    while out[-1] + 1 < len(atoms) and atoms[out[-1] + 1].block == atoms[first].block \
+            and atoms[out[-1] + 1].kind != "sentence":
+        out.append(out[-1] + 1)
+    return out
+
+
+def _with_sibling_lists(shown: list[int], atoms: list, weights: dict[str, float]) -> list[int]:
+    """"When rules, when ML": a shown list's sibling lists in the section come along when their
+    lead-in names something the question asks about, so neither side of the contrast is dropped."""
+    lead_ins = [i for i, a in enumerate(atoms) if a.text.endswith(":") and _list_items(atoms, i)]
+    if not any(i in shown or any(j in shown for j in _list_items(atoms, i)) for i in lead_ins):
+        return shown
+    extra = [i for i in lead_ins if i not in shown and retrieval.atom_terms(atoms[i].text) & weights.keys()
+             and len(_list_items(atoms, i)) <= SHORT_LIST]
+    return shown + extra
+
+
+def _with_lists(shown: list[int], atoms: list, scores: list[float], context) -> tuple[list[int], dict[int, int]]:
+    """A list answer is its lead-in and the items asked for: all of a short list, the matching ones
+    of a long one (with how many more there are). Returns the atoms and {last shown item: n more}."""
+    out, more = list(shown), {}
+    lists: dict[int, tuple[int | None, list[int]]] = {}  # block -> (lead-in, items)
+    for i in shown:
+        if atoms[i].text.endswith(":") and _list_items(atoms, i):
+            items = _list_items(atoms, i)
+            lists[atoms[items[0]].block] = (i, items)
+        elif atoms[i].kind != "sentence" and atoms[i].block not in lists:
+            block = [j for j in range(len(atoms)) if atoms[j].block == atoms[i].block and atoms[j].kind != "sentence"]
+            lead = block[0] - 1 if block[0] > 0 and atoms[block[0] - 1].text.endswith(":") else None
+            lists[atoms[i].block] = (lead, block)
+    for lead, items in lists.values():
+        if len(items) <= SHORT_LIST:
+            chosen = items
+        else:
+            matching = sorted((i for i in items if scores[i] > 0), key=lambda i: -scores[i])[:LONG_LIST_SHOWN]
+            chosen = sorted(set(matching) | {i for i in items if i in shown}) or items[:LONG_LIST_SHOWN]
+            if len(chosen) < len(items):
+                more[chosen[-1]] = len(items) - len(chosen)
+        out += ([lead] if lead is not None else []) + [i for i in chosen if i not in out]
+    return list(dict.fromkeys(out)), more
+
+
+def _render(atoms: list, order: list[int], more: dict[int, int]) -> str:
+    out = [atoms[i] for i in order]
     if all(a.kind == "sentence" for a in out):
         return " ".join(a.text for a in out)
-    return "\n".join(a.text if a.kind == "sentence" else f"- {a.text}" for a in out)
+    lines = []
+    for i in order:
+        a = atoms[i]
+        lines.append(a.text if a.kind == "sentence" else f"- {a.text}")
+        if i in more:
+            lines.append(f"- …and {more[i]} more (More shows the whole list)")
+    return "\n".join(lines)

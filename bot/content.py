@@ -425,10 +425,11 @@ def check(root: Path | None = None) -> tuple[Library | None, list[str]]:
                     f"{_rel(path)}:{src_line}: {drill.id}: section '{drill.section}' is not a heading in {drill.article}")
                 continue
             drills[drill.id] = drill
-    from . import synonyms  # the words matching uses (content/vocabulary.yaml), checked with the rest
+    from . import disagreements, synonyms  # content/vocabulary.yaml and disagreements.yaml, checked with the rest
 
     if (root / synonyms.FILE_NAME).is_file():
         problems += synonyms.parse(root / synonyms.FILE_NAME)[1]
+    problems += disagreements.check(root, articles)
     if problems:
         return None, problems
     return Library(articles, drills, digest.hexdigest(), root), []

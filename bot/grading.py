@@ -40,7 +40,7 @@ PASS_SCORE = 60  # an open answer at or above this counts as correct in accuracy
 NEGATORS = frozenset("""
 not no never none nor neither nothing nobody without cannot skip skipping skipped ignore ignoring ignored
 irrelevant pointless unnecessary overrated useless needless rarely seldom hardly unimportant optional overkill
-myth unneeded
+myth unneeded nonsense overhyped nah
 """.split())
 # Chat spellings of negated auxiliaries ("dont", "isnt").
 _BARE_NOT = {w: w[:-2] for w in """dont doesnt didnt isnt arent wasnt werent wouldnt shouldnt couldnt
@@ -68,8 +68,13 @@ _CONTRACTION = re.compile(r"\b(can|won|shan)'t\b|n't\b")
 _ABBREV = re.compile(r"\b(e\.g|i\.e|etc|vs|approx)\.")
 
 
+# Dismissals that work as negations ("who cares about GDPR", "forget about data collection").
+_DISMISSALS = re.compile(r"\bwho cares(?: about)?\b|\bforget(?: about)?\b|\ba waste of (?:time|money|effort)\b"
+                         r"|\b(?:the )?last thing (?:i|you|we)(?:'d| would)? (?:worry|care|think) about\b")
+
+
 def _expand(text: str) -> str:
-    text = normalize(text)
+    text = _DISMISSALS.sub(" not ", normalize(text))
     text = _ABBREV.sub(lambda m: m.group(1).replace(".", ""), text)
     text = _CONTRACTION.sub(lambda m: {"can": "can not", "won": "will not", "shan": "shall not"}
                             .get(m.group(1) or "", " not"), text)
@@ -293,6 +298,7 @@ class Match:
     sentence: int  # index into the answer's sentences
     negated: bool  # the answer's polarity there
     agrees: bool
+    strong: bool = True  # a phrasing of two or more words (one shared word is weak evidence)
 
 
 @dataclass(frozen=True)
@@ -347,11 +353,13 @@ def matches(point: KeyPoint, reading: Reading) -> list[Match]:
             # a phrasing that says "not" needs a negation somewhere in its match; one that doesn't is
             # reversed when most of its words sit in negated clauses
             negated = any(flags) if ph.negated else sum(flags) * 2 >= len(flags) > 0 and any(flags)
+            strong = len(ph.tokens) > 1 or bool(ph.idiom)
             if negated == ph.negated:
-                out.append(Match(point, si, negated, True))
-                break
-            if not ph.negated:  # the answer negates what the point affirms
-                out.append(Match(point, si, negated, False))
+                out.append(Match(point, si, negated, True, strong))
+                if strong:
+                    break
+            elif not ph.negated:  # the answer negates what the point affirms
+                out.append(Match(point, si, negated, False, strong))
     return out
 
 
@@ -392,15 +400,19 @@ def grade_open(drill: Drill, text: str, source: str = "") -> Grade:
         return Grade(0, False, missed=points, needs_sentences=True)
     hit, contradicted, said, partial = [], [], [], []
     vocab = point_vocabulary(drill, source)
+    strong = False
     for point in points:
         found = matches(point, reading)
         if any(m.agrees for m in found):
             hit.append(point)
+            strong = strong or any(m.agrees and m.strong for m in found)
         elif found:
             contradicted.append(point)
             said.append((point, reading.raw[found[0].sentence]))
         elif _partly_said(vocab[point], reading):
             partial.append(point)
+    if len(hit) == 1 and not strong and not partial:
+        hit = []  # one word in common with one point ("recruiting", "explain") is no evidence of an answer
     if not hit and len(partial) < 2:
         partial = []  # one point's words alone, with no point stated, are no evidence the answer is on topic
     missed = tuple(p for p in points if p not in hit and p not in partial)
@@ -415,11 +427,22 @@ def grade_open(drill: Drill, text: str, source: str = "") -> Grade:
 
 # ------------------------------------------------------------------ the article sentence behind a point
 
-_SPLIT_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])|\n+\s*[-*]\s+|\n{2,}")
+_SPLIT_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])|\n+\s*[-*]\s+|\n{2,}|\n(?=\s*\|)")
+_TABLE_RULE = re.compile(r"^[|:\-\s]+$")
 
 
 def article_sentences(body: str) -> list[str]:
-    return [" ".join(s.split()).lstrip("-* ") for s in _SPLIT_SENTENCES.split(body or "") if s.strip()]
+    """The section's sentences, list items and table rows (a row as its cells: "Learning Curve | Steeper…")."""
+    out = []
+    for part in _SPLIT_SENTENCES.split(body or ""):
+        text = " ".join(part.split()).lstrip("-* ")
+        if text.startswith("|"):
+            if _TABLE_RULE.match(text):
+                continue
+            text = " | ".join(c.strip() for c in text.strip("|").split("|"))
+        if text:
+            out.append(text)
+    return out
 
 
 @lru_cache(maxsize=2048)
@@ -477,7 +500,7 @@ def feedback(grade: Grade, body: str) -> list[tuple[str, str]]:
         for p in points:
             source = source_sentence(p, body)
             if source and source in quoted:
-                lines.append(f"{mark} {p.point} — the article: the same sentence")
+                lines.append(f"{mark} {p.point} — the article: the same sentence as above")
             else:
                 lines.append(f"{mark} {p.point}" + (f" — the article: {_quote(source, limit)}" if source else ""))
             quoted.add(source)

@@ -27,6 +27,7 @@ OWN_WEIGHT, PHRASING_WEIGHT, BM25_WEIGHT = 0.5, 1.0, 0.3
 CHILD_MARGIN = 0.9  # see specific
 RECAP_MARGIN = 0.08  # see primary_first
 WEAK_FACTOR = 0.4  # content/vocabulary.yaml's weak_words ("day to day", "best") count this much
+ADVICE_BOOST = 0.3  # a recommending section ("When should I…") for a "should I…" question
 PHRASING_LABEL_WORDS = 3  # a one-word question must be named by a phrasing this short (see names)
 
 # Sections that restate the body ("Summary", "Key Takeaways"): on a near tie the body says it first

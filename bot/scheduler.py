@@ -26,6 +26,9 @@ posts the first.
 from __future__ import annotations
 
 import asyncio
+import bisect
+import heapq
+import itertools
 import logging
 import os
 import socket
@@ -40,7 +43,8 @@ from .delivery import ConsoleSender, PermanentError, RateLimited, Sender, Target
 from .messages import Button, Reply, channel_ref
 from .review import parse_stamp, stamp
 from .storage import transaction
-from .subscriptions import DAYS, Subscription
+from . import workers
+from .subscriptions import DAYS, Subscription, fire_times
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,7 @@ LOOKBACK = timedelta(days=8)  # how far back missed occurrences are looked for (
 SWEEP_SECONDS = 60
 CONCURRENCY = 50
 CLAIM_BATCH = 100  # deliveries claimed per write transaction
+COALESCE_SECONDS = 0.2  # jobs firing within this of each other are planned and posted by one run
 TRIES = 3  # transient failures: this many attempts, then the delivery is recorded as failed
 BACKOFF = 1.0  # seconds before the 2nd attempt; doubled each time
 MAX_RATE_WAITS = 20  # a 429 is not a failure, but an endless stream of them is
@@ -144,9 +149,23 @@ class DailyScheduler:
         self._sem = asyncio.Semaphore(concurrency)
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._aps = None
-        self._jobs: dict[str, tuple] = {}  # job id -> what it was built from, so reload only touches changes
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # One cron job per distinct schedule (platform, hour, minute, zone, days), holding the ids
+        # that share it: 100,000 subscriptions over 20 zones × quarter-hours × 3 day sets are
+        # ~6,000 jobs, and everything due in one minute is planned and posted by one run_due.
+        self._groups: dict[tuple, set[int]] = {}
+        self._schedule_of: dict[int, tuple] = {}
         self._triggers: dict[tuple, object] = {}
-        self._fingerprint = None
+        self._windows: dict[tuple, tuple[datetime, datetime, list[datetime]]] = {}  # occurrence cache
+        self._done: dict[tuple, datetime] = {}  # schedule -> its latest occurrence already claimed in full
+        self._seen_update: str | None = None  # the newest subscriptions.updated_at applied to the jobs
+        self._due: set[int] = set()  # ids whose jobs fired, waiting for this minute's one run_due
+        self._due_schedules: set[tuple] = set()
+        self._flush_task: asyncio.Task | None = None
+        self._reveals: dict[datetime, set[int]] = {}  # reveal minute -> subscription ids
+        self._heap: list = []  # (next fire time, seq, schedule): what the minute tick looks at
+        self._next: dict[tuple, datetime] = {}
+        self._seq = itertools.count()
 
     @property
     def grace(self) -> timedelta:
@@ -160,10 +179,12 @@ class DailyScheduler:
     async def start(self) -> Summary:
         """Start APScheduler in the running loop, build the jobs, and catch up what downtime missed."""
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.triggers.cron import CronTrigger
         from apscheduler.triggers.interval import IntervalTrigger
 
+        self._loop = asyncio.get_running_loop()
         self._aps = AsyncIOScheduler(
-            event_loop=asyncio.get_running_loop(), timezone=timezone.utc,
+            event_loop=self._loop, timezone=timezone.utc,
             # The default misfire grace is 1 s: a loop busy for a second would silently drop a
             # post. Within our grace window a late run is still wanted; coalesce folds a backlog
             # into one run (the ledger would drop the rest anyway).
@@ -171,13 +192,23 @@ class DailyScheduler:
                           "max_instances": 3})
         # a line per job run (the sweep runs every minute) would drown the log; failures still show
         logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
-        self._aps.start()
+        # Paused while thousands of jobs are added: a running scheduler wakes up for each one.
+        self._aps.start(paused=True)
         subscriptions.LISTENERS.append(self._changed)
-        self.reload()
+        rows, reveals = await workers.call(self.coach, self._load)
+        self._apply(rows)
+        for when, sub_id in reveals:
+            self._add_reveal(when, sub_id)
         self._aps.add_job(self._sweep, IntervalTrigger(seconds=SWEEP_SECONDS), id="sweep", name="catch-up sweep",
                           replace_existing=True)
-        summary = await self.run_due(self.coach.clock())
-        log.info("scheduler started (%d jobs); catch-up: %s", len(self._jobs), summary.text())
+        self._aps.add_job(self._tick, CronTrigger(second=0), id="tick", name="daily drills due this minute",
+                          replace_existing=True)
+        self._aps.resume()
+        # The catch-up is the sweep's: what fell due within grace while we were down. (Older
+        # occurrences can't be posted; `coach schedule run-due` records them as skipped.)
+        summary = await self._run_undone(self.coach.clock())
+        log.info("scheduler started (%d jobs for %d subscriptions); catch-up: %s", len(self._groups),
+                 len(self._schedule_of), summary.text())
         return summary
 
     def shutdown(self) -> None:
@@ -187,94 +218,204 @@ class DailyScheduler:
         if self._aps is not None and self._aps.running:
             self._aps.shutdown(wait=False)
         self._aps = None
-        self._jobs.clear()
-
-    def _changed(self, coach) -> None:
-        self.reload()
-
-    def reload(self) -> None:
-        """Rebuild the jobs from the database: one cron job per subscription, one date job per pending reveal."""
-        if self._aps is None:
-            return
-        from apscheduler.triggers.date import DateTrigger
-
-        wanted: dict[str, tuple] = {}
-        for sub in subscriptions.active(self.coach.db):
-            sig = (sub.hour, sub.minute, sub.tz, sub.cron_days())
-            wanted[f"sub:{sub.id}"] = sig
-            if self._jobs.get(f"sub:{sub.id}") != sig:
-                try:
-                    self._aps.add_job(self._fire, self._trigger(sub), args=[sub.id], id=f"sub:{sub.id}",
-                                      name=f"daily drill {sub.platform}/{sub.workspace} {sub.where}",
-                                      replace_existing=True)
-                except Exception as exc:  # that subscription alone goes without a job
-                    del wanted[f"sub:{sub.id}"]
-                    _log_broken(sub, exc)
-        now = self.coach.clock()
-        for delivery_id, sub_id, sent_at in self._open_reveals(now - self.grace):
-            when = parse_stamp(sent_at) + self.reveal_after
-            if when > now:
-                wanted[f"reveal:{delivery_id}"] = (sub_id, when)
-                if f"reveal:{delivery_id}" not in self._jobs:
-                    self._aps.add_job(self._fire, DateTrigger(when), args=[sub_id], id=f"reveal:{delivery_id}",
-                                      name=f"reveal {delivery_id}", replace_existing=True)
-        for job_id in set(self._jobs) - set(wanted):
-            try:
-                self._aps.remove_job(job_id)
-            except Exception:  # a date job that already ran is gone by itself
-                pass
-        self._jobs = wanted
-        self._fingerprint = self._subs_fingerprint()
+        self._groups.clear()
+        self._schedule_of.clear()
+        self._reveals.clear()
 
     def jobs(self) -> list:
         return self._aps.get_jobs() if self._aps else []
 
-    async def _fire(self, sub_id: int) -> None:
+    def _load(self, coach) -> tuple[list, list]:
+        """(in a worker thread) every subscription's schedule, and the reveals still to come."""
+        now = coach.clock()
+        reveals = [(parse_stamp(sent_at) + self.reveal_after, sub_id)
+                   for _, sub_id, sent_at in self._open_reveals(coach.db, now - self.grace)]
+        return subscriptions.schedules(coach.db), [(w, i) for w, i in reveals if w > now]
+
+    # ------------------------------------------------------------ jobs follow the subscriptions
+    def _changed(self, coach, sub_id: int | None = None) -> None:
+        """A subscription changed (this listener runs in whichever thread handled the command):
+        update its own job on the loop, reading just its row."""
+        if self._loop is None or self._aps is None:
+            return
         try:
-            await self.run_due(self.coach.clock(), only={sub_id})
-        except Exception:
-            log.exception("scheduled run for subscription %s failed", sub_id)
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            self._refresh(sub_id)
+        else:
+            self._loop.call_soon_threadsafe(self._refresh, sub_id)
+
+    def _refresh(self, sub_id: int | None) -> None:
+        if self._aps is None:
+            return
+        if sub_id is None:
+            self._apply(subscriptions.schedules(self.coach.db))
+            return
+        row = self.coach.db.execute("SELECT updated_at FROM subscriptions WHERE id = ?", [sub_id]).fetchone()
+        sub = subscriptions.get(self.coach.db, sub_id)
+        wanted = sub.schedule if sub is not None and sub.active and not sub.paused else None
+        self._apply([(sub_id, wanted, row[0] if row else None)])
+
+    def _apply(self, rows) -> None:
+        """Move subscriptions between schedule groups; a group's job is added with its first member
+        and removed with its last. Only the changed ids are touched, never all the jobs."""
+        for sub_id, schedule, updated in rows:
+            if updated and (self._seen_update is None or updated > self._seen_update):
+                self._seen_update = updated
+            old = self._schedule_of.get(sub_id)
+            if old == schedule:
+                continue
+            if old is not None:
+                group = self._groups.get(old, set())
+                group.discard(sub_id)
+                del self._schedule_of[sub_id]
+                if not group:
+                    self._groups.pop(old, None)
+                    self._done.pop(old, None)
+                    self._next.pop(old, None)  # its heap entry is ignored from now on
+            if schedule is None:
+                continue
+            if schedule not in self._groups:
+                try:
+                    nxt = next(fire_times(schedule, self.coach.clock(), None), None)
+                except Exception as exc:  # that schedule alone (a zone this host lacks) goes without firing
+                    log.error("subscription %s cannot be scheduled (%s), skipped: %s: %s", sub_id,
+                              _job_id(schedule), type(exc).__name__, exc)
+                    continue
+                self._groups[schedule] = set()
+                self._push(schedule, nxt)
+            self._groups[schedule].add(sub_id)
+            self._schedule_of[sub_id] = schedule
+            self._done.pop(schedule, None)  # a newcomer may be due at the group's latest time
+
+    def _trigger(self, schedule: tuple):
+        trigger = self._triggers.get(schedule)
+        if trigger is None:
+            trigger = self._triggers[schedule] = subscriptions.trigger(schedule)
+        return trigger
+
+    # ------------------------------------------------------------ firing: one run per minute
+    def _push(self, schedule: tuple, when: datetime | None) -> None:
+        if when is None:
+            return
+        self._next[schedule] = when
+        heapq.heappush(self._heap, (when, next(self._seq), schedule))
+
+    async def _tick(self) -> None:
+        """APScheduler's cron job at second 0 of every minute: every schedule whose fire time has
+        come is enqueued for this minute's one run_due, and its next fire time goes on the heap."""
+        now = self.coach.clock()
+        while self._heap and self._heap[0][0] <= now:
+            when, _, schedule = heapq.heappop(self._heap)
+            if self._next.get(schedule) != when:
+                continue  # the schedule was emptied or moved on since
+            self._enqueue(self._groups.get(schedule, ()), schedule)
+            self._push(schedule, next(fire_times(schedule, max(when, now), None), None))
+
+    async def _fire(self, schedule: tuple) -> None:
+        """One schedule's firing (what _tick does for each schedule due)."""
+        self._enqueue(self._groups.get(schedule, ()), schedule)
+
+    def _enqueue(self, ids, schedule: tuple | None = None) -> None:
+        """Jobs firing in the same minute add their ids; one run_due plans and posts them all."""
+        self._due.update(ids)
+        if schedule is not None:
+            self._due_schedules.add(schedule)
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.ensure_future(self._flush_due())
+
+    async def _flush_due(self) -> None:
+        await asyncio.sleep(COALESCE_SECONDS)  # let every job of this minute add its ids
+        while self._due:
+            ids, schedules = self._due, self._due_schedules
+            self._due, self._due_schedules = set(), set()
+            try:
+                at = self.coach.clock()
+                self._mark_done(schedules, at, await self.run_due(at, only=ids))
+            except Exception:
+                log.exception("scheduled run for %d subscriptions failed", len(ids))
+
+    def _latest(self, schedule: tuple, at: datetime) -> datetime | None:
+        """The schedule's latest fire time within grace of ``at`` (older ones can't be posted any more).
+
+        Cached per schedule for a day ahead: the sweep asks for every schedule every minute."""
+        cached = self._windows.get(schedule)
+        if cached is None or not (cached[0] <= at - self.grace and at <= cached[1]):
+            start, end = at - self.grace - timedelta(minutes=1), at + timedelta(days=1)
+            times = list(fire_times(schedule, start, end))
+            cached = self._windows[schedule] = (start, end, times)
+        times = cached[2]
+        k = bisect.bisect_right(times, at.astimezone(timezone.utc))
+        return times[k - 1] if k and times[k - 1] > at - self.grace else None
+
+    def _mark_done(self, schedules, at: datetime, summary: Summary) -> None:
+        """Their latest occurrence is claimed in full: the sweep needn't plan them again until the next.
+        (A subscription that can't be planned has no trigger either, so it is in no group here.)"""
+        for schedule in schedules:
+            if schedule[0] in self.senders:  # a platform without a sender here left its posts unclaimed
+                latest = self._latest(schedule, at)
+                if latest is not None:
+                    self._done[schedule] = latest
 
     async def _sweep(self) -> None:
+        """Each minute: changes made by another process, then any schedule whose latest occurrence is
+        not known to be claimed in full (a job that could not run, a platform that connected late)."""
         try:
-            if self._subs_fingerprint() != self._fingerprint:  # changed by another process
-                self.reload()
-            await self.run_due(self.coach.clock())
+            at = self.coach.clock()
+            changed = await workers.call(self.coach, lambda c: subscriptions.schedules(c.db, self._seen_update))
+            self._apply(changed)
+            await self._run_undone(at)
         except Exception:
             log.exception("scheduler sweep failed")
 
-    def _subs_fingerprint(self):
-        return self.coach.db.execute("SELECT COUNT(*), MAX(updated_at), TOTAL(id) FROM subscriptions").fetchone()
-
-    def _trigger(self, sub: Subscription):
-        sig = (sub.hour, sub.minute, sub.tz, sub.cron_days())
-        trigger = self._triggers.get(sig)
-        if trigger is None:
-            trigger = self._triggers[sig] = sub.trigger()
-        return trigger
+    async def _run_undone(self, at: datetime) -> Summary:
+        """Post what fell due within grace for every schedule not known to be claimed in full."""
+        ids, schedules = set(), []
+        for schedule, group in self._groups.items():
+            if schedule[0] not in self.senders:
+                continue  # left for a process that can post there
+            try:
+                latest = self._latest(schedule, at)
+            except Exception:
+                continue
+            if latest is not None and self._done.get(schedule, latest - timedelta(seconds=1)) < latest:
+                ids |= group
+                schedules.append(schedule)
+        summary = await self.run_due(at, only=ids, sweep=True)
+        self._mark_done(schedules, at, summary)
+        return summary
 
     # ------------------------------------------------------------ the fan-out
-    async def run_due(self, at: datetime | None = None, only: set[int] | None = None) -> Summary:
+    async def run_due(self, at: datetime | None = None, only: set[int] | None = None, *,
+                      sweep: bool = False) -> Summary:
         """Everything due at ``at``: claim it in the ledger, then post concurrently (bounded).
 
-        Claims are taken in batches and posting starts after the first one, so a second
+        ``only``: just those subscriptions (a firing minute reads only their rows). Planning and
+        claiming run in a worker thread with its own connection, so the event loop stays free;
+        claims are taken in batches and posting starts after the first one, so a second
         scheduler racing this one claims the next batch instead of waiting for all of them.
         """
         at = at or self.coach.clock()
         summary = Summary()
-        plan, by_id = self._plan(at, only, summary)
+        plan, by_id = await workers.call(self.coach, self._plan, at, only, summary, sweep)
         tasks = []
         for start in range(0, len(plan), CLAIM_BATCH):
-            tasks += self._start(self._claim(plan[start:start + CLAIM_BATCH], at, summary), summary)
-            await asyncio.sleep(0)
-        with transaction(self.coach.db):
-            recovered = self._recover(at, summary, by_id if only is not None else None)
+            claimed = await workers.call(self.coach, self._claim, plan[start:start + CLAIM_BATCH], at, summary)
+            tasks += self._start(claimed, summary)
+        recovered = await workers.call(self.coach, self._recover_in, at, summary,
+                                       by_id if only is not None and not sweep else None)
         tasks += self._start(recovered, summary)
         await asyncio.gather(*tasks)
-        if only is None:  # people's evening reminders ride on the sweep (bot/reminders.py)
+        if only is None or sweep:  # people's evening reminders ride on the sweep (bot/reminders.py)
             sent = await reminders.run_due(self, at)
             summary.sent, summary.failed = summary.sent + sent["sent"], summary.failed + sent["failed"]
         return summary
+
+    def _recover_in(self, coach, at, summary, by_id):
+        with transaction(coach.db):
+            return self._recover(coach, at, summary, by_id)
 
     def _start(self, items: list[Item], summary: Summary) -> list[asyncio.Task]:
         groups: dict[int, list[Item]] = {}
@@ -287,40 +428,48 @@ class DailyScheduler:
         for item in sorted(items, key=lambda i: {"digest": 0, "daily": 1, "reveal": 2}[i.kind]):
             await self._deliver(item, summary)
 
-    def _plan(self, at: datetime, only: set[int] | None, summary: Summary) -> tuple[list, dict[int, Subscription]]:
-        """What is due: (sub, kind, local_date, due, extra) for each occurrence since the last one recorded.
-
-        Computed before taking the write lock; nothing here writes.
-        """
-        db = self.coach.db
-        subs = [s for s in subscriptions.active(db) if only is None or s.id in only]
+    def _plan(self, coach, at: datetime, only: set[int] | None, summary: Summary,
+              sweep: bool = False) -> tuple[list, dict[int, Subscription]]:
+        """(in a worker thread) What is due: (sub, kind, local_date, due, extra) for each occurrence
+        since the last one recorded. Nothing here writes; with ``only`` it reads only those rows."""
+        db = coach.db
+        subs = subscriptions.active(db) if only is None else subscriptions.by_ids(db, only)
         by_id = {s.id: s for s in subs}
-        last = dict(db.execute(
-            "SELECT subscription_id, MAX(due_at) FROM deliveries WHERE kind IN ('daily', 'digest') "
-            "GROUP BY subscription_id").fetchall())
+        since = at - LOOKBACK
+        last: dict[int, str] = {}
+        ids = sorted(by_id)
+        for start in range(0, len(ids), 500):  # bounded by the look-back: an index range per subscription
+            chunk = ids[start:start + 500]
+            last.update(db.execute(
+                "SELECT subscription_id, MAX(due_at) FROM deliveries WHERE subscription_id IN "
+                f"({','.join('?' * len(chunk))}) AND kind IN ('daily', 'digest') AND due_at > ? "
+                "GROUP BY subscription_id", [*chunk, stamp(since)]).fetchall())
         plan = []
         windows: dict[tuple, list[datetime]] = {}  # subscriptions sharing a schedule share the trigger's work
+        lookback = self.grace + timedelta(minutes=1) if sweep else LOOKBACK
         for sub in subs:
             try:
-                plan += self._plan_one(sub, at, last.get(sub.id), windows)
+                plan += self._plan_one(sub, at, last.get(sub.id), windows, lookback)
             except Exception as exc:  # one bad row (a zone this host lacks) must not starve the others
                 summary.broken += 1
                 _log_broken(sub, exc)
-        for delivery_id, sub_id, sent_at, local_date, post_id, ref in self._due_reveals(at, by_id, only):
+        for delivery_id, sub_id, sent_at, local_date, post_id, ref in self._due_reveals(
+                db, at, by_id, only if not sweep else None, self.grace if sweep else LOOKBACK):
             plan.append((by_id[sub_id], "reveal", local_date, parse_stamp(sent_at) + self.reveal_after,
                          (post_id, ref or "")))
         return plan, by_id
 
-    def _plan_one(self, sub: Subscription, at: datetime, last: str | None, windows: dict) -> list:
-        after = max(sub.since, at - LOOKBACK)
+    def _plan_one(self, sub: Subscription, at: datetime, last: str | None, windows: dict,
+                  lookback: timedelta = LOOKBACK) -> list:
+        after = max(sub.since, at - lookback)
         if last:
             after = max(after, parse_stamp(last))
-        sig = (sub.hour, sub.minute, sub.tz, sub.cron_days())
-        if sig not in windows:
-            windows[sig] = list(_occurrences(self._trigger(sub), at - LOOKBACK, at))
+        schedule = sub.schedule
+        if schedule not in windows:
+            windows[schedule] = list(fire_times(schedule, at - lookback, at))
         zone = ZoneInfo(sub.tz)
         plan = []
-        for due in (t for t in windows[sig] if t > after):
+        for due in (t for t in windows[schedule] if t > after):
             local = due.astimezone(zone)
             kinds = (["digest"] if not sub.is_dm and local.weekday() == 0 else []) + \
                 (["daily"] if DAYS[local.weekday()] in sub.days else [])
@@ -328,14 +477,14 @@ class DailyScheduler:
                 plan.append((sub, kind, local.date().isoformat(), due, None))
         return plan
 
-    def _claim(self, plan: list, at: datetime, summary: Summary) -> list[Item]:
-        """Claim a batch: INSERT OR IGNORE every planned delivery inside one BEGIN IMMEDIATE.
+    def _claim(self, coach, plan: list, at: datetime, summary: Summary) -> list[Item]:
+        """(in a worker thread) Claim a batch: INSERT OR IGNORE every planned delivery inside one BEGIN IMMEDIATE.
 
         The rows the statement RETURNs are the ones it inserted — those posts are ours;
         a row someone else inserted first is ignored and not returned (per row, what
         ``rowcount`` says for a single insert).
         """
-        db = self.coach.db
+        db = coach.db
         now, lease = stamp(at), at + LEASE
         values, wanted = [], []
         for sub, kind, local_date, due, extra in plan:
@@ -367,33 +516,40 @@ class DailyScheduler:
                                   post_id=extra[0] if extra else None, lease_until=lease, due=due))
         return items
 
-    def _open_reveals(self, since: datetime):
+    def _open_reveals(self, db, since: datetime):
         """Sent team drills whose reveal is not in the ledger yet: (delivery id, subscription id, sent_at)."""
-        return self.coach.db.execute(
+        return db.execute(
             "SELECT d.id, d.subscription_id, d.sent_at FROM deliveries d JOIN subscriptions s "
             "ON s.id = d.subscription_id WHERE d.kind = 'daily' AND d.state = 'sent' AND s.is_dm = 0 "
             "AND s.paused = 0 AND d.sent_at >= ? AND NOT EXISTS (SELECT 1 FROM deliveries r "
             "WHERE r.subscription_id = d.subscription_id AND r.kind = 'reveal' AND r.local_date = d.local_date)",
             [stamp(since - self.reveal_after)]).fetchall()
 
-    def _due_reveals(self, at: datetime, by_id: dict[int, Subscription], only: set[int] | None = None):
-        """Team drills already posted whose reveal is due. A channel that unsubscribed after
-        the day's drill went out still gets that drill's reveal: its members' answers would
+    def _due_reveals(self, db, at: datetime, by_id: dict[int, Subscription], only: set[int] | None,
+                     window: timedelta):
+        """Team drills already posted whose reveal is due (within ``window``). A channel that unsubscribed
+        after the day's drill went out still gets that drill's reveal: its members' answers would
         otherwise stay open for ever. Paused channels get none (posting there fails)."""
-        rows = self.coach.db.execute(
+        where, args = "", []
+        if only is not None:
+            if not only:
+                return []
+            where = f" AND d.subscription_id IN ({','.join('?' * len(only))})"
+            args = sorted(only)
+        rows = db.execute(
             "SELECT d.id, d.subscription_id, d.sent_at, d.local_date, d.post_id, d.message_ref FROM deliveries d "
             "WHERE d.kind = 'daily' AND d.state = 'sent' AND d.post_id IS NOT NULL AND d.sent_at <= ? "
-            "AND d.sent_at >= ? AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.subscription_id = "
+            "AND d.sent_at >= ?" + where + " AND NOT EXISTS (SELECT 1 FROM deliveries r WHERE r.subscription_id = "
             "d.subscription_id AND r.kind = 'reveal' AND r.local_date = d.local_date)",
-            [stamp(at - self.reveal_after), stamp(at - self.reveal_after - LOOKBACK)]).fetchall()
+            [stamp(at - self.reveal_after), stamp(at - self.reveal_after - window), *args]).fetchall()
         for r in rows:
-            if r[1] not in by_id and (only is None or r[1] in only):
-                sub = subscriptions.get(self.coach.db, r[1])
+            if r[1] not in by_id:
+                sub = subscriptions.get(db, r[1])
                 if sub is not None and not sub.is_dm and not sub.paused:
                     by_id[r[1]] = sub
         return [r for r in rows if r[1] in by_id and not by_id[r[1]].is_dm]
 
-    def _recover(self, at: datetime, summary: Summary, by_id: dict | None) -> list[Item]:
+    def _recover(self, coach, at: datetime, summary: Summary, by_id: dict | None) -> list[Item]:
         """Claims left ``pending`` by a process that died between claiming and recording the result.
 
         We cannot know whether that post reached the platform. Re-sending risks a duplicate
@@ -403,17 +559,18 @@ class DailyScheduler:
         same drill twice after a crash at exactly that point. Beyond grace a late drill is
         worth less than the risk, so the claim is recorded as failed and nothing is sent.
         """
-        rows = self.coach.db.execute(
+        db = coach.db
+        rows = db.execute(
             "SELECT id, subscription_id, kind, local_date, due_at, post_id, message_ref, claimed_by, parts_sent "
             "FROM deliveries WHERE state = 'pending' AND lease_until < ?", [stamp(at)]).fetchall()
         items = []
         for delivery_id, sub_id, kind, local_date, due_at, post_id, ref, old_owner, parts_sent in rows:
-            sub = (by_id or {}).get(sub_id) if by_id is not None else subscriptions.get(self.coach.db, sub_id)
+            sub = (by_id or {}).get(sub_id) if by_id is not None else subscriptions.get(db, sub_id)
             if by_id is not None and sub is None:
                 continue  # a single-subscription run leaves others' recovery to the sweep
             ended = sub is None or sub.paused or (not sub.active and kind != "reveal")
             if ended or at - parse_stamp(due_at) > self.grace:
-                self.coach.db.execute(
+                db.execute(
                     "UPDATE deliveries SET state = 'failed', error = ?, updated_at = ? WHERE id = ? AND state = 'pending'",
                     [f"abandoned by {old_owner} between claim and send; outcome unknown, not re-sent "
                      "(beyond grace or no longer subscribed)", stamp(at), delivery_id])
@@ -422,14 +579,14 @@ class DailyScheduler:
             if sub.platform not in self.senders:
                 summary.unsent[sub.platform] += 1
                 continue
-            cur = self.coach.db.execute(  # compare-and-swap: one recoverer wins
+            cur = db.execute(  # compare-and-swap: one recoverer wins
                 "UPDATE deliveries SET claimed_by = ?, lease_until = ?, updated_at = ? WHERE id = ? "
                 "AND state = 'pending' AND claimed_by IS ? AND lease_until < ?",
                 [self.owner, stamp(at + LEASE), stamp(at), delivery_id, old_owner, stamp(at)])
             if cur.rowcount:
                 thread = ""
                 if kind == "reveal":  # its thread is the daily post's message
-                    row = self.coach.db.execute(
+                    row = db.execute(
                         "SELECT message_ref FROM deliveries WHERE subscription_id = ? AND kind = 'daily' "
                         "AND local_date = ?", [sub_id, local_date]).fetchone()
                     thread = (row[0] if row else "") or ""
@@ -441,17 +598,18 @@ class DailyScheduler:
         return items
 
     # ------------------------------------------------------------ one delivery
-    def _compose(self, item: Item) -> list[Reply]:
+    def _compose(self, coach, item: Item) -> list[Reply]:
+        """(in a worker thread) The post's messages: choosing a drill and building a reveal read and write."""
         sub = item.sub
         if item.kind == "daily":
             post_id, replies = practice.daily_drill(
-                self.coach, sub.platform, sub.workspace, sub.channel, user=sub.user if sub.is_dm else None,
+                coach, sub.platform, sub.workspace, sub.channel, user=sub.user if sub.is_dm else None,
                 track=sub.track, post_key=f"sub:{sub.id}:{item.local_date}")
             item.post_id = post_id  # recorded with the result; a re-send after a crash gets the same post anyway
             return replies
         if item.kind == "reveal":
-            return practice.reveal_post(self.coach, item.post_id)
-        return practice.weekly_digest(self.coach, sub.platform, sub.workspace, sub.channel)
+            return practice.reveal_post(coach, item.post_id)
+        return practice.weekly_digest(coach, sub.platform, sub.workspace, sub.channel)
 
     def _still_mine(self, item: Item) -> bool:
         """Renew the lease when half of it is used up; False if another process has taken the claim over."""
@@ -490,7 +648,7 @@ class DailyScheduler:
         sub = item.sub
         try:
             async with self._sem:  # compose only when a sending slot is free, so choosing overlaps posting
-                replies = self._compose(item)
+                replies = await workers.call(self.coach, self._compose, item)
         except Exception as exc:
             log.exception("composing %s failed", item.key)
             self._record(item, "failed", error=f"could not compose: {exc!r}")
@@ -550,15 +708,24 @@ class DailyScheduler:
             self._schedule_reveal(item)
 
     def _schedule_reveal(self, item: Item) -> None:
+        self._add_reveal(self.coach.clock() + self.reveal_after, item.sub.id)
+
+    def _add_reveal(self, when: datetime, sub_id: int) -> None:
+        """Reveals due in the same minute share one date job (a 10,000-channel burst is a few jobs)."""
         if self._aps is None:
             return
         from apscheduler.triggers.date import DateTrigger
 
-        job_id = f"reveal:{item.id}"
-        when = self.coach.clock() + self.reveal_after
-        self._jobs[job_id] = (item.sub.id, when)
-        self._aps.add_job(self._fire, DateTrigger(when), args=[item.sub.id], id=job_id, name=f"reveal {item.id}",
-                          replace_existing=True)
+        minute = (when + timedelta(seconds=59)).replace(second=0, microsecond=0)  # never before it is due
+        ids = self._reveals.get(minute)
+        if ids is None:
+            ids = self._reveals[minute] = set()
+            self._aps.add_job(self._fire_reveals, DateTrigger(minute), args=[minute], id=f"reveal:{minute:%Y%m%d%H%M}",
+                              name=f"reveals {minute:%Y-%m-%d %H:%M}", replace_existing=True)
+        ids.add(sub_id)
+
+    async def _fire_reveals(self, minute: datetime) -> None:
+        self._enqueue(self._reveals.pop(minute, ()))
 
     async def _tell_subscriber(self, sub: Subscription, reason: str) -> None:
         """Best effort, once: the post failed for good, so say so to whoever set it up."""
@@ -578,6 +745,11 @@ class DailyScheduler:
             await self.senders[sub.platform].send(target, [reply], f"paused:{sub.id}:{stamp(self.coach.clock())}")
         except Exception as exc:
             log.warning("could not tell %s that subscription %s is paused: %s", sub.subscriber, sub.id, exc)
+
+
+def _job_id(schedule: tuple) -> str:
+    platform, hour, minute, tz, days = schedule
+    return f"at:{platform}:{hour:02d}:{minute:02d}:{tz}:{days}"
 
 
 def _log_broken(sub: Subscription, exc: Exception) -> None:

@@ -18,6 +18,8 @@ from .text import STOPWORDS, normalize, stem, words
 # "what is X", "what's X", "define X", "explain X", "what does X mean", "how does X work", "X meaning"
 _OPEN = r"^(?:(?:hey|hi|so|ok|okay|quick q|q|pls|please|can you|could you)\W+)*"
 _DEFINITION = [
+    re.compile(_OPEN + r"how (?:do|can|should|would) (?:i|you|we) (?:calculate|compute|use|set up|build|implement|"
+               r"train|read|interpret|apply|write|install|configure|run) (?:an? |the |my )?(?P<x>.+?)\W*$"),
     re.compile(_OPEN + r"(?:explain )?how (?:does|do) (?:an? |the )?(?P<x>.+?) work\W*$"),
     re.compile(_OPEN + r"(?:explain )?how (?:an? |the )?(?P<x>.+?) works?\W*$"),
     re.compile(_OPEN + r"what (?:does|do) (?:an? |the )?(?P<x>.+?) (?:mean|stand for)\W*$"),
@@ -74,11 +76,16 @@ def explained(subject: str, units) -> bool | None:
     if not key:
         return None
     mentioned = False
+    # stemming every sentence is slow in pure Python: look only where the stems' first letters occur
+    probes = [k[:4] for k in key]
     for unit in units:
         if unit.is_section and _find(key, unit.section):
             return True  # a heading names it
         for atom in unit.atoms:
             text = atom.text
+            lowered = text.lower()
+            if not all(p in lowered for p in probes):
+                continue
             label = text.split(":", 1)[0] if atom.kind != "sentence" and ":" in text[:80] else ""
             if label and _find(key, label):
                 return True  # "Precision: Proportion of…"
@@ -116,8 +123,10 @@ def passing_mention(question: str, units) -> Passing | None:
         return None
     key = [stem(w) for w in words(subject) if w not in STOPWORDS]
     where = []
+    probes = [k[:4] for k in key]
     for unit in units:
-        if unit.is_section and any(_find(key, a.text) for a in unit.atoms):
+        if unit.is_section and any(all(p in a.text.lower() for p in probes) and _find(key, a.text)
+                                   for a in unit.atoms):
             where.append((unit.title, unit.section))
     return Passing(subject, where[:2])
 

@@ -11,10 +11,11 @@ the next run, so that what we tell people and what the scheduler does cannot dis
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
@@ -92,18 +93,76 @@ class Subscription:
 
     def cron_days(self) -> str:
         """The trigger's day_of_week: the chosen days, plus Monday for a channel's weekly digest."""
-        days = set(self.days) if self.is_dm else set(self.days) | {"mon"}
-        return ",".join(d for d in DAYS if d in days)
+        return cron_days(self.days, self.is_dm)
+
+    @property
+    def schedule(self) -> tuple:
+        """What its firing depends on; subscriptions with the same schedule fire (and are planned) together."""
+        return (self.platform, self.hour, self.minute, self.tz, self.cron_days())
 
     def trigger(self):
-        from apscheduler.triggers.cron import CronTrigger
-
-        return CronTrigger(day_of_week=self.cron_days(), hour=self.hour, minute=self.minute,
-                           timezone=ZoneInfo(self.tz))
+        return trigger(self.schedule)
 
     def next_run(self, after: datetime) -> datetime | None:
-        """The next time this subscription posts (a drill or, for a channel, the Monday digest)."""
-        return self.trigger().get_next_fire_time(None, after)
+        """The next time this subscription posts (a drill or, for a channel, the Monday digest), from ``after`` on."""
+        nxt = next(fire_times(self.schedule, after - timedelta(microseconds=1), None), None)
+        return nxt.astimezone(ZoneInfo(self.tz)) if nxt else None
+
+
+def cron_days(days, is_dm: bool) -> str:
+    days = set(days) if is_dm else set(days) | {"mon"}
+    return ",".join(d for d in DAYS if d in days)
+
+
+@functools.lru_cache(maxsize=None)
+def _zone(tz: str) -> ZoneInfo:
+    # ZoneInfo caches only weakly: 13,000 schedules over 20 zones re-read the zone files otherwise
+    return ZoneInfo(tz)
+
+
+@functools.lru_cache(maxsize=256)
+def _weekdays(days: str) -> frozenset[int]:
+    return frozenset(DAYS.index(d) for d in days.split(","))
+
+
+def fire_times(schedule: tuple, after: datetime, until: datetime | None):
+    """A schedule's fire times in (after, until] (open-ended if None), ascending, in UTC — what its
+    CronTrigger should yield, computed directly: ~100× faster (the scheduler's start computes one for
+    every schedule), and right the day after spring-forward, where APScheduler 3.11's CronTrigger
+    skips a 00:30 drill (Berlin, 30 Mar 2026).
+
+    A local time that doesn't exist on the spring-forward day fires at the instant it would have
+    been under the old offset (fold=0: 02:30 CET = 03:30 CEST); one that happens twice on the
+    fall-back day fires twice, and the ledger posts the first — as CronTrigger does.
+    """
+    _, hour, minute, tz, days = schedule
+    zone = _zone(tz)
+    allowed = _weekdays(days)
+    after = after.astimezone(timezone.utc)
+    day = after.astimezone(zone).date() - timedelta(days=1)
+    end = until.astimezone(timezone.utc) if until is not None else None
+    for _ in range(400):
+        if day.weekday() in allowed:
+            first = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+            times = [first.astimezone(timezone.utc)]
+            if first.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) == first.replace(tzinfo=None):
+                second = first.replace(fold=1).astimezone(timezone.utc)  # the repeat of an autumn hour
+                if second != times[0]:
+                    times.append(second)
+            for t in times:
+                if end is not None and t > end:
+                    return
+                if t > after:
+                    yield t
+        day += timedelta(days=1)
+
+
+def trigger(schedule: tuple):
+    """The CronTrigger of a ``Subscription.schedule``."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    _, hour, minute, tz, days = schedule
+    return CronTrigger(day_of_week=days, hour=hour, minute=minute, timezone=ZoneInfo(tz))
 
 
 _COLS = ("id, platform, workspace, channel, is_dm, user, subscriber, hour, minute, tz, days, track, active, "
@@ -135,6 +194,29 @@ def active(db) -> list[Subscription]:
         f"SELECT {_COLS} FROM subscriptions WHERE active = 1 AND paused = 0 ORDER BY id").fetchall()]
 
 
+def by_ids(db, ids) -> list[Subscription]:
+    """Those of ``ids`` that should post (active, not paused): reads only their rows."""
+    ids, out = sorted(ids), []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        out += [_row(r) for r in db.execute(
+            f"SELECT {_COLS} FROM subscriptions WHERE id IN ({','.join('?' * len(chunk))}) AND active = 1 "
+            "AND paused = 0", chunk).fetchall()]
+    return out
+
+
+def schedules(db, changed_after: str | None = None) -> list[tuple]:
+    """(id, schedule or None if it shouldn't post, updated_at) for every row, or those changed after a time.
+
+    Light on purpose: the scheduler groups 100,000 of these at start without building Subscriptions.
+    """
+    where, args = ("WHERE updated_at > ?", [changed_after]) if changed_after else ("", [])
+    return [(i, (p, h, m, tz, cron_days(days.split(","), bool(dm))) if active and not paused else None, upd)
+            for i, p, h, m, tz, days, dm, active, paused, upd in db.execute(
+                "SELECT id, platform, hour, minute, tz, days, is_dm, active, paused, updated_at FROM subscriptions "
+                + where, args).fetchall()]
+
+
 def listed(db) -> list[Subscription]:
     """Active subscriptions, paused ones included: what an operator wants to see."""
     return [_row(r) for r in db.execute(
@@ -146,14 +228,15 @@ def pause(coach, sub_id: int, reason: str) -> bool:
         "UPDATE subscriptions SET paused = 1, paused_reason = ?, updated_at = ? WHERE id = ? AND paused = 0",
         [reason[:300], stamp(coach.clock()), sub_id])
     if cur.rowcount:
-        changed(coach)
+        changed(coach, sub_id)
     return bool(cur.rowcount)
 
 
-def changed(coach) -> None:
+def changed(coach, sub_id: int | None = None) -> None:
+    """Tell the listeners (the running scheduler) which subscription changed; None: maybe all of them."""
     for listener in list(LISTENERS):
         try:
-            listener(coach)
+            listener(coach, sub_id)
         except Exception:  # a scheduler hiccup must not undo a saved subscription
             log.exception("subscription listener failed")
 
@@ -415,7 +498,7 @@ def cmd_subscribe(coach, req, args: str) -> list[Reply]:
             # their days in it too, until they say otherwise with `timezone`.
             coach.db.execute("UPDATE users SET tz = ? WHERE platform = ? AND workspace = ? AND user = ?",
                              [parsed.tz, req.platform, req.workspace, req.user])
-    changed(coach)
+    changed(coach, sub.id)
     verb = "Updated" if keep else "Subscribed"
     extra = "" if is_dm else (f" Answers are revealed {_hours(coach.config.reveal_hours)} after each post, "
                               "with a weekly digest on Mondays.")
@@ -442,11 +525,13 @@ def cmd_unsubscribe(coach, req, args: str) -> list[Reply]:
         return [denied]
     cur = coach.db.execute(
         "UPDATE subscriptions SET active = 0, updated_at = ? WHERE platform = ? AND workspace = ? AND is_dm = ? "
-        "AND channel = ? AND active = 1", [stamp(coach.clock()), req.platform, _space(req, is_dm), int(is_dm), channel])
-    if not cur.rowcount:
+        "AND channel = ? AND active = 1 RETURNING id",
+        [stamp(coach.clock()), req.platform, _space(req, is_dm), int(is_dm), channel])
+    stopped = cur.fetchall()
+    if not stopped:
         what = "You have no daily drill by DM" if is_dm else "This channel has no daily drill"
         return [info(f"{what} to stop. {USAGE} starts one.", kind="subscription", ephemeral=True)]
-    changed(coach)
+    changed(coach, stopped[0][0])
     what = "No more daily drills by DM" if is_dm else "No more team drills in this channel"
     again = "`subscribe me`" if is_dm else "`subscribe here`"
     return [info(f"Done. {what}. {again} brings them back.", kind="subscription",
@@ -510,7 +595,7 @@ def on_action(coach, req, parts: list[str]) -> list[Reply]:
         coach.db.execute("UPDATE subscriptions SET paused = 0, paused_reason = NULL, since = ?, updated_at = ? "
                          "WHERE id = ?", [now, now, sub.id])
         text = f"Resumed. {describe(get(coach.db, sub.id), coach.clock())}"
-    changed(coach)
+    changed(coach, sub.id)
     return [info(text, kind="subscription", ephemeral=not req.is_dm)]
 
 
@@ -580,3 +665,13 @@ def m004_parts_sent(db):
     # A post can be several messages (a reveal is two): how many are on the platform, so a
     # retry or a restart after a crash sends only the rest.
     db.execute("ALTER TABLE deliveries ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0")
+
+
+@MIGRATIONS
+def m005_scheduler_indexes(db):
+    # What the scheduler asks the ledger every minute, answered from indexes (issue 13):
+    # a subscription's latest occurrences (bounded by a look-back), the sent team drills
+    # whose reveal is due, and subscriptions changed by another process since the last look.
+    db.execute("CREATE INDEX IF NOT EXISTS deliveries_recent ON deliveries (subscription_id, kind, due_at)")
+    db.execute("CREATE INDEX IF NOT EXISTS deliveries_sent ON deliveries (kind, sent_at) WHERE state = 'sent'")
+    db.execute("CREATE INDEX IF NOT EXISTS subscriptions_updated ON subscriptions (updated_at)")

@@ -20,7 +20,7 @@ DEFAULT_PATH = Path(__file__).resolve().parent.parent / "content" / "vocabulary.
 FILE_NAME = "vocabulary.yaml"
 
 _LISTS = ("question_filler_phrases", "question_filler_words", "question_openers", "polite", "how_much_make",
-          "weak_words", "other_roles")
+          "weak_words", "other_roles", "advice_questions", "advice_headings")
 _TABLES = ("synonyms", "question_synonyms")
 _KNOWN = {*_LISTS, *_TABLES, "chat_spellings"}
 
@@ -37,6 +37,8 @@ class Vocabulary:
     weak: frozenset[str]  # canonical terms
     digest: str
     other_roles: tuple[str, ...] = ()  # roles the articles don't cover as careers, as written
+    advice_questions: tuple[tuple[str, ...], ...] = ()  # raw words of "should I…" phrasings
+    advice_headings: tuple[tuple[str, ...], ...] = ()  # raw words a recommending heading opens with
     raw_words: frozenset[str] = frozenset()  # every word the file names
     longest: int = 1
 
@@ -174,7 +176,9 @@ def _parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
     vocab = Vocabulary(
         phrases=phrases, query_phrases=query, chat=chat_out, filler=flat("question_filler_words"),
         openers=flat("question_openers"), polite=flat("polite"), how_much_make=flat("how_much_make"),
-        weak=weak, other_roles=tuple(lists["other_roles"]), digest=hashlib.sha256(text.encode()).hexdigest()[:16], raw_words=frozenset(raw),
+        weak=weak, other_roles=tuple(lists["other_roles"]),
+        advice_questions=tuple(tuple(words(p)) for p in lists["advice_questions"]),
+        advice_headings=tuple(tuple(words(p)) for p in lists["advice_headings"]), digest=hashlib.sha256(text.encode()).hexdigest()[:16], raw_words=frozenset(raw),
         longest=max((len(k) for k in query), default=1))
     return vocab, []
 
@@ -263,3 +267,15 @@ def vocabulary() -> set[str]:
 
 def weak_terms() -> frozenset[str]:
     return current().weak
+
+
+def asks_advice(question: str) -> bool:
+    """A "should I… / …for me?" question: it wants a recommendation or conditions."""
+    ws = words(question)
+    return any(tuple(ws[i:i + len(p)]) == p for p in current().advice_questions for i in range(len(ws)))
+
+
+def advises(heading: str) -> bool:
+    """A heading that gives a recommendation or conditions ("When should I target…", "Choose … if…")."""
+    ws = tuple(words(heading))
+    return any(ws[:len(p)] == p for p in current().advice_headings)

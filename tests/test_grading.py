@@ -33,11 +33,14 @@ def test_empty_answer_scores_zero():
     assert grade.score == 0 and not grade.hit and len(grade.missed) == len(OPEN[0].key_points)
 
 
+def _phrasing(point: KeyPoint) -> grading.Phrasing:
+    return sorted(grading.phrasings(point), key=lambda ph: (ph.negated, not ph.exact))[0]
+
+
 def _phrase(point: KeyPoint) -> str:
     """A phrase that states the point as it is (not one the point negates, like 'pull the numbers' in
     'pulling numbers is not enough')."""
-    ranked = sorted(grading.phrasings(point), key=lambda ph: (ph.negated, not ph.exact))
-    phrase = ranked[0].text  # a point made only of negations ("not a strict requirement") keeps its "not"
+    phrase = _phrasing(point).text  # a point made only of negations ("not a strict requirement") keeps its "not"
     return f"I would talk about {phrase} in my answer"  # a sentence: a bare list of terms is not graded
 
 
@@ -52,8 +55,19 @@ def test_covering_more_key_points_never_lowers_the_score(drill, data):
     answer_big = answer_small + " . " + " . ".join(_phrase(drill.key_points[i]) for i in sorted(bigger - smaller))
     small, big = drills.grade_open(drill, answer_small), drills.grade_open(drill, answer_big)
     assert big.score >= small.score
-    # each key point's own phrase is recognised
-    assert {drill.key_points[i] for i in bigger} <= set(big.hit)
+    # each key point's own phrase is recognised (one word shared with one point alone is not an answer)
+    lone_word = len(bigger) == 1 and len(_phrasing(drill.key_points[min(bigger)]).tokens) == 1
+    if not lone_word:
+        assert {drill.key_points[i] for i in bigger} <= set(big.hit)
+
+
+def test_one_word_in_common_is_not_an_answer():
+    drill = _drill("diff-resume-bias-scenario")
+    off = "I'd write the launch announcement for the recruiting team and agree the go-live date with HR."
+    assert drills.grade_open(drill, off).score == 0
+    # the same word alongside a stated point counts
+    on = "It learned from our historical hiring data, just like the Amazon recruiting tool."
+    assert drills.grade_open(drill, on).score >= 38
 
 
 @settings(max_examples=150, deadline=None)
@@ -99,7 +113,8 @@ def test_rating_follows_score():
     drill = Drill("t-open", "open", "ai-pm", 1, "a", "s", "p", key_points=kp, model_answer="x")
     ratings = [drills.grade_open(drill, text).rating
                for text in ("", "alpha", "alpha bravo charlie", "alpha bravo charlie delta")]
-    assert ratings == [1, 2, 3, 4]  # scores 0, 38, 82, 100: the share of points, calibrated (share ** 0.7)
+    # scores 0, 0 (one lone word in common is not an answer), 82, 100: the share of points, calibrated
+    assert ratings == [1, 1, 3, 4]
     assert drills.grade_open(drill, "alpha bravo").score == 62  # half the points stated: a pass
 
 
@@ -178,6 +193,10 @@ def test_negation_scope():
     assert drills.grade_open(drill, "Not only business impact matters.").hit == drill.key_points[:1]
     assert drills.grade_open(drill, "You don't need coding skills.").hit == drill.key_points[1:2]
     assert drills.grade_open(drill, "You need coding skills.").hit == ()
+    # dismissals negate too, and a negated dismissal affirms
+    assert drills.grade_open(drill, "Who cares about business impact?").contradicted == drill.key_points[:1]
+    assert drills.grade_open(drill, "Business impact is a waste of time.").contradicted == drill.key_points[:1]
+    assert drills.grade_open(drill, "Don't forget business impact.").hit == drill.key_points[:1]
     # negation in another sentence or clause leaves a point alone
     assert drills.grade_open(drill, "It is not easy. I measure business impact.").hit == drill.key_points[:1]
     assert drills.grade_open(drill, "I measure business impact, not vanity numbers.").hit == drill.key_points[:1]
@@ -236,3 +255,11 @@ def test_missed_points_show_the_article_sentence(coach, say):
     quotes = [line.split("the article: “", 1)[1] for line in fields["Missed"].splitlines() if "“" in line]
     assert quotes and all(q.rstrip("”").rstrip("…") in " ".join(section.body.split()) for q in quotes)
     assert "Covered" in fields and "Contradicts" not in fields
+
+
+def test_article_sentences_split_prose_lists_and_table_rows():
+    body = ("Intro sentence one. Second sentence here.\n\n- a list item\n- another item\n\n"
+            "| Category | AI PM | Traditional PM |\n|---|---|---|\n| Learning Curve | Steeper | Lower |")
+    assert grading.article_sentences(body) == [
+        "Intro sentence one.", "Second sentence here.", "a list item", "another item",
+        "Category | AI PM | Traditional PM", "Learning Curve | Steeper | Lower"]

@@ -286,28 +286,57 @@ def test_platforms_without_a_sender_are_left_unclaimed(coach, say, clock):
     assert slack.keys() == ["daily:2:2026-11-23"]
 
 
-async def test_real_apscheduler_jobs_follow_subscriptions(coach, say, clock):
+async def test_real_apscheduler_ticks_and_schedules_follow_subscriptions(coach, say, clock):
+    """APScheduler fires a job at second 0 of every minute; each distinct schedule (platform, time,
+    zone, days) has its next fire time on a heap, and a change moves just its subscription."""
+    clock.set(datetime.now(UTC))
     say("subscribe at 9am tz Europe/Berlin weekdays")
     sched = DailyScheduler(coach, {"console": Recorder()})
     await sched.start()
     try:
-        (job,) = [j for j in sched.jobs() if j.id.startswith("sub:")]
-        assert job.id == "sub:1" and job.trigger.timezone == ZoneInfo("Europe/Berlin")
-        assert job.misfire_grace_time == 3 * 3600 and job.coalesce
-        fields = {f.name: str(f) for f in job.trigger.fields}
-        assert (fields["hour"], fields["minute"], fields["day_of_week"]) == ("9", "0", "mon,tue,wed,thu,fri")
-        nxt = job.next_run_time.astimezone(ZoneInfo("Europe/Berlin"))
+        tick, sweep = sched._aps.get_job("tick"), sched._aps.get_job("sweep")
+        assert tick.misfire_grace_time == 3 * 3600 and tick.coalesce and sweep is not None
+        assert {f.name: str(f) for f in tick.trigger.fields}["second"] == "0"
+        schedule = sched._schedule_of[1]
+        assert schedule == ("console", 9, 0, "Europe/Berlin", "mon,tue,wed,thu,fri")
+        nxt = sched._next[schedule].astimezone(ZoneInfo("Europe/Berlin"))
         assert (nxt.hour, nxt.minute, nxt.weekday() < 5) == (9, 0, True)
         assert nxt > datetime.now(UTC) > nxt - timedelta(days=4)
-        say("subscribe here at 7am tz America/New_York tue", channel="team")  # the listener reloads
-        team = sched._aps.get_job("sub:2")
-        assert team.trigger.timezone == ZoneInfo("America/New_York")
-        assert {f.name: str(f) for f in team.trigger.fields}["day_of_week"] == "mon,tue"  # + Monday's digest
+        say("subscribe here at 7am tz America/New_York tue", channel="team")  # the listener adds its schedule
+        await asyncio.sleep(0)  # the command ran in this thread; the update is the loop's next step
+        team = sched._schedule_of[2]
+        assert team[1:] == (7, 0, "America/New_York", "mon,tue")  # + Monday's digest
+        say("subscribe at 9am tz Europe/Berlin weekdays", user="bob")  # the same schedule: the same group
+        assert sched._schedule_of[3] == schedule and sched._groups[schedule] == {1, 3} and len(sched._groups) == 2
         say("unsubscribe")
-        assert sched._aps.get_job("sub:1") is None and sched._aps.get_job("sweep") is not None
+        assert 1 not in sched._schedule_of and sched._groups[schedule] == {3}
+        say("unsubscribe", user="bob")
+        assert schedule not in sched._groups and schedule not in sched._next
+        assert sorted(j.id for j in sched.jobs()) == ["sweep", "tick"]  # never a job per subscription
     finally:
         sched.shutdown()
     assert sched._changed not in subscriptions.LISTENERS
+
+
+async def test_the_minute_tick_enqueues_the_schedules_that_are_due(coach, say, clock):
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    clock.set(now - timedelta(hours=1))
+    say(f"subscribe at {(now + timedelta(minutes=2)):%H:%M} tz UTC", user="ann")
+    rec = Recorder()
+    sched = DailyScheduler(coach, {"console": rec})
+    await sched.start()
+    try:
+        clock.set(now + timedelta(minutes=1))
+        await sched._tick()
+        assert not sched._due and rec.keys() == []  # not yet
+        clock.set(now + timedelta(minutes=2, seconds=1))
+        await sched._tick()
+        assert sched._due == {1}
+        await sched._flush_task
+        assert rec.keys() == [f"daily:1:{(now + timedelta(minutes=2)).date().isoformat()}"]
+        assert sched._next[sched._schedule_of[1]] - (now + timedelta(minutes=2)) == timedelta(days=1)
+    finally:
+        sched.shutdown()
 
 
 def test_schedule_list_and_run_due_cli(coach, say, clock, capsys):
@@ -453,12 +482,27 @@ async def test_a_subscription_that_cannot_be_planned_never_starves_the_others(co
     clock.set(datetime.now(UTC))
     try:
         await sched.start()
-        assert sorted(j.id for j in sched.jobs()) == ["sub:2", "sweep"]
+        assert set(sched._groups) == {sched._schedule_of[2]}  # the broken rows have no schedule to fire
         say("subscribe at 10am tz UTC", user="dee")  # a change still reaches the jobs
-        assert "sub:4" in {j.id for j in sched.jobs()}
+        await asyncio.sleep(0)
+        assert 4 in sched._schedule_of
         await sched._sweep()
     finally:
         sched.shutdown()
     assert "I can't plan it: the time zone 'Mars/Olympus'" in say("subscriptions", user="ann")[0].text
     reply = say("subscribe me tz Europe/Berlin", user="ann")[0]  # and can mend it
     assert reply.kind == "subscription" and subscriptions.get(coach.db, 1).tz == "Europe/Berlin"
+
+
+def test_the_day_after_spring_forward_is_not_skipped(coach, say, clock):
+    """APScheduler 3.11's CronTrigger skips 00:30 Berlin on 30 Mar 2026 (the day after the change);
+    the scheduler computes fire times itself (subscriptions.fire_times) and posts every day."""
+    clock.set(datetime(2026, 3, 27, 12, tzinfo=UTC))
+    say("subscribe at 0:30 tz Europe/Berlin daily")
+    rec = Recorder()
+    sched = DailyScheduler(coach, {"console": rec})
+    for day in range(28, 32):
+        run(sched, clock.set(local("Europe/Berlin", 2026, 3, day, 0, 30)))
+    assert rec.keys() == [f"daily:1:2026-03-{d}" for d in range(28, 32)]
+    assert "Tue 31 Mar, 00:30" in subscriptions.describe(subscriptions.get(coach.db, 1),
+                                                         local("Europe/Berlin", 2026, 3, 30, 1, 0))

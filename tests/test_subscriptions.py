@@ -137,14 +137,18 @@ def test_unsubscribe_and_list(coach, say):
 
 def test_listeners_hear_every_change(coach, say):
     heard = []
-    subscriptions.LISTENERS.append(heard.append)
+
+    def listener(c, sub_id):
+        heard.append((c, sub_id))
+
+    subscriptions.LISTENERS.append(listener)
     try:
         say("subscribe")
         say("subscribe at 25:00")  # refused: nothing to hear
         say("unsubscribe")
     finally:
-        subscriptions.LISTENERS.remove(heard.append)
-    assert heard == [coach, coach]
+        subscriptions.LISTENERS.remove(listener)
+    assert heard == [(coach, 1), (coach, 1)]  # which subscription changed: the scheduler moves just its job
 
 
 def test_resume_and_stop_buttons(coach, say):

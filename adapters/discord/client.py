@@ -12,6 +12,7 @@ import os
 import discord
 from discord import app_commands
 
+from bot import workers
 from bot.messages import error, user_ref
 
 from . import commands as slash
@@ -69,7 +70,7 @@ class CoachMixin:
         if slow:  # answer within Discord's 3 s even if the work takes longer
             await interaction.response.defer(ephemeral=True, thinking=True)
         req = request_from_interaction(interaction, text=text, admins=self.admins)
-        await respond(interaction, self.coach.handle(req), self.buttons, req)
+        await respond(interaction, await workers.handle(self.coach, req), self.buttons, req)
 
     async def on_coach_button(self, interaction: discord.Interaction, token: str, label: str,
                               binding: Binding = Binding()) -> None:
@@ -92,7 +93,7 @@ class CoachMixin:
                 render.AnswerModal(self.buttons.modal_id(action, binding), title=label, input_label=input_label))
             return
         req = request_from_interaction(interaction, action=action, admins=self.admins, workspace=binding.workspace)
-        await respond(interaction, self.coach.handle(req), self.buttons, req)
+        await respond(interaction, await workers.handle(self.coach, req), self.buttons, req)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         # Modal submits are routed here by custom_id rather than by the in-memory Modal,
@@ -107,7 +108,7 @@ class CoachMixin:
             return
         req = request_from_interaction(interaction, text=render.modal_text(interaction.data), action=action,
                                        admins=self.admins, workspace=binding.workspace)
-        await respond(interaction, self.coach.handle(req), self.buttons, req)
+        await respond(interaction, await workers.handle(self.coach, req), self.buttons, req)
 
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or self.user is None or message.author.id == self.user.id:
@@ -116,7 +117,7 @@ class CoachMixin:
         if text is None:
             return
         req = request_from_message(message, text, admins=self.admins)
-        await reply_to_message(message, self.coach.handle(req), self.buttons, req, self._slash_name(text))
+        await reply_to_message(message, await workers.handle(self.coach, req), self.buttons, req, self._slash_name(text))
 
     def _slash_name(self, text: str) -> str:
         """The slash command that does what ``text`` asked, if there is one."""

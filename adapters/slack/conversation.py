@@ -13,7 +13,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import subscriptions
+from bot import subscriptions, workers
 from bot.messages import Reply, Request, error
 
 from . import render
@@ -69,7 +69,7 @@ async def make_request(context, client: AsyncWebClient, *, team: str, channel: s
 
 async def answer(context, client: AsyncWebClient, conversation: "Conversation", **request) -> None:
     made = await make_request(context, client, **request)
-    replies = [made] if isinstance(made, Reply) else context["coach"].handle(made)
+    replies = [made] if isinstance(made, Reply) else await workers.handle(context["coach"], made)
     await conversation.deliver(replies)
 
 
