@@ -70,11 +70,15 @@ def reveal_post(coach, post_id: int) -> list[Reply]:
     return replies
 
 
+THREAD_DAYS = 7  # a team drill's thread answers for it this long (the reveal comes the same day)
+
+
 def thread_post(coach, req):
     """The team drill whose thread this message is in, if it is in one (a Post, or None)."""
     if req.is_dm or not req.thread:
         return None
-    return store.team_post_in_thread(coach.db, req.platform, req.workspace, req.channel, req.thread)
+    since = (coach.clock() - timedelta(days=THREAD_DAYS)).date().isoformat()
+    return store.team_post_in_thread(coach.db, req.platform, req.workspace, req.channel, req.thread, since)
 
 
 SPOILER_NOTE = "_Only you can see this: it answers the team drill that is open in this channel._"
