@@ -27,12 +27,18 @@ class ConsoleChat:
         self.out = out
         self.color = out.isatty() if color is None else color
         self.buttons: list[Button] = []
+        # Who may click the shown buttons ("" = anyone) and the conversation they were shown in:
+        # a private reply's buttons are its owner's, as on Slack and Discord.
+        self.buttons_owner = ""
+        self.buttons_channel: str | None = None
 
     # ------------------------------------------------------------ input
-    def request(self, text: str = "", action: str | None = None) -> Request:
-        channel = self.channel or f"dm-{self.user}"
-        return Request(platform="console", workspace=WORKSPACE, channel=channel, user=self.user,
-                       text=text, action=action, is_dm=self.channel is None, user_name=self.user)
+    def request(self, text: str = "", action: str | None = None, channel: str | None = "") -> Request:
+        """A request from the current user, in the current conversation unless ``channel`` says
+        where (None: the user's DM with the bot)."""
+        channel = self.channel if channel == "" else channel
+        return Request(platform="console", workspace=WORKSPACE, channel=channel or f"dm-{self.user}",
+                       user=self.user, text=text, action=action, is_dm=channel is None, user_name=self.user)
 
     def feed(self, line: str, ask_input=None) -> bool:
         """Handle one typed line; False when the user asked to quit."""
@@ -50,12 +56,16 @@ class ConsoleChat:
             return True
         if line.isdigit() and 1 <= int(line) <= len(self.buttons):
             button = self.buttons[int(line) - 1]
+            if self.buttons_owner and self.buttons_owner != self.user:
+                self._note(f"(those buttons were shown only to {self.buttons_owner})")
+                return True
             typed = ""
             if button.input_label:
                 typed = ask_input(f"{button.input_label}> ") if ask_input else ""
                 if typed is None:
                     return True
-            self.show(self.coach.handle(self.request(text=typed, action=button.action)))
+            self.show(self.coach.handle(self.request(text=typed, action=button.action,
+                                                     channel=self.buttons_channel)))
             return True
         if line.isdigit() and len(line) <= 2:  # a click on a button that is gone, not a question
             n = len(self.buttons)
@@ -77,6 +87,9 @@ class ConsoleChat:
 
     def show(self, replies: list[Reply]) -> None:
         self.buttons = []
+        private = self.channel is None or any(r.ephemeral and r.buttons for r in replies)
+        self.buttons_owner = self.user if private else ""
+        self.buttons_channel = self.channel
         for reply in replies:
             if self.json_mode:
                 print(plain_mentions(json.dumps(reply.to_dict(), ensure_ascii=False)), file=self.out)

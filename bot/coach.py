@@ -38,6 +38,9 @@ STORAGE_REPLIES = {
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff\ue000\ue001]")
 
 
+MAX_NAME = 80  # Slack and Discord display names are shorter; a longer one is not a name
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -78,18 +81,22 @@ class Coach:
             self.actions.update(getattr(feature, "ACTIONS", {}))
         self.commands["help"] = Command("help", _help, "help", "what I can do", ("?", "commands"), order=0)
         self.index = answers.AnswerIndex(db, library)
+        self.foreign_tables: list = []  # other libraries' tables that name people (privacy.ForeignTable)
 
     # ------------------------------------------------------------- entry
     def handle(self, req: Request) -> list[Reply]:
         try:
-            req = replace(req, text=clean_text(req.text), user_name=valid_unicode(req.user_name),
+            # a name is shown to others (reveals, leaderboards): no control characters, no mention marks
+            req = replace(req, text=clean_text(req.text), user_name=clean_text(req.user_name)[:MAX_NAME],
                           action=valid_unicode(req.action) if req.action else req.action)
             # a person is waiting: another process's write holds us up briefly, then "busy"
             with storage.busy_timeout(self.db, storage.INTERACTIVE_BUSY_S):
-                self._touch(req)
                 if req.action:
+                    self._touch(req)
                     return self._screen(req, self._action(req))
                 name, args = self.parse(req.text)
+                if name is None or self.commands[name].remembers:
+                    self._touch(req)
                 if name is None:
                     return [info("Ask me anything about AI PM, Data Scientist PM or traditional PM careers, "
                                  "or type `help` to see what I can do.")]

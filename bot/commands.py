@@ -21,6 +21,7 @@ class Command:
     summary: str  # one line for help
     aliases: tuple[str, ...] = ()
     order: int = 50  # position in help
+    remembers: bool = True  # False: running it leaves no record of who asked (export-me after forget-me)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ up: ``subscriber``) is exported to them, and on forget-me loses their name but s
 from __future__ import annotations
 
 import json
+import sqlite3
+from dataclasses import dataclass
 
 from .commands import Command
 from .messages import Button, Reply, error, info
@@ -21,6 +23,68 @@ OWNER_COLUMN = "user"  # the row is the person's: exported, and deleted on forge
 # exported, and blanked on forget-me.
 CONTACT_COLUMNS = ("subscriber",)
 MAX_DEPTH = 8  # foreign-key chains followed when deleting rows that depend on the person's rows
+
+
+@dataclass(frozen=True)
+class ForeignTable:
+    """A table another library keeps (Slack's OAuth installations) that names a person under its
+    own column names. Its rows are the workspace's, not the person's: export-me shows the rows that
+    name them (secrets withheld); forget-me empties the columns about them and keeps the row, so
+    the workspace's installation goes on working."""
+    table: str
+    platform: str
+    workspace_column: str
+    person_column: str  # emptied ('') on forget-me
+    cleared: tuple[str, ...] = ()  # the person's own columns (their token, scopes): NULL on forget-me
+    withheld: tuple[str, ...] = ()  # credentials: never exported
+    database: str = ""  # "" = the coach's own file; else a path of its own
+
+    def _open(self, db):
+        return sqlite3.connect(self.database) if self.database else db
+
+    def _present(self, conn) -> bool:
+        return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                            [self.table]).fetchone() is not None
+
+    def export(self, db, platform: str, workspace: str, user: str) -> list[dict]:
+        if platform != self.platform:
+            return []
+        conn = self._open(db)
+        try:
+            if not self._present(conn):
+                return []
+            cur = conn.execute(f'SELECT * FROM "{self.table}" WHERE "{self.workspace_column}" = ? '
+                               f'AND "{self.person_column}" = ?', [workspace, user])
+            cols = [c[0] for c in cur.description]
+            return [{c: ("(withheld)" if c in self.withheld and v is not None else v) for c, v in zip(cols, row)}
+                    for row in cur.fetchall()]
+        finally:
+            if conn is not db:
+                conn.close()
+
+    def forget(self, db, platform: str, workspace: str, user: str) -> int:
+        if platform != self.platform:
+            return 0
+        conn = self._open(db)
+        try:
+            if not self._present(conn):
+                return 0
+            sets = ", ".join([f'"{self.person_column}" = \'\''] + [f'"{c}" = NULL' for c in self.cleared])
+            n = conn.execute(f'UPDATE "{self.table}" SET {sets} WHERE "{self.workspace_column}" = ? '
+                             f'AND "{self.person_column}" = ?', [workspace, user]).rowcount
+            if conn is not db:
+                conn.commit()
+            return n
+        finally:
+            if conn is not db:
+                conn.close()
+
+
+def register_foreign_table(coach, table: ForeignTable) -> None:
+    """Cover ``table`` in this coach's export-me / forget-me (called by the adapter that owns the
+    table: bot/ never imports a platform library); once, however often an app is built."""
+    tables = coach.foreign_tables
+    tables[:] = [t for t in tables if (t.table, t.platform) != (table.table, table.platform)] + [table]
 
 
 @MIGRATIONS
@@ -63,7 +127,7 @@ def _naming_columns(cols: set[str]) -> list[str]:
     return [c for c in (OWNER_COLUMN, *CONTACT_COLUMNS) if c in cols]
 
 
-def export_user(db, platform: str, workspace: str, user: str, now) -> dict:
+def export_user(db, platform: str, workspace: str, user: str, now, foreign=()) -> dict:
     tables = {}
     for name, cols in _tables(db).items():
         naming = _naming_columns(cols)
@@ -76,6 +140,10 @@ def export_user(db, platform: str, workspace: str, user: str, now) -> dict:
         rows = [dict(zip(cols, r)) for r in cur.fetchall()]
         if rows:
             tables[name] = rows
+    for table in foreign:
+        rows = table.export(db, platform, workspace, user)
+        if rows:
+            tables[table.table] = rows
     return {"platform": platform, "workspace": workspace, "user": user, "exported_at": stamp(now),
             "tables": tables}
 
@@ -100,7 +168,7 @@ def _delete(db, table: str, where: str, params: list, depth: int = 0) -> int:
     return db.execute(f'DELETE FROM "{table}" WHERE {where}', params).rowcount
 
 
-def forget_user(db, platform: str, workspace: str, user: str) -> dict[str, int]:
+def forget_user(db, platform: str, workspace: str, user: str, foreign=()) -> dict[str, int]:
     """Delete the user's rows everywhere, atomically; {table: rows deleted}."""
     deleted = {}
     with transaction(db):
@@ -117,11 +185,15 @@ def forget_user(db, platform: str, workspace: str, user: str) -> dict[str, int]:
                                  f'AND "{column}" = ?', [platform, workspace, user])
                 if cur.rowcount:
                     deleted[f"{name} (as contact)"] = cur.rowcount
+        for table in foreign:
+            n = table.forget(db, platform, workspace, user)
+            if n:
+                deleted[f"{table.table} (name removed)"] = n
     return deleted
 
 
 def cmd_export(coach, req, args: str) -> list[Reply]:
-    data = export_user(coach.db, req.platform, req.workspace, req.user, coach.clock())
+    data = export_user(coach.db, req.platform, req.workspace, req.user, coach.clock(), coach.foreign_tables)
     body = json.dumps(data, ensure_ascii=False, indent=1, default=str)
     count = sum(len(rows) for rows in data["tables"].values())
     return [Reply(title="Your data", text=f"Everything I hold on you in this workspace ({_records(count)}):\n"
@@ -129,7 +201,7 @@ def cmd_export(coach, req, args: str) -> list[Reply]:
 
 
 def _forget(coach, req) -> list[Reply]:
-    deleted = forget_user(coach.db, req.platform, req.workspace, req.user)
+    deleted = forget_user(coach.db, req.platform, req.workspace, req.user, coach.foreign_tables)
     total = sum(deleted.values())
     return [info(f"Done: I deleted everything I held on you in this workspace ({_records(total)}). "
                  "If you use me again I start from scratch.", ephemeral=True)]
@@ -155,8 +227,9 @@ def on_action(coach, req, parts: list[str]) -> list[Reply]:
 
 
 COMMANDS = [
-    Command("export-me", cmd_export, "export-me", "everything I hold on you, as JSON", aliases=("exportme",), order=90),
+    Command("export-me", cmd_export, "export-me", "everything I hold on you, as JSON", aliases=("exportme",), order=90,
+            remembers=False),
     Command("forget-me", cmd_forget, "forget-me", "delete everything I hold on you (asks first)",
-            aliases=("forgetme",), order=91),
+            aliases=("forgetme",), order=91, remembers=False),
 ]
 ACTIONS = {"privacy": on_action}

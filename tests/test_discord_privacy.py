@@ -19,6 +19,7 @@ from bot import privacy
 from bot.delivery import ConsoleSender, PermanentError, Target, TransientError
 from bot.messages import Button, Reply, channel_ref, platform_mentions, user_ref
 from bot.scheduler import DailyScheduler
+from conftest import make_request
 from discord_standin import (APP_ID, BOT_ID, CHANNEL_ID, DM_CHANNEL_ID, GUILD_ID, PERM_ADMINISTRATOR,
                              PERM_MANAGE_CHANNELS, PERM_VIEW_SEND, click_payload, command_payload, discord_client,
                              guild_create_payload, message_create_payload, modal_payload, standin, user_payload)
@@ -106,6 +107,8 @@ async def test_public_answers_and_errors_of_a_mention_stay_in_the_channel(discor
 # ------------------------------------------------------------------ 9. private buttons are bound to their user
 async def test_forget_me_button_works_only_for_its_owner_and_forgets_the_server_data(discord_client, standin, coach):
     mention(discord_client, "stats", user_id=222, name="mod")  # the moderator exists here too
+    coach.handle(make_request("timezone UTC", user="111", channel=str(CHANNEL_ID), workspace=str(GUILD_ID),
+                              platform="discord"))  # and so does the asker (forget-me itself records nobody)
     mention(discord_client, "forget-me")
     dms = await standin.wait_for("POST", DM_POSTS, 2)
     await settle(standin)

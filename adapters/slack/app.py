@@ -8,7 +8,10 @@ from pathlib import Path
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import privacy
+
 from . import listeners
+from .conversation import PLATFORM
 from .sender import make_client
 
 # Keep in step with manifest.yml (the OAuth install asks for exactly these).
@@ -68,6 +71,19 @@ def oauth_settings(settings: SlackSettings, database: str):
     )
 
 
+def cover_installations_in_privacy(coach, database: str) -> None:
+    """export-me / forget-me also cover the installer's id in Slack's OAuth installations:
+    exported without tokens; on forget-me the id (and a user token, if one was ever granted)
+    is removed and the row stays, so the workspace's bot token keeps working."""
+    coach_db = coach.config.db
+    same = bool(coach_db) and coach_db != ":memory:" and Path(database).resolve() == Path(coach_db).resolve()
+    privacy.register_foreign_table(coach, privacy.ForeignTable(
+        "slack_installations", PLATFORM, workspace_column="team_id", person_column="user_id",
+        cleared=("user_token", "user_scopes", "user_refresh_token", "user_token_expires_at"),
+        withheld=("bot_token", "bot_refresh_token", "user_token", "user_refresh_token"),
+        database="" if same else database))
+
+
 def build_app(coach, client: AsyncWebClient | None = None, *, settings: SlackSettings | None = None,
               signing_secret: str | None = None, members_ttl: float = 60.0) -> AsyncApp:
     """The AsyncApp with every listener registered.
@@ -80,6 +96,7 @@ def build_app(coach, client: AsyncWebClient | None = None, *, settings: SlackSet
     oauth = None
     if settings.oauth:
         oauth = oauth_settings(settings, settings.install_db_for(coach.config.db))
+        cover_installations_in_privacy(coach, settings.install_db_for(coach.config.db))
     if client is None:
         client = make_client(None if oauth else (settings.bot_token or None), settings.api_url or None)
     app = AsyncApp(

@@ -1,0 +1,146 @@
+"""What an adversary and a demanding user tried: privacy across people, bad input, nothing double counted."""
+from __future__ import annotations
+
+import io
+import json
+
+from adapters.console import ConsoleChat
+
+from conftest import make_request
+from test_slack import slack, standin  # noqa: F401  (the real Bolt app against the loopback stand-in)
+
+
+def _records(coach, user):
+    return coach.db.execute("SELECT COUNT(*) FROM users WHERE user = ?", [user]).fetchone()[0]
+
+
+def test_console_someone_else_cannot_click_a_private_forget_me_button(coach):
+    # Alice asks to forget her in #team; Bob, playing next, types 1. The button was shown
+    # only to Alice: it must not delete Bob's data with one click and no confirmation of his own.
+    out = io.StringIO()
+    chat = ConsoleChat(coach, user="bob", channel="team", out=out, color=False)
+    chat.feed("stats")  # Bob now has a record
+    assert _records(coach, "bob") == 1
+    chat.feed(":user alice")
+    chat.feed("forget-me")
+    chat.feed(":user bob")
+    chat.feed("1")
+    assert _records(coach, "bob") == 1
+    assert "shown only to alice" in out.getvalue().lower()
+
+
+def test_console_buttons_of_a_dm_are_not_clickable_from_another_conversation(coach):
+    # Alice's DM drill buttons, then `:channel team`: the numbers belong to the DM, not to #team.
+    out = io.StringIO()
+    chat = ConsoleChat(coach, user="alice", out=out, color=False)
+    chat.feed("drill ai-pm")
+    chat.feed(":user bob")
+    chat.feed("1")
+    assert coach.db.execute("SELECT COUNT(*) FROM practice_attempts").fetchone()[0] == 0
+    assert "shown only to alice" in out.getvalue().lower()
+
+
+# ---------------------------------------------------------------- Slack OAuth installations name the installer
+
+async def _install(store, user: str = "U1"):
+    from slack_sdk.oauth.installation_store import Installation
+
+    await store.async_save(Installation(app_id="A1", team_id="T1", bot_token="xoxb-T1", bot_id="BT1",
+                                        bot_user_id="UBT1", user_id=user, user_token="xoxp-secret",
+                                        user_scopes=["search:read"], bot_scopes=["chat:write"]))
+
+
+def _slack(text: str, user: str = "U1"):
+    return make_request(text, user=user, platform="slack")
+
+
+async def test_export_and_forget_cover_the_slack_installation_that_names_the_installer(coach, tmp_path):
+    # The installation lives in the coach's own file (the default): export-me shows the row that names
+    # the installer, without tokens; forget-me removes the name and the user token, and the workspace's
+    # bot keeps working.
+    from adapters.slack.app import SlackSettings, build_app
+
+    app = build_app(coach, settings=SlackSettings(client_id="cid", client_secret="cs", signing_secret="s"))
+    store = app.installation_store
+    await _install(store)
+    export = coach.handle(_slack("export-me"))[0].text
+    data = json.loads(export.split("```json\n", 1)[1].rsplit("```", 1)[0])
+    [row] = data["tables"]["slack_installations"]
+    assert row["user_id"] == "U1" and row["team_id"] == "T1"
+    assert "xoxb-T1" not in export and "xoxp-secret" not in export and row["bot_token"] == "(withheld)"
+    assert "slack_installations" not in json.dumps(privacy_export(coach, "U2"))  # someone else: nothing
+
+    coach.handle(_slack("forget-me confirm"))
+    assert coach.db.execute("SELECT COUNT(*) FROM slack_installations WHERE user_id = 'U1'").fetchone()[0] == 0
+    bot = await store.async_find_bot(enterprise_id=None, team_id="T1")
+    assert bot is not None and bot.bot_token == "xoxb-T1"
+    installation = await store.async_find_installation(enterprise_id=None, team_id="T1")
+    assert installation.bot_token == "xoxb-T1" and installation.user_token is None
+    assert "slack_installations" not in coach.handle(_slack("export-me"))[0].text
+
+
+async def test_a_separate_install_database_is_covered_too(coach, tmp_path):
+    from adapters.slack.app import SlackSettings, build_app
+
+    settings = SlackSettings(client_id="cid", client_secret="cs", signing_secret="s",
+                             install_db=str(tmp_path / "install.db"))
+    store = build_app(coach, settings=settings).installation_store
+    build_app(coach, settings=settings)  # built twice: still covered once
+    await _install(store)
+    assert privacy_export(coach, "U1")["tables"]["slack_installations"][0]["user_id"] == "U1"
+    coach.handle(_slack("forget-me confirm"))
+    assert (await store.async_find_bot(enterprise_id=None, team_id="T1")).bot_token == "xoxb-T1"
+    assert "slack_installations" not in privacy_export(coach, "U1")["tables"]
+
+
+def privacy_export(coach, user):
+    from bot import privacy
+
+    return privacy.export_user(coach.db, "slack", "T1", user, coach.clock(), coach.foreign_tables)
+
+
+def test_forget_me_then_export_me_holds_nothing(say, coach):
+    # Checking that you were forgotten must not make a new record of you.
+    say("timezone Europe/Berlin", user="carol")
+    say("forget-me confirm", user="carol")
+    export = say("export-me", user="carol")[0].text
+    assert "(0 records)" in export and '"tables": {}' in export
+    say("forget-me", user="carol")  # asking (not yet confirming) records nothing either
+    assert _records(coach, "carol") == 0
+
+
+def test_a_display_name_cannot_smuggle_a_mention_into_a_public_reveal(coach):
+    # The coach marks its own mentions with private-use characters; a display name that holds them
+    # (or control characters) must not become a real <@U…> ping when the reveal names who answered.
+    from bot.messages import platform_mentions
+    from bot.practice import team
+
+    post_id, _ = team.daily_drill(coach, "slack", "T1", "C1", post_key="k")
+    evil = "Eve \ue000@U0BOSS\ue001\x07"
+    coach.handle(make_request("answer B", user="U0EVE", channel="C1", platform="slack", user_name=evil))
+    shown = " ".join(platform_mentions(" ".join([r.text, *(value for _, value in r.fields)]))
+                     for r in team.reveal_post(coach, post_id))
+    assert "Eve" in shown and "<@U0BOSS>" not in shown and "\x07" not in shown
+
+
+# ---------------------------------------------------------------- Slack: every personal command stays personal
+
+PERSONAL = ("stats", "drill", "hint", "skip", "answer B", "reveal", "rate good", "undo", "suspend", "unsuspend",
+            "goal 2", "limits new 5", "remind on", "subscriptions", "timezone Europe/Berlin", "review",
+            "report the answer looks wrong", "subscribe me at 25:00", "drill nonsense", "export-me", "forget-me")
+
+
+async def test_every_personal_command_in_a_dm_between_two_people_reaches_only_the_asker(slack, coach):
+    # Alice types /coach … in her DM with Bob (a D… channel that is not the bot's): everything about
+    # her — the habit commands too, and the answers to her nonsense — is ephemeral, never in_channel.
+    from test_slack import PEOPLE_DM
+
+    for n, text in enumerate(PERSONAL, start=1):
+        await slack.command(text, user="U1", channel=PEOPLE_DM, channel_name="directmessage")
+        await slack.standin.wait_for("response_url", count=n)
+    shown = slack.standin.called("response_url")
+    public = [(text, p.get("text", "")[:60]) for text, p in zip(PERSONAL, shown) if p["response_type"] != "ephemeral"]
+    assert public == []
+    assert slack.standin.called("chat.postMessage") == []
+    assert all("went wrong" not in p.get("text", "") for p in shown)
+
