@@ -6,6 +6,7 @@ notion of "the same word" (``tokens("Interviewing PMs")`` == ``tokens("interview
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -58,18 +59,24 @@ def tokens(text: str) -> list[str]:
 # stemmer would turn "ds" into "d" and "us" into "u".
 # PyStemmer is the same Snowball code compiled to C and imports in a few ms; the pure-Python
 # package (the fallback) loads all of its ~30 languages on import, a tenth of a cold `coach ask`.
+# A stemmer object keeps the word it is working on as its own state, and Coach.handle runs in
+# worker threads: each thread gets its own stemmer.
 try:
     from Stemmer import Stemmer as _Stemmer
-except ImportError:  # pragma: no cover - PyStemmer is a dependency; the stems are identical
-    from snowballstemmer.porter_stemmer import PorterStemmer as _PorterStemmer
 
-    _STEMMER = _PorterStemmer()
-else:
-    _STEMMER = _Stemmer("porter")
+    def _new_stemmer():
+        return _Stemmer("porter")
+except ImportError:  # pragma: no cover - PyStemmer is a dependency; the stems are identical
+    from snowballstemmer.porter_stemmer import PorterStemmer as _new_stemmer
+
+_local = threading.local()
 
 
 @lru_cache(maxsize=65536)
 def stem(w: str) -> str:
     if len(w) <= 2 or len(w) > 40 or not w.isalpha():
         return w
-    return _STEMMER.stemWord(w)
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = _new_stemmer()
+    return stemmer.stemWord(w)
