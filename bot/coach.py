@@ -178,6 +178,8 @@ def open_coach(db_path: str | Path | None = None, content_root: str | Path | Non
     storage.StorageError (one sentence) on a database that can't be used.
     """
     config = config or Config.from_env()
-    library = content.load(Path(content_root) if content_root else None)
-    db = storage.open_db(db_path or config.db, migrations(), skip_when_read_only=SIDE_WRITES)
+    db_path = str(db_path or config.db)
+    cache = Path(f"{db_path}.content.pickle") if db_path != ":memory:" else None  # the parsed library, beside the index
+    library = content.load(Path(content_root) if content_root else None, cache=cache)
+    db = storage.open_db(db_path, migrations(), skip_when_read_only=SIDE_WRITES)
     return Coach(db, library, clock=clock, config=config)

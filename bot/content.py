@@ -435,11 +435,74 @@ def check(root: Path | None = None) -> tuple[Library | None, list[str]]:
     return Library(articles, drills, digest.hexdigest(), root), []
 
 
-def load(root: Path | None = None) -> Library:
+def load(root: Path | None = None, cache: Path | None = None) -> Library:
+    """The checked library; raises ContentError with every problem.
+
+    With ``cache`` (a file path), a library that passed the check is pickled there, keyed by
+    the bytes of every content file and of the code that parses them, so the next process
+    (a cold ``coach ask``) unpickles it instead of parsing 136 drills again. Any change to
+    the content or the parser misses the key and the content is checked afresh."""
+    root = Path(root or content_root())
+    key = _cache_key(root) if cache else None
+    if key:
+        library = _read_cache(cache, key)
+        if library is not None:
+            return library
     library, problems = check(root)
     if problems:
         raise ContentError(problems)
+    if key:
+        _write_cache(cache, key, library)
     return library
+
+
+# The parser's own sources are part of the key: a changed rule must re-check the content.
+_PARSER_FILES = ("content.py", "synonyms.py", "disagreements.py")
+
+
+def _cache_key(root: Path) -> str | None:
+    digest = hashlib.sha256(str(root.resolve()).encode())
+    here = Path(__file__).resolve().parent
+    try:
+        for path in [here / n for n in _PARSER_FILES] + sorted(p for p in root.rglob("*") if p.is_file()):
+            digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    except OSError:
+        return None  # unreadable content: the full check explains it
+    return digest.hexdigest()
+
+
+def _read_cache(cache: Path, key: str) -> Library | None:
+    import pickle
+
+    try:
+        with open(cache, "rb") as fh:
+            stored_key, library, vocabulary = pickle.load(fh)
+    except Exception:  # missing, truncated or from another version: just check the content
+        return None
+    if stored_key != key or not isinstance(library, Library):
+        return None
+    from . import synonyms
+
+    synonyms.adopt(vocabulary)  # the vocabulary parsed with it, if its file is unchanged
+    return library
+
+
+def _write_cache(cache: Path, key: str, library: Library) -> None:
+    import pickle
+
+    from . import synonyms
+
+    vocabulary = synonyms.parsed_entry(synonyms.path_for(library.root))
+    tmp = Path(f"{cache}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            pickle.dump((key, library, vocabulary), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, cache)  # atomic: a concurrent reader sees the old file or the new one
+    except OSError:  # a read-only or missing folder only costs the next start its speed
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
 
 
 # ------------------------------------------------------------ bank report

@@ -29,6 +29,10 @@ class Request:
     # Where this user's DM with the bot keeps its data, when not in ``workspace``. On Discord a
     # user's DM is one conversation across every server (user ids are global): "dm".
     dm_workspace: str = ""
+    # The message this one's thread hangs off, when it is in a thread: Slack's thread_ts; on Discord
+    # the starter message's id, which a thread started from a message shares (so there it equals
+    # ``channel``), or the message a reply references.
+    thread: str = ""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ meantime gets nothing; the day's row records why (``skipped``: practised today, 
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from datetime import datetime, time, timedelta
@@ -179,6 +178,8 @@ async def run_due(sched, at: datetime) -> dict[str, int]:
             state, error = await _send(sched, target, reply, key)
         record(sched.coach, delivery_id, state, error)
         counts[state] += 1
+
+    import asyncio  # here, not at the top: `coach ask` loads this module and never sends
 
     await asyncio.gather(*(one(*item) for item in won))
     return counts

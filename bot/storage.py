@@ -142,7 +142,9 @@ def connect(path: str, *, read_only: bool = False, timeout: float = BATCH_BUSY_S
         conn = sqlite3.connect(path, isolation_level=None, timeout=timeout, check_same_thread=False)
     if read_only and skip_when_read_only:
         conn.set_authorizer(_skip_writes_to(frozenset(skip_when_read_only)))
-    db = sqlite_utils.Database(conn)
+    # No sqlite-utils plugins: we use none, and looking for them scans every installed package's
+    # metadata (a fifth of a cold `coach ask`).
+    db = sqlite_utils.Database(conn, execute_plugins=False)
     db.read_only = read_only
     db.execute("PRAGMA foreign_keys = ON")
     if not read_only:

@@ -80,6 +80,27 @@ def parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
     return _parsed[key]
 
 
+def parsed_entry(path: Path) -> tuple | None:
+    """parse()'s result with the file version it is for, to keep across processes (content.load's cache)."""
+    result = parse(path)
+    key = next(iter(_parsed), None)
+    return (key, result) if key and key[0] == str(path) else None
+
+
+def adopt(entry: tuple | None) -> None:
+    """Take a kept parse() result, if the file is still that version (else the next parse reads the file)."""
+    if not entry:
+        return
+    (name, mtime, size), result = entry
+    try:
+        st = Path(name).stat()
+    except OSError:
+        return
+    if (st.st_mtime_ns, st.st_size) == (mtime, size) and (name, mtime, size) not in _parsed:
+        _parsed.clear()
+        _parsed[(name, mtime, size)] = result
+
+
 def _parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
     name = _display(path)
     try:

@@ -9,7 +9,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import snowballstemmer
 
 # Question scaffolding and function words: they say nothing about the topic.
 STOPWORDS = frozenset("""
@@ -57,7 +56,16 @@ def tokens(text: str) -> list[str]:
 # Snowball's "porter" (Porter 1980 as published by its author), shared by the answer index and
 # grading. Words of one or two letters ("ds", "us", "vs") and numbers are kept as typed: the
 # stemmer would turn "ds" into "d" and "us" into "u".
-_STEMMER = snowballstemmer.stemmer("porter")
+# PyStemmer is the same Snowball code compiled to C and imports in a few ms; the pure-Python
+# package (the fallback) loads all of its ~30 languages on import, a tenth of a cold `coach ask`.
+try:
+    from Stemmer import Stemmer as _Stemmer
+except ImportError:  # pragma: no cover - PyStemmer is a dependency; the stems are identical
+    from snowballstemmer.porter_stemmer import PorterStemmer as _PorterStemmer
+
+    _STEMMER = _PorterStemmer()
+else:
+    _STEMMER = _Stemmer("porter")
 
 
 @lru_cache(maxsize=65536)

@@ -68,6 +68,9 @@ def keep_loop_responsive() -> None:
     sys.setswitchinterval(SWITCH_INTERVAL)
     gc.collect()
     gc.freeze()
+    # A burst makes ~10 objects per post; with the default thresholds full collections over all of
+    # them come every few thousand posts. Younger generations collected less often, older rarely.
+    gc.set_threshold(10_000, 50, 100)
 
 
 async def call(coach, fn: Callable[..., T], *args, **kwargs) -> T:

@@ -381,6 +381,43 @@ async def test_mention_in_a_thread_is_answered_in_that_thread(slack):
     assert posted["thread_ts"] == "1.0"
 
 
+async def test_a_reply_in_a_team_drills_thread_is_a_private_answer_counted_after_the_reveal(slack, coach, clock):
+    from datetime import datetime, timezone
+
+    from bot.scheduler import DailyScheduler
+    from conftest import make_request
+
+    async def no_sleep(seconds):
+        return None
+
+    utc = timezone.utc
+    clock.set(datetime(2026, 11, 24, 8, tzinfo=utc))  # a Tuesday: no digest
+    [sub] = coach.handle(make_request("subscribe here at 9am tz UTC", platform="slack", channel="C9", user="U1"))
+    assert sub.kind == "subscription", sub.text
+    scheduler = DailyScheduler(coach, {"slack": SlackSender(make_client("xoxb-test", base_url=slack.standin.url
+                                                                        + "/api/"))}, sleep=no_sleep)
+    assert (await scheduler.run_due(clock.set(datetime(2026, 11, 24, 9, tzinfo=utc)))).sent == 1
+    [daily] = slack.standin.called("chat.postMessage")
+    post_id, ts = coach.db.execute("SELECT post_id, message_ref FROM deliveries WHERE kind = 'daily'").fetchone()
+    assert ts and daily["channel"] == "C9"
+    # an open drill: outside its thread, plain text in a channel would be a question, not an answer
+    drill = sorted((d for d in coach.library.drills.values() if d.type == "open"), key=lambda d: d.id)[0]
+    coach.db.execute("UPDATE practice_posts SET drill_id = ? WHERE id = ?", [drill.id, post_id])
+
+    await slack.event({"type": "app_mention", "user": "U2", "text": f"<@{BOT_USER}> {drill.model_answer}",
+                       "ts": "1.7", "thread_ts": ts, "channel": "C9"})
+    [result] = await slack.standin.wait_for("chat.postEphemeral")
+    assert result["user"] == "U2" and result["thread_ts"] == ts and "/100" in result["text"]
+    await slack.standin.settle(0.1)
+    assert len(slack.standin.called("chat.postMessage")) == 1  # nothing public before the reveal
+    [(user, attempt_post, score)] = coach.db.execute("SELECT user, post_id, score FROM practice_attempts").fetchall()
+    assert (user, attempt_post) == ("U2", post_id) and score >= 60
+
+    assert (await scheduler.run_due(clock.set(datetime(2026, 11, 24, 17, tzinfo=utc)))).sent == 1  # the reveal
+    [board] = coach.handle(make_request("leaderboard", platform="slack", channel="C9", user="U1"))
+    assert f"{(score + 5) // 10} pts" in dict(board.fields)["All time"]
+
+
 async def test_direct_message_is_answered_in_the_dm(slack, coach):
     await slack.event({"type": "message", "channel_type": "im", "user": "U3", "text": "help",
                        "ts": "2.1", "channel": "D3"})

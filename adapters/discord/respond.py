@@ -66,7 +66,18 @@ def request_from_message(message: discord.Message, text: str, *, admins=frozense
         permissions = message.channel.permissions_for(author)
     else:
         permissions = discord.Permissions.none()
-    return _request(message.channel.id, author, message.guild and message.guild.id, permissions, admins, text=text)
+    return _request(message.channel.id, author, message.guild and message.guild.id, permissions, admins, text=text,
+                    thread=_thread_of(message))
+
+
+def _thread_of(message: discord.Message) -> str:
+    """The message this one's thread hangs off: a thread started from a message has that message's
+    id (so a team drill's thread is found by the drill's message); outside a thread, the message
+    a reply refers to."""
+    if isinstance(message.channel, discord.Thread):
+        return str(message.channel.id)
+    reference = message.reference
+    return str(reference.message_id) if reference and reference.message_id and message.guild else ""
 
 
 def binding(req: Request, shown_in: str, private: bool) -> Binding:

@@ -47,7 +47,7 @@ def incoming_text(text: str) -> str:
 
 async def make_request(context, client: AsyncWebClient, *, team: str, channel: str, user: str, is_dm: bool,
                        text: str = "", action: str | None = None, user_name: str = "",
-                       known_member: bool = False) -> Request | Reply:
+                       known_member: bool = False, thread: str = "") -> Request | Reply:
     """The Request for the coach, or the Reply that answers it without the coach (a channel
     change the bot cannot make there)."""
     coach, directory = context["coach"], context["directory"]
@@ -56,7 +56,7 @@ async def make_request(context, client: AsyncWebClient, *, team: str, channel: s
     user_name = await directory.name(client, team, user) or user_name
     req = Request(platform=PLATFORM, workspace=team, channel=channel, user=user, text=text, action=action,
                   is_dm=is_dm, user_name=user_name, can_manage_channel=is_dm or known_member,
-                  is_admin=user in coach.config.admins)
+                  is_admin=user in coach.config.admins, thread=thread)
     if req.can_manage_channel or not subscriptions.needs_channel_rights(coach, req):
         return req
     if looks_like_dm(channel):  # a DM between two people: nothing of ours can live there

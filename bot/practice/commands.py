@@ -23,8 +23,11 @@ HINTED_RATING = 2  # an answer given after a hint is scheduled as Hard at best: 
 def active_post(coach, req) -> Post | None:
     """The drill a typed `answer`/`reveal` is about: in a channel, its team drill while still
     open to you, unless you asked for a drill of your own here since and haven't answered it;
-    otherwise your most recent drill."""
+    otherwise your most recent drill. In a team drill's thread, that drill."""
     db = coach.db
+    in_thread = team.thread_post(coach, req)
+    if in_thread is not None:
+        return in_thread
     mine = store.latest_post_of(db, req.platform, req.workspace, req.user)
     if not req.is_dm:
         team_post = store.latest_team_post(db, req.platform, req.workspace, req.channel)

@@ -13,6 +13,7 @@ from ..review import RATING_NAMES, parse_stamp
 from ..text import words
 from . import store
 from .commands import act_rate, active_post, serve, submit
+from .team import thread_post
 from .store import Post
 
 OPEN_HOURS = 24  # a personal drill older than this no longer takes plain replies as its answer
@@ -34,25 +35,32 @@ def _open_drill(coach, req, *, personal: bool = False) -> tuple[Post, object] | 
 
 def take_plain_text(coach, req) -> list[Reply] | None:
     """A message that is not a command, with a drill open: the answer when it reads as one, else None
-    (it is a question for `ask`). In a channel only a lone letter is taken (people talk there)."""
-    found = _open_drill(coach, req)
-    if found is None:
-        return None
-    post, drill = found
+    (it is a question for `ask`). In a channel only a lone letter is taken (people talk there);
+    in a team drill's thread, what is said to the coach is said about that drill, as in a DM."""
     text = req.text.strip()
     letter = drills.parse_choice(text)
+    in_thread = thread_post(coach, req)
+    found = _open_drill(coach, req)
+    if found is None:
+        drill = coach.library.drills.get(in_thread.drill_id) if in_thread is not None else None
+        if drill is not None and drill.type == "mcq" and letter is not None:  # revealed, or answered: say so
+            return submit(coach, req, in_thread, drill, text=text)
+        return None
+    post, drill = found
+    conversational = req.is_dm or in_thread is not None
     if drill.type == "mcq":
         is_choice = letter is not None or any(c.lower() == text.lower() for c in drill.choices)
-        if not is_choice or (not req.is_dm and letter is None):
+        if not is_choice or (not conversational and letter is None):
             return None  # can't be the choice: a question
         return submit(coach, req, post, drill, text=text)
-    if not req.is_dm:
+    if not conversational:
         return None
     if text.endswith("?"):
         return None  # a question asked while practising
     if letter is None and len(words(text)) < 3:
-        return [info("Is that your answer? Reply with it in a sentence or two (or `answer …`); "
-                     "`hint` gives a cue, `skip` moves on, `reveal` shows the answer.", ephemeral=not req.is_dm)]
+        more = ("" if post.is_team else "; `hint` gives a cue, `skip` moves on, `reveal` shows the answer")
+        return [info(f"Is that your answer? Reply with it in a sentence or two (or `answer …`){more}.",
+                     ephemeral=not req.is_dm)]
     return submit(coach, req, post, drill, text=text)
 
 

@@ -177,6 +177,27 @@ def latest_team_post(db, platform: str, workspace: str, channel: str) -> Post | 
         "AND user = '' ORDER BY id DESC LIMIT 1", [platform, workspace, channel]).fetchone())
 
 
+def team_post_in_thread(db, platform: str, workspace: str, channel: str, thread: str, since: str) -> Post | None:
+    """The team drill whose channel message ``thread`` hangs off: the scheduler records each daily
+    post's first message (``deliveries.message_ref``) and its practice post. A thread that is a
+    channel of its own, named by its starter message (Discord), matches in any of the workspace's
+    channels; elsewhere the message reference is only unique within its channel (Slack's ts).
+    Only posts of the scheduler's days from ``since`` (an ISO date) on: a thread is answered while its
+    drill is open, and the window keeps the workspace-wide match a short indexed range per subscription
+    ((platform, workspace, is_dm, channel), then (subscription_id, kind, local_date)), however long
+    the history (the deliveries table belongs to the scheduler, so no index of ours on message_ref)."""
+    if not thread:
+        return None
+    where_channel = "" if channel == thread else "AND s.channel = ? "
+    return _post(db.execute(
+        f"SELECT {', '.join('p.' + c.strip() for c in _POST_COLS.split(','))} FROM subscriptions s "
+        "JOIN deliveries d ON d.subscription_id = s.id AND d.kind = 'daily' AND d.local_date >= ? "
+        "JOIN practice_posts p ON p.id = d.post_id "
+        f"WHERE s.platform = ? AND s.workspace = ? AND s.is_dm = 0 {where_channel}AND d.message_ref = ? "
+        "AND p.user = '' AND p.platform = s.platform AND p.workspace = s.workspace ORDER BY p.id DESC LIMIT 1",
+        [since, platform, workspace, *([channel] if where_channel else []), thread]).fetchone())
+
+
 def latest_showing(db, platform: str, workspace: str, drill_id: str, user: str, channel: str) -> Post | None:
     """The latest post of this drill to the user, or to the whole channel."""
     return _post(db.execute(

@@ -70,6 +70,17 @@ def reveal_post(coach, post_id: int) -> list[Reply]:
     return replies
 
 
+THREAD_DAYS = 7  # a team drill's thread answers for it this long (the reveal comes the same day)
+
+
+def thread_post(coach, req):
+    """The team drill whose thread this message is in, if it is in one (a Post, or None)."""
+    if req.is_dm or not req.thread:
+        return None
+    since = (coach.clock() - timedelta(days=THREAD_DAYS)).date().isoformat()
+    return store.team_post_in_thread(coach.db, req.platform, req.workspace, req.channel, req.thread, since)
+
+
 SPOILER_NOTE = "_Only you can see this: it answers the team drill that is open in this channel._"
 
 
@@ -78,7 +89,8 @@ def screen_replies(coach, req, replies: list[Reply]) -> list[Reply]:
     from (an `ask`, `more`, a related-question button) goes only to the person who asked."""
     if req.is_dm or not any(r.citation and not r.ephemeral for r in replies):
         return replies
-    post = store.latest_team_post(coach.db, req.platform, req.workspace, req.channel)
+    # in a team drill's thread (on Discord a channel of its own), that drill; else the channel's latest
+    post = thread_post(coach, req) or store.latest_team_post(coach.db, req.platform, req.workspace, req.channel)
     drill = coach.library.drills.get(post.drill_id) if post and not post.revealed_at else None
     if drill is None:
         return replies

@@ -28,11 +28,11 @@ async def app_mention(event, body, client, context):
         return
     team = body.get("team_id") or event.get("team", "")
     user = event["user"]
-    conversation = Conversation(client, context["directory"], team, channel, user, False,
-                                thread_ts=event.get("thread_ts", ""))
+    thread_ts = event.get("thread_ts", "")  # in a thread: the ts of the message it hangs off
+    conversation = Conversation(client, context["directory"], team, channel, user, False, thread_ts=thread_ts)
     # A mention proves the person is in the channel.
     await answer(context, client, conversation, team=team, channel=channel, user=user, is_dm=False,
-                 text=incoming_text(event.get("text", "")), known_member=True)
+                 text=incoming_text(event.get("text", "")), known_member=True, thread=thread_ts)
 
 
 async def direct_message(event, body, client, context):
