@@ -24,7 +24,7 @@ from .storage import Migrations, transaction
 MIGRATIONS = Migrations("study")
 WEAK_WINDOW = 60  # a person's latest graded answers that weak areas are read from: old misses fade
 WEAK_SHOWN = 3
-MAX_REPORT = 500
+MAX_REPORT = 1000
 
 
 @MIGRATIONS
@@ -135,7 +135,8 @@ def cmd_report(coach, req, args: str) -> list[Reply]:
         "VALUES (?, ?, ?, ?, ?, ?, ?)", [req.platform, req.workspace, req.user, post.drill_id, post.id,
                                         text[:MAX_REPORT], stamp(coach.clock())])
     name = _short(drill) if drill else post.drill_id
-    return [info(f"Thanks — I've passed your report on {name} to the content authors.", ephemeral=_private(req))]
+    cut = f" I kept the first {MAX_REPORT:,} characters." if len(text) > MAX_REPORT else ""
+    return [info(f"Thanks — I've passed your report on {name} to the content authors.{cut}", ephemeral=_private(req))]
 
 
 def reports(db) -> list[tuple]:

@@ -348,7 +348,24 @@ def parse(args: str) -> Parsed:
     tokens = [t.lower() for t in shown]
     out = Parsed()
     days: set[str] = set()
+    given: dict[str, tuple[object, str]] = {}  # what -> (value, the word that gave it)
+    day_words: list[tuple[frozenset, bool, str]] = []  # (days, a named set like "weekdays"?, word)
     i = 0
+
+    def once(what: str, value, word: str) -> None:
+        """Two different answers to one question ("at 9am at 10am") would let the last silently win."""
+        if what in given and given[what][0] != value:
+            raise ParseError(f"Use one {what} — you gave {given[what][1]} and {_shown(word)}; nothing was changed.")
+        given.setdefault(what, (value, _shown(word)))
+
+    def add_days(value: tuple[str, ...], named: bool, word: str) -> None:
+        # "mon and weekends" adds up; "weekdays daily" or "daily mon" contradict each other
+        for prev, prev_named, prev_word in day_words:
+            every = frozenset(DAYS) in (frozenset(value), prev)
+            if frozenset(value) != prev and ((named and prev_named) or every):
+                raise ParseError(f"Use one set of days — you gave {prev_word} and {_shown(word)}; nothing was changed.")
+        day_words.append((frozenset(value), named, _shown(word)))
+        days.update(value)
 
     def value(keyword: str, example: str) -> tuple[str, str]:
         if i + 1 >= len(tokens):
@@ -359,20 +376,24 @@ def parse(args: str) -> Parsed:
         tok = tokens[i]
         if tok in ("here", "channel", "me", "dm", "mine"):
             out.target = "here" if tok in ("here", "channel") else "me"
+            once("place", out.target, shown[i])
         elif tok == "at":
             out.time = parse_time(value("at", "9am")[1])
+            once("time", out.time, shown[i + 1])
             i += 1
         elif tok in ("tz", "timezone", "in"):
             name = value(tok, "Europe/Berlin")[1]
             out.tz = users.resolve_tz(name)
             if out.tz is None:
                 raise _bad_tz(name)
+            once("time zone", out.tz, name)
             i += 1
         elif tok == "track":
             name, raw = value(tok, "ai-pm")
             i += 1
             if name in ("all", "any", "every", "mixed"):
                 out.any_track, out.track = True, None
+                once("track", None, raw)
             else:
                 # two-word names first: "data science" is ds-pm, not "data" and a stray word
                 track = drills.resolve_track(f"{name} {tokens[i + 1]}") if i + 1 < len(tokens) else None
@@ -383,20 +404,24 @@ def parse(args: str) -> Parsed:
                 if track is None:
                     raise _bad_track(raw)
                 out.track = track
+                once("track", track, raw)
         elif tok in ("on", "every", "and"):  # filler: "on mon and wed", "every monday"
             pass
         elif tok == "day" and i and tokens[i - 1] == "every":
-            days.update(DAYS)
+            add_days(DAYS, True, "every day")
         elif tok in _NAMED_TIMES or _TIME.match(tok):
             out.time = parse_time(shown[i])
+            once("time", out.time, shown[i])
         elif _looks_like_days(tok):
-            days.update(parse_days(tok))
+            add_days(parse_days(tok), tok in _DAY_SETS, shown[i])
         elif "/" in tok or tok in ("utc", "gmt"):
             out.tz = users.resolve_tz(tok)
             if out.tz is None:
                 raise _bad_tz(shown[i])
+            once("time zone", out.tz, shown[i])
         elif drills.resolve_track(tok):
             out.track = drills.resolve_track(tok)
+            once("track", out.track, shown[i])
         elif re.match(r"^\d+([:.]\d*)?([ap]m)?$", tok):
             raise ParseError(f"I couldn't read '{_shown(shown[i])}' as a time — try 09:00 or 9am.")
         elif _day_typo(tok):
@@ -577,7 +602,10 @@ def on_action(coach, req, parts: list[str]) -> list[Reply]:
     if len(parts) != 3 or parts[1] not in ("stop", "resume", "pause") or not parts[2].isdigit():
         return [error("That button is no longer active. Type `subscriptions` to see your daily drills.")]
     sub = get(coach.db, int(parts[2]))
-    if sub is None or not sub.active:
+    if sub is None:
+        return [info("I can't find that daily drill (it may have been removed). Type `subscriptions` to see "
+                     "your daily drills.", ephemeral=True)]
+    if not sub.active:
         return [info("That daily drill is already stopped. `subscribe` starts a new one.", ephemeral=True)]
     if denied := _may_change(coach, req, sub):
         return [denied]

@@ -136,6 +136,17 @@ def test_report_lands_in_content_gaps(coach, say):
     assert "drill reports" in report and "choice C is also right" in report
 
 
+def test_a_long_report_is_cut_and_the_reply_says_so(coach, say):
+    say("drill")
+    [thanks] = say("report " + "x" * 10_000)
+    assert "I kept the first 1,000 characters." in thanks.text
+    [(stored,)] = coach.db.execute("SELECT text FROM drill_reports").fetchall()
+    assert stored == "x" * 1000
+    [short] = say("report choice C is also right")
+    assert "kept the first" not in short.text
+
+
+
 # ------------------------------------------------------------------ weak areas
 
 def test_weak_areas_show_in_stats_and_drill_weak_serves_them(coach, say):

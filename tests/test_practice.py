@@ -495,3 +495,14 @@ def test_questions_that_start_like_commands_go_to_ask(coach, say):
         assert reply.kind in ("answer", "decline"), (text, reply)
     assert coach.db.execute("SELECT COUNT(*) FROM practice_posts").fetchone()[0] == 0
     assert say("stats now")[0].kind == "error"
+
+
+def test_feedback_quotes_a_comparison_table_row_as_readable_text(coach, say):
+    """Raw Markdown (`| Aspect | Traditional PM | …`) is unreadable on every platform."""
+    drill = coach.library.drills["trad-system-logic-mcq"]
+    card = say(f"drill {drill.id}")
+    [feedback] = say(f"answer {right(card, drill)}")
+    quote = dict(feedback.fields)["From the article"]
+    assert "|" not in quote and "---" not in quote
+    assert ("System Logic — Traditional PM: Business rules drive exact outcomes; "
+            "AI Product Manager: Predictions and data-derived logic shape outcomes") in quote

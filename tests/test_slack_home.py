@@ -74,3 +74,19 @@ async def test_pause_from_the_home_tab_pauses_and_republishes(slack, coach):
     posts = slack.standin.called("chat.postMessage")
     assert posts and {p["channel"] for p in posts} == {"D1"}
     assert "paused" in json.dumps(posts[-1]).lower()
+
+
+async def test_typed_commands_that_change_practice_refresh_the_home_tab(slack, coach):
+    """A subscribe or drill typed with /coach or in the DM shows on the Home tab without reopening it."""
+    await slack.command("subscribe me at 8am", channel="D1", channel_name="directmessage")
+    [published] = await slack.standin.wait_for("views.publish")
+    assert published["user_id"] == "U1" and "Your DM" in home_text(published["view"])
+    await slack.event({"type": "message", "channel_type": "im", "channel": "D1", "user": "U1", "text": "drill",
+                       "ts": "2.0", "event_ts": "2.0"}, event_id="EvDM1")
+    await slack.standin.wait_for("views.publish", count=2)
+
+
+async def test_commands_that_change_nothing_dont_publish(slack, coach):
+    await slack.command("help", channel="D1", channel_name="directmessage")
+    await slack.standin.settle()
+    assert slack.standin.called("views.publish") == []

@@ -231,3 +231,33 @@ def test_zone_data_ships_with_the_package():
     from importlib.metadata import requires
 
     assert any(r.split(">")[0].split("=")[0].strip() == "tzdata" for r in requires("pm-coach"))
+
+
+@pytest.mark.parametrize("words,message", [
+    ("weekdays daily", "Use one set of days — you gave weekdays and daily; nothing was changed."),
+    ("at 9am at 10am", "Use one time — you gave 9am and 10am; nothing was changed."),
+    ("9am 10:30", "Use one time — you gave 9am and 10:30; nothing was changed."),
+    ("track ai-pm track ds-pm", "Use one track — you gave ai-pm and ds-pm; nothing was changed."),
+    ("tz Europe/Berlin tz Asia/Tokyo", "Use one time zone — you gave Europe/Berlin and Asia/Tokyo; nothing was changed."),
+])
+def test_contradictory_words_change_nothing(coach, say, words, message):
+    say("subscribe me at 8am mon,wed track ai-pm tz UTC")
+    before = rows(coach)
+    [reply] = say(f"subscribe me {words}")
+    assert reply.kind == "error" and message in reply.text
+    assert rows(coach) == before
+
+
+def test_repeating_the_same_word_or_joining_day_lists_is_fine():
+    assert parse("at 9am 9:00 track ai-pm ai-pm").time == (9, 0)
+    assert parse("mon and weekends").days == ("mon", "sat", "sun")
+
+
+def test_buttons_for_a_missing_subscription_say_it_cannot_be_found(coach, say):
+    for verb in ("stop", "resume", "pause"):
+        [reply] = say(action=f"sub:{verb}:999")
+        assert "I can't find that daily drill (it may have been removed)." in reply.text
+    say("subscribe")
+    [(sub_id,)] = coach.db.execute("SELECT id FROM subscriptions").fetchall()
+    say(action=f"sub:stop:{sub_id}")
+    assert "already stopped" in say(action=f"sub:stop:{sub_id}")[0].text

@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import subscriptions, workers
 from bot.messages import Reply, Request, error
 
-from . import render
+from . import home, render
 from .directory import Directory, looks_like_dm
 from .sender import api_error, post_message
 
@@ -71,6 +71,8 @@ async def answer(context, client: AsyncWebClient, conversation: "Conversation", 
     made = await make_request(context, client, **request)
     replies = [made] if isinstance(made, Reply) else await workers.handle(context["coach"], made)
     await conversation.deliver(replies)
+    if not isinstance(made, Reply) and home.changed_by(context["coach"], made, replies):
+        await home.publish(context, client, made.workspace, made.user)  # the Home tab shows it without reopening
 
 
 @dataclass

@@ -1,6 +1,6 @@
-"""The Slack Home tab: on ``app_home_opened`` (and after a practice or subscription button) the
-person's page from ``bot.home`` is published with ``views.publish`` — to that person only, as
-Slack shows a Home tab only to the user it was published for. Its buttons are ordinary coach
+"""The Slack Home tab: on ``app_home_opened`` (and after a practice, subscription or habit button or
+typed command) the person's page from ``bot.home`` is published with ``views.publish`` — to that
+person only, as Slack shows a Home tab only to the user it was published for. Its buttons are ordinary coach
 buttons: the actions listener answers them in the person's DM with the bot."""
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 
 MAX_HOME_BLOCKS = 100  # Slack refuses a Home view with more
 REFRESH_AFTER = ("drill:", "sub:", "habit:")  # clicks that change what the Home tab shows
+# typed commands that change what the Home tab shows (practice, daily drills, habits, time zone, forgetting)
+REFRESH_COMMANDS = frozenset({"drill", "answer", "reveal", "review", "skip", "next", "rate", "suspend", "unsuspend",
+                              "undo", "subscribe", "unsubscribe", "limits", "goal", "remind", "timezone", "forget-me"})
 
 
 def view(coach, team: str, user: str) -> dict:
@@ -50,6 +53,15 @@ async def app_home_opened(event, body, client, context):
 
 def refreshes(action: str) -> bool:
     return action.startswith(REFRESH_AFTER)
+
+
+def changed_by(coach, req, replies) -> bool:
+    """Whether a request may have changed its sender's Home tab — checked by name, so a question or
+    `help` costs no views.publish. Plain text an open drill took as its answer shows as a result."""
+    if req.action:
+        return refreshes(req.action)
+    name, _ = coach.parse(req.text)
+    return name in REFRESH_COMMANDS or any(r.kind in ("result", "drill") for r in replies)
 
 
 def register(app) -> None:

@@ -18,9 +18,34 @@ def citation(coach, drill: Drill) -> Citation:
     return Citation(drill.article, article_title(coach, drill), drill.section)
 
 
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _readable(body: str, about: str) -> str:
+    """The section with each Markdown table row as a sentence ("System Logic — Traditional PM: …; AI PM: …"),
+    since raw pipes read badly on every platform. When the drill names a row, only those rows are kept."""
+    lines, header, picked = [], None, []
+    for line in body.splitlines():
+        if not line.strip().startswith("|"):
+            header = None
+            lines.append(line)
+            continue
+        cells = _cells(line)
+        if header is None:
+            header = cells
+        elif not all(set(c) <= set(":- ") for c in cells):  # skip the |---| divider
+            row = f"{cells[0]} — " + "; ".join(f"{h}: {c}" for h, c in zip(header[1:], cells[1:]) if c) + "."
+            lines.append(row)
+            if cells[0] and cells[0].lower() in about.lower():
+                picked.append(row)
+    return " ".join(picked) if picked else "\n".join(lines)
+
+
 def excerpt(coach, drill: Drill, limit: int = 420) -> str:
     section = coach.library.section_for(drill)
-    body = " ".join((section.body if section else "").split())
+    about = " ".join([drill.prompt, drill.explanation or ""])
+    body = " ".join(_readable(section.body if section else "", about).split())
     if len(body) <= limit:
         return body
     cut = body[:limit]

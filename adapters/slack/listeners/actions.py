@@ -8,7 +8,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.messages import Reply
 
-from .. import home, render
+from .. import render
 from ..conversation import Conversation, answer
 from ..sender import api_error
 
@@ -42,8 +42,6 @@ async def button_click(ack, body, client, context):
         return
     await answer(context, client, conversation, team=team, channel=channel, user=user_id, is_dm=is_dm,
                  action=value, user_name=user.get("name") or user.get("username") or "")
-    if home.refreshes(value):  # practice or a subscription changed: the Home tab shows it
-        await home.publish(context, client, team, user_id)
 
 
 async def open_answer_box(client, body, conversation: Conversation, action: str, input_label: str) -> None:
