@@ -146,11 +146,16 @@ async def test_public_buttons_stay_open_to_everyone(discord_client, standin):
 
 
 # ------------------------------------------------------------------ 10. a DM subscription made in a server works in the DM
-async def test_dm_subscription_made_in_a_server_is_answered_in_the_dm(discord_client, standin, coach, clock):
-    await call(discord_client, command_payload("subscribe", {"time": "10:00", "tz": "UTC", "target": "me"}))
+async def _subscribe_and_run_at_ten(discord_client, coach, clock, options: dict, **payload):
+    """/subscribe at 10:00 UTC, then the scheduler's run at 10:00 with the real Discord sender."""
+    await call(discord_client, command_payload("subscribe", {"time": "10:00", "tz": "UTC", **options}, **payload))
     scheduler = DailyScheduler(coach, {"discord": DiscordSender(discord_client)}, sleep=_no_sleep)
     clock.set(clock.now.replace(hour=10))
-    summary = await scheduler.run_due(clock.now)
+    return await scheduler.run_due(clock.now)
+
+
+async def test_dm_subscription_made_in_a_server_is_answered_in_the_dm(discord_client, standin, coach, clock):
+    summary = await _subscribe_and_run_at_ten(discord_client, coach, clock, {"target": "me"})
     assert summary.sent == 1
     (daily,) = standin.find("POST", DM_POSTS)
     assert "Your daily drill" in text_of(daily.body)
@@ -172,11 +177,8 @@ async def test_dm_subscription_made_in_a_server_is_answered_in_the_dm(discord_cl
 
 
 async def test_resume_button_of_a_paused_notice_works_from_the_dm(discord_client, standin, coach, clock):
-    await call(discord_client, command_payload("subscribe", {"time": "10:00", "tz": "UTC"}, permissions=MANAGER))
     standin.fail_next("POST", CHANNEL_POSTS, 403, {"code": 50001, "message": "Missing Access"})
-    scheduler = DailyScheduler(coach, {"discord": DiscordSender(discord_client)}, sleep=_no_sleep)
-    clock.set(clock.now.replace(hour=10))
-    summary = await scheduler.run_due(clock.now)
+    summary = await _subscribe_and_run_at_ten(discord_client, coach, clock, {}, permissions=MANAGER)
     assert summary.paused == 1
     (notice,) = standin.find("POST", DM_POSTS)
     assert "Daily drill paused" in text_of(notice.body)
