@@ -407,9 +407,10 @@ class DailyScheduler:
         plan, by_id = await workers.call(self.coach, self._plan, at, only, summary, sweep)
         outbox = _Outbox(self, summary)
         for start in range(0, len(plan), CLAIM_BATCH):
-            outbox.add(await workers.call(self.coach, self._claim, plan[start:start + CLAIM_BATCH], at, summary))
-        outbox.add(await workers.call(self.coach, self._recover_in, at, summary,
-                                      by_id if only is not None and not sweep else None))
+            outbox.add(await workers.call_in(_WRITER, self.coach, self._claim, plan[start:start + CLAIM_BATCH], at,
+                                             summary))
+        outbox.add(await workers.call_in(_WRITER, self.coach, self._recover_in, at, summary,
+                                         by_id if only is not None and not sweep else None))
         await outbox.finish()
         if only is None or sweep:  # people's evening reminders ride on the sweep (bot/reminders.py)
             sent = await reminders.run_due(self, at)
@@ -639,13 +640,20 @@ class DailyScheduler:
                               [stamp(item.lease_until), item.id, self.owner])
 
     async def _record(self, item: Item, state: str, error: str = "") -> None:
-        """Write a result: it joins the ledger's next group write (see _Ledger); returns once written."""
+        """Write a result: it joins the ledger's next group write (see _Ledger); returns once written.
+
+        A sender that takes one send at a time (the console: a local write, no network) has its
+        results written at once instead: a hop to the ledger thread would be most of its time, and
+        the time a post spends sent but unrecorded is what a kill -9 can turn into a duplicate."""
         now = stamp(self.coach.clock())
         done = state != "pending"
         params = [state, item.parts_sent, item.ref if item.parts_sent else "", error[:500] or None,
                   item.attempts - item.attempts_recorded, state, now, done, item.post_id, now, item.id]
         item.attempts_recorded = item.attempts
-        await self._ledger.write(params)
+        if getattr(self.senders.get(item.sub.platform), "max_in_flight", None) == 1:
+            _write_results(self.coach, [params])
+        else:
+            await self._ledger.write(params)
 
     def _limit(self, platform: str):
         """The sender's own limit on sends at once (``max_in_flight``), as a semaphore, or None."""
@@ -769,7 +777,10 @@ class DailyScheduler:
             log.warning("could not tell %s that subscription %s is paused: %s", sub.subscriber, sub.id, exc)
 
 
-_LEDGER = workers.lane("coach-ledger")  # results are written here, never behind the pool's queue
+# The scheduler's writes (claims, composing posts, send results) one at a time in a thread of their
+# own: they never wait on each other's write lock (SQLite's busy waits sleep in coarse steps), and
+# never queue behind people's commands in the pool.
+_WRITER = workers.lane("coach-scheduler")
 
 _RESULT = ("UPDATE deliveries SET state = ?, parts_sent = ?, message_ref = COALESCE(NULLIF(?, ''), message_ref), "
            "error = ?, attempts = attempts + ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
@@ -784,7 +795,7 @@ def _write_results(coach, rows: list[list]) -> None:
 
 class _Ledger:
     """Send results written in groups: whatever came in while one write ran goes in the next, as one
-    transaction in a thread of its own. A commit per message cost more than the send; grouped, the
+    transaction in the scheduler's writer thread. A commit per message cost more than the send; grouped, the
     crash window stays the same because each send keeps its slot until its result is written."""
 
     def __init__(self, sched: DailyScheduler):
@@ -807,7 +818,7 @@ class _Ledger:
             rows, written = self.rows, self.written
             self.rows, self.written = [], None
             try:
-                await workers.call_in(_LEDGER, self.sched.coach, _write_results, rows)
+                await workers.call_in(_WRITER, self.sched.coach, _write_results, rows)
             except Exception as exc:
                 written.set_exception(exc)
             else:
@@ -848,7 +859,7 @@ class _Outbox:
             self.open += len(batch)
             items = [item for unit in batch for item in unit]
             try:
-                composed = await workers.call(self.sched.coach, self.sched._compose_batch, items)
+                composed = await workers.call_in(_WRITER, self.sched.coach, self.sched._compose_batch, items)
             except Exception as exc:  # the batch's transaction itself failed: none of them was composed
                 log.exception("composing %d posts failed", len(items))
                 composed = {item.id: exc for item in items}
