@@ -97,7 +97,7 @@ class AnswerIndex:
         self.units = retrieval.unit_count(db)
         self.speller = retrieval.Speller(db)
         self._sections: list[Unit] | None = None
-        self.disagreements = disagreements.parse(library.root / disagreements.FILE_NAME)[0]
+        self.disagreements = disagreements.parsed(library.root / disagreements.FILE_NAME)
 
     @property
     def sections(self) -> list[Unit]:

@@ -12,7 +12,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 
 from .text import STOPWORDS, stem, words
 
@@ -48,8 +47,20 @@ def _canonical(key: str) -> str:
     return " ".join(stem(w) for w in words(key))
 
 
-class _Lines(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml parses it 10x faster when present
-    """Keeps each key's line, for file:line messages."""
+def _loader():
+    """(yaml, a loader that keeps each key's line for file:line messages), made on the first parse:
+    a warm content cache brings the parsed vocabulary, and importing PyYAML is a good part of a
+    cold `coach ask`. libyaml parses it 10x faster when present."""
+    global _LINES
+    import yaml
+
+    if _LINES is None:
+        _LINES = type("_Lines", (getattr(yaml, "CSafeLoader", yaml.SafeLoader),), {})
+        _LINES.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+    return yaml, _LINES
+
+
+_LINES = None
 
 
 def _mapping(loader, node):
@@ -59,9 +70,6 @@ def _mapping(loader, node):
         out[key] = loader.construct_object(v, deep=True)
         out.setdefault("__lines__", {})[key] = k.start_mark.line + 1
     return out
-
-
-_Lines.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
 _parsed: dict[tuple, tuple[Vocabulary | None, list[str]]] = {}  # (path, mtime, size) -> parse's result
@@ -103,9 +111,10 @@ def adopt(entry: tuple | None) -> None:
 
 def _parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
     name = _display(path)
+    yaml, lines_loader = _loader()
     try:
         text = path.read_text(encoding="utf-8")
-        data = yaml.load(text, Loader=_Lines)
+        data = yaml.load(text, Loader=lines_loader)
     except OSError as exc:
         return None, [f"{name}:1: cannot read the vocabulary ({exc.strerror})"]
     except yaml.YAMLError as exc:
