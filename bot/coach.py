@@ -69,10 +69,12 @@ class Coach:
     def __init__(self, db, library: content.Library, clock: Callable[[], datetime] = utcnow,
                  config: Config | None = None, index_db=None):
         self.db = db
-        self.index_db = index_db or db  # the content index's SQLite (the state's own file when that is SQLite)
+        self.config = config or Config()
+        if index_db is None:  # the content index's SQLite: the state's own file when that is SQLite
+            index_db = db if db.dialect == "sqlite" else storage.open_db(self.config.index, (answers.INDEX,))
+        self.index_db = index_db
         self.library = library
         self.clock = clock
-        self.config = config or Config()
         self.commands: dict[str, Command] = {}
         self.actions: dict[str, Callable] = {}
         for feature in FEATURES:

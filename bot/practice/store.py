@@ -107,8 +107,8 @@ def score_revealed(db, post: "Post") -> None:
         [post.platform, post.workspace, post.channel, post.id]).fetchall()
     db.conn.executemany(
         "INSERT INTO practice_totals (platform, workspace, channel, user, points, drills) VALUES (?, ?, ?, ?, ?, 1) "
-        "ON CONFLICT (platform, workspace, channel, user) DO UPDATE SET points = points + excluded.points, "
-        "drills = drills + 1", [(post.platform, post.workspace, post.channel, user, pts) for user, pts in rows])
+        "ON CONFLICT (platform, workspace, channel, user) DO UPDATE SET points = practice_totals.points + "
+        "excluded.points, drills = practice_totals.drills + 1", [(post.platform, post.workspace, post.channel, user, pts) for user, pts in rows])
 
 
 @dataclass(frozen=True)
