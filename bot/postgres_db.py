@@ -142,7 +142,7 @@ def _as_sqlite_error(exc: psycopg.Error) -> sqlite3.Error:
             break
     else:
         cls, name = PostgresDatabaseError, ""
-    new = cls(str(exc).strip())
+    new = cls(" ".join(str(exc).split()))  # one line: libpq's messages carry newlines and tabs
     new.sqlite_errorname = name
     return new
 
