@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import compose, disagreements, ranking, retrieval, scope, synonyms
+from . import compose, context, disagreements, ranking, retrieval, scope, synonyms
 from .messages import Citation
 from .ranking import Candidate, Unit
 from .synonyms import terms, weak_terms
@@ -19,6 +19,7 @@ from .text import words
 MAX_QUESTION_TERMS = 64  # a pasted essay is not a question; its first words say what it's about
 MAX_SECTION_CHARS = 2800  # Slack section blocks stop at 3000
 BUTTON_LABEL = 72
+CLAUSE_AGREES_TOP = 3  # a long question's asking clause, answered alone, must land among the whole question's nearest
 # an agent noun whose stem is not itself ("designer" -> "design", "recruiters" -> "recruit")
 _AGENT = re.compile(r"[a-z]{4,}(?:er|or)s?")
 
@@ -51,22 +52,6 @@ class Answer:
     def to_json(self) -> dict:
         return {"question": self.question, "found": self.found, "answer": self.answer,
                 "sources": self.sources, "score": round(self.score, 4)}
-
-
-_CLAUSE_END = re.compile(r"[.;!?]+\s+|,\s+(?:but|so|and)\s+|\s+-+\s+|,\s+")
-_ASKING = re.compile(r"^(?:so\s+|but\s+|and\s+)?(how|what|which|when|why|should|can|could|is|are|do|does|will|would)\b")
-MIN_CONTEXT_WORDS = 12  # a question this long may carry context before what it asks
-
-
-def _question_clause(question: str) -> str:
-    """The last clause that asks something, when the question carries context before it."""
-    if len(words(question)) < MIN_CONTEXT_WORDS:
-        return ""
-    clauses = [c.strip() for c in _CLAUSE_END.split(question.strip()) if len(words(c)) >= 3]
-    for clause in reversed(clauses[1:]):
-        if _ASKING.match(clause.lower()):
-            return clause
-    return ""
 
 
 def label(text: str) -> str:
@@ -122,13 +107,19 @@ class AnswerIndex:
         return self._units("key = ?", [unit.section_key])[0]
 
     # ------------------------------------------------------------------ ask
-    def rank(self, qterms: list[str]) -> tuple[list[Candidate], dict[str, float], set[str]]:
-        """Candidates from FTS, re-ranked by ranking.score."""
+    def rank(self, qterms: list[str], asking: list[str] | None = None) -> tuple[list[Candidate], dict[str, float], set[str]]:
+        """Candidates from FTS, re-ranked by ranking.score. asking: the terms of a long question's
+        asking clause (context.asking_clause); the rest of it is context and counts less."""
         df = retrieval.document_frequency(self.db, qterms)
         weights = retrieval.idf(df, self.units)
         for t in weights.keys() & weak_terms():
             weights[t] *= ranking.WEAK_FACTOR
         unknown = {t for t, d in df.items() if d == 0}
+        for t, factor in context.factors(weights, asking, unknown).items():
+            weights[t] *= factor
+            if not factor:
+                del weights[t], df[t]
+                unknown.discard(t)
         hits = retrieval.search(self.db, retrieval.match_terms(df, self.units))
         if not hits:
             return [], weights, unknown
@@ -166,10 +157,12 @@ class AnswerIndex:
             return Answer(question, False, None)
         foreign = self.foreign_roles(words(question)[:4 * MAX_QUESTION_TERMS])
         qterms = [foreign.get(t, t) for t in qterms]
-        ranked, weights, unknown = self.rank(qterms)
+        clause = context.asking_clause(question) if context_ok else ""
+        ranked, weights, unknown = self.rank(qterms, self.question_terms(clause) if clause else None)
         if not ranked:
             return Answer(question, False, None)
-        if synonyms.asks_advice(question):
+        advice = synonyms.asks_advice(question)
+        if advice:
             for c in ranked:
                 if c.unit.is_section and synonyms.advises(c.unit.section):
                     c.score += ranking.ADVICE_BOOST
@@ -182,14 +175,16 @@ class AnswerIndex:
         section = self.section_unit(best.unit)
         focus = ranking.focus(best.unit, section, weights)
         score = min(best.coverage, focus)
-        if not ranking.confident(best, section, weights, focus, unknown):
+        if not ranking.confident(best, section, weights, focus, unknown,
+                                 advice=advice and synonyms.advises(section.section)):
             if context_ok:
                 # "I've been a B2B SaaS PM for 6 years… how do I move into AI PM?": the question is its
                 # last clause; the rest is context the library has no words for
-                clause = _question_clause(question)
                 if clause:
                     found = self.ask(clause, context_ok=False)
-                    if found.found:
+                    # the clause alone must still be about what the whole question points at
+                    if found.found and found.unit_key and any(t.key == self.unit(found.unit_key).section_key
+                                                              for t in topics[:CLAUSE_AGREES_TOP]):
                         found.question = question
                         return found
             return Answer(question, False, None, score=score, nearest=topics[:3])
