@@ -11,6 +11,8 @@ from bot import scope
     ("explain how a transformer model works", "transformer model"), ("what does MLOps mean", "mlops"),
     ("how does the career leverage matrix work", "career leverage matrix"),
     ("what is a traditional pm accountable for", None), ("how many rounds are ai pm interviews", None),
+    ("what is LangSmith used for", "langsmith"), ("what does Figma do", "figma"),
+    ("how do i do a power analysis", "power analysis"),
 ])
 def test_definition_questions_name_their_subject(question, subject):
     assert scope.definition_subject(question) == subject
@@ -20,6 +22,10 @@ def test_definition_questions_name_their_subject(question, subject):
     ("what is prompt engineering", "Head-to-head comparison"),  # a table cell lists it
     ("what is a feature store", "How do interview processes differ"),  # an anecdote names it
     ("explain how a transformer model works", "Mistakes to Avoid"),
+    ("what is data leakage in machine learning", "What technical skills are mandatory for an AI PM"),  # the field
+    ("what is an roc curve", "What technical skills are mandatory for an AI PM"),  # "knowing what X is;" isn't a definition
+    ("what is sequential a/b testing", "What technical skills are mandatory for a Data Scientist PM"),  # "a/b" is a word
+    ("how do i do a power analysis", "What technical skills are mandatory for a Data Scientist PM"),
 ])
 def test_a_term_the_articles_only_name_is_declined_saying_where(coach, question, where):
     answer = coach.index.ask(question)
@@ -29,7 +35,8 @@ def test_a_term_the_articles_only_name_is_declined_saying_where(coach, question,
 
 
 @pytest.mark.parametrize("question", ["whats recall", "what is an F1 score", "what is the career leverage matrix",
-                                      "what does a data engineer do on an ai team"])
+                                      "what does a data engineer do on an ai team", "what is mixpanel good for",
+                                      "what does a ds pm do"])
 def test_a_term_the_articles_explain_is_answered(coach, question):
     assert coach.index.ask(question).found
 
