@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import compose, context, disagreements, ranking, retrieval, scope, synonyms
+from . import compose, context, disagreements, fit, ranking, retrieval, scope, synonyms
 from .messages import Citation
 from .ranking import Candidate, Unit
 from .synonyms import terms, weak_terms
@@ -170,8 +170,13 @@ class AnswerIndex:
         declined = self.out_of_scope(question, qterms)
         if declined:
             return Answer(question, False, None, nearest=distinct_topics([c.unit for c in ranked])[:3], note=declined)
-        best = self.specific(ranking.primary_first(ranked))
         topics = distinct_topics([c.unit for c in ranked])
+        ranked, track = self.naming_tracks(ranked, qterms)
+        track_note = (f"The articles don't cover that for the {track} role; the nearest topics I have are "
+                      f"about the other PM roles.") if track else ""
+        if not ranked:
+            return Answer(question, False, None, nearest=topics[:3], note=track_note)
+        best = self.specific(ranking.primary_first(ranked))
         section = self.section_unit(best.unit)
         focus = ranking.focus(best.unit, section, weights)
         score = min(best.coverage, focus)
@@ -187,8 +192,25 @@ class AnswerIndex:
                                                               for t in topics[:CLAUSE_AGREES_TOP]):
                         found.question = question
                         return found
-            return Answer(question, False, None, score=score, nearest=topics[:3])
-        return self._answer(question, best.unit, weights, score, topics)
+            return Answer(question, False, None, score=score, nearest=topics[:3], note=track_note)
+        answer = self._answer(question, best.unit, weights, score, topics)
+        if fit.asks_count(question, synonyms.current().count_questions) and not fit.has_number(answer.answer):
+            return Answer(question, False, None, score=score, nearest=topics[:3])  # "how many…" without a number
+        return answer
+
+    def naming_tracks(self, ranked: list[Candidate], qterms: list[str]) -> tuple[list[Candidate], str | None]:
+        """The candidates from places that name every PM track the question names (fit.missing_track),
+        and the track that sank the best one."""
+        tracks = synonyms.current().pm_tracks
+        missing = [fit.missing_track(qterms, c.unit.head | c.unit.body | c.unit.ctx
+                                     | self._section_terms(c.unit), tracks) for c in ranked]
+        return [c for c, m in zip(ranked, missing) if m is None], missing[0]
+
+    def _section_terms(self, unit: Unit) -> frozenset[str]:
+        if unit.is_section:
+            return frozenset()
+        section = next((s for s in self.sections if s.key == unit.section_key), None)
+        return section.head | section.body | section.ctx if section else frozenset()
 
     def out_of_scope(self, question: str, qterms: list[str]) -> str:
         """Why a question whose words the articles use is still not theirs to answer, or ""."""

@@ -59,3 +59,21 @@ def test_a_role_as_the_askers_background_is_context_not_the_subject(coach):
 def test_the_decline_reply_carries_the_reason(say):
     reply = say("what is prompt engineering")[0]
     assert reply.kind == "decline" and "only in passing" in reply.text
+
+
+def test_a_question_about_one_track_is_not_answered_from_a_place_about_others(coach):
+    answer = coach.index.ask("ds pm equity percentage")  # equity figures exist for AI PM and traditional PM only
+    assert not answer.found and "Data Scientist PM" in answer.note
+    assert coach.index.ask("ai pm equity %").found
+    assert coach.index.ask("do ai pms or ds pms get paid more").found  # a place naming both answers
+
+
+def test_a_how_many_question_needs_a_number_in_its_answer(coach):
+    assert not coach.index.ask("how many interview rounds does a ds pm loop have").found
+    answer = coach.index.ask("how many interview rounds for ai pm")
+    assert answer.found and "five" in answer.answer
+
+
+def test_early_career_is_what_the_question_is_about(coach):
+    answer = coach.index.ask("I'm early career, should I start as traditional PM?")
+    assert answer.found and "PMs early in their career" in answer.answer
