@@ -638,7 +638,7 @@ class DailyScheduler:
         self.coach.db.execute(
             "UPDATE deliveries SET state = ?, parts_sent = ?, message_ref = COALESCE(NULLIF(?, ''), message_ref), "
             "error = ?, attempts = attempts + ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
-            "lease_until = CASE WHEN ? THEN NULL ELSE lease_until END, post_id = COALESCE(?, post_id), "
+            "lease_until = CASE WHEN ? = 1 THEN NULL ELSE lease_until END, post_id = COALESCE(?, post_id), "
             "updated_at = ? WHERE id = ? AND state = 'pending'",
             [state, item.parts_sent, item.ref if item.parts_sent else "", error[:500] or None,
              item.attempts - item.attempts_recorded, state, now, done, item.post_id, now, item.id])

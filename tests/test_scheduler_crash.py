@@ -84,6 +84,8 @@ from bot.coach import open_coach
 from bot.config import Config
 from bot.scheduler import DailyScheduler
 
+BOTH_BACKENDS = True  # each test here using db_file runs on SQLite and on PostgreSQL (conftest)
+
 at = datetime.fromisoformat(sys.argv[2])
 
 class DiesOnTheSecondMessage:
