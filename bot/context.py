@@ -16,20 +16,19 @@ MIN_CONTEXT_WORDS = 12  # a question this long may carry context before what it 
 CONTEXT_WEIGHT = 0.3  # a known word of the context counts this much when the asking clause has a subject
 MIN_SUBJECT_WEIGHT = 1.0  # ...a subject: a term of its own at least this rare (idf; "ai", "pm" are not)
 
-_CLAUSE_END = re.compile(r"[.;!?]+\s+|,\s+(?:but|so|and)\s+|\s+-+\s+|,\s+")
+_CLAUSE_END = re.compile(r"[.;!?]+\s+|,\s+(?:but|so|and)\s+|\s+[-–—]+\s+|,\s+")
 _ASKING = re.compile(r"^(?:so\s+|but\s+|and\s+|ok\s+|honestly\s+)?(how|what|which|when|why|where|who|should|can|could|"
                      r"is|are|do|does|did|will|would|am|any)\b")
 
 
 def asking_clause(question: str) -> str:
-    """The last clause that asks something, when the question carries context before it; else ""."""
+    """What a question with context before it asks: from its first clause that asks to the end
+    ("…, so which should I pick? or wait"); "" for a short question or one that asks from its start."""
     if len(words(question)) < MIN_CONTEXT_WORDS:
         return ""
     clauses = [c.strip() for c in _CLAUSE_END.split(question.strip()) if c.strip()]
-    for i in range(len(clauses) - 1, 0, -1):
-        if _ASKING.match(clauses[i].lower()):
-            return " ".join(clauses[i:])  # "…should I? or wait" keeps its tail
-    return ""
+    first = next((i for i, c in enumerate(clauses) if _ASKING.match(c.lower())), 0)
+    return " ".join(clauses[first:]) if first else ""
 
 
 def factors(weights: dict[str, float], asking: list[str] | None, unknown: set[str]) -> dict[str, float]:

@@ -42,3 +42,21 @@ def test_personal_advice_phrasings_ask_for_a_recommendation():
               "I'm an ML engineer wanting product - AI PM or DS PM?"):
         assert asks_advice(q), q
     assert not asks_advice("what does a data engineer do on an ai team")
+
+
+def test_a_dash_sets_the_question_apart_from_its_context(coach):
+    q = "been a regular pm for 4 yrs and thinking about jumping to ai pm — how do i know im actually ready?"
+    assert context.asking_clause(q) == "how do i know im actually ready?"
+    answer = coach.index.ask(q)
+    assert answer.found and "three conditions" in answer.answer
+
+
+def test_a_question_that_asks_from_its_first_clause_has_no_context():
+    q = "How deep does an ML PM's technical knowledge have to go — is a conceptual grasp of algorithms enough?"
+    assert context.asking_clause(q) == ""
+
+
+def test_chat_slips_and_comparisons_read_as_words(coach):
+    assert "should" not in terms("what shoud I expect", query=True) and "shoud" not in terms("what shoud I expect", query=True)
+    answer = coach.index.ask("when does ML beat hardcoded logic")
+    assert answer.found and answer.citation.section == "When Not to Use AI: Business Rules vs ML Models"
