@@ -82,6 +82,7 @@ class AnswerIndex:
         self.units = retrieval.unit_count(db)
         self.speller = retrieval.Speller(db)
         self._sections: list[Unit] | None = None
+        self._places: dict[str, list[str]] = {}
         self.disagreements = disagreements.parse(library.root / disagreements.FILE_NAME)[0]
 
     @property
@@ -171,11 +172,11 @@ class AnswerIndex:
         if declined:
             return Answer(question, False, None, nearest=distinct_topics([c.unit for c in ranked])[:3], note=declined)
         topics = distinct_topics([c.unit for c in ranked])
-        ranked, track = self.naming_tracks(ranked, qterms)
-        track_note = (f"The articles don't cover that for the {track} role; the nearest topics I have are "
-                      f"about the other PM roles.") if track else ""
+        ranked, role = self.naming_roles(ranked, qterms)
+        role_note = (f"The articles don't cover that for the {role} role; the nearest topics I have are "
+                     f"about other roles.") if role else ""
         if not ranked:
-            return Answer(question, False, None, nearest=topics[:3], note=track_note)
+            return Answer(question, False, None, nearest=topics[:3], note=role_note)
         best = self.specific(ranking.primary_first(ranked))
         section = self.section_unit(best.unit)
         focus = ranking.focus(best.unit, section, weights)
@@ -192,25 +193,26 @@ class AnswerIndex:
                                                               for t in topics[:CLAUSE_AGREES_TOP]):
                         found.question = question
                         return found
-            return Answer(question, False, None, score=score, nearest=topics[:3], note=track_note)
+            return Answer(question, False, None, score=score, nearest=topics[:3], note=role_note)
         answer = self._answer(question, best.unit, weights, score, topics)
         if fit.asks_count(question, synonyms.current().count_questions) and not fit.has_number(answer.answer):
             return Answer(question, False, None, score=score, nearest=topics[:3])  # "how many…" without a number
         return answer
 
-    def naming_tracks(self, ranked: list[Candidate], qterms: list[str]) -> tuple[list[Candidate], str | None]:
-        """The candidates from places that name every PM track the question names (fit.missing_track),
-        and the track that sank the best one."""
-        tracks = synonyms.current().pm_tracks
-        missing = [fit.missing_track(qterms, c.unit.head | c.unit.body | c.unit.ctx
-                                     | self._section_terms(c.unit), tracks) for c in ranked]
+    def naming_roles(self, ranked: list[Candidate], qterms: list[str]) -> tuple[list[Candidate], str | None]:
+        """The candidates from places that name every role the question names (fit.missing_role),
+        and the role that sank the best one."""
+        roles = synonyms.current().named_roles
+        missing = [fit.missing_role(qterms, self._place(c.unit.section_key), roles) for c in ranked]
         return [c for c, m in zip(ranked, missing) if m is None], missing[0]
 
-    def _section_terms(self, unit: Unit) -> frozenset[str]:
-        if unit.is_section:
-            return frozenset()
-        section = next((s for s in self.sections if s.key == unit.section_key), None)
-        return section.head | section.body | section.ctx if section else frozenset()
+    def _place(self, section_key: str) -> list[str]:
+        """A section's article title, heading and text, as terms in reading order (kept: it never changes)."""
+        if section_key not in self._places:
+            section = next((s for s in self.sections if s.key == section_key), None)
+            text = " ".join([section.title, section.section, *(a.text for a in section.atoms)]) if section else ""
+            self._places[section_key] = terms(text)
+        return self._places[section_key]
 
     def out_of_scope(self, question: str, qterms: list[str]) -> str:
         """Why a question whose words the articles use is still not theirs to answer, or ""."""

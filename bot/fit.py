@@ -1,11 +1,11 @@
 """Whether the passage found fits what was asked, beyond sharing its words.
 
-- A question about one PM track ("DS PM equity") answered from a place that never names that track
-  (the AI PM vs traditional PM pay section) would hand over another role's figures as if they were
-  the answer: declined, saying which track the articles don't cover on this point.
+- A question about one role ("DS PM equity", "a Data Product Owner's day") answered from a place that
+  never names that role (the AI PM vs traditional PM pay section) would hand over another role's facts
+  as if they were the answer: declined, saying which role the articles don't cover on this point.
 - A "how many…" question answered by text without a number ("DS PM interview rounds": the articles
   describe the rounds but never count them) is not answered either.
-The tracks and the counting phrasings live in content/vocabulary.yaml (pm_tracks, count_questions).
+The roles and the counting phrasings live in content/vocabulary.yaml (named_roles, count_questions).
 """
 from __future__ import annotations
 
@@ -24,12 +24,13 @@ def _runs(seq: list[str], phrase: tuple[str, ...]) -> bool:
     return any(tuple(seq[i:i + n]) == phrase for i in range(len(seq) - n + 1))
 
 
-def missing_track(qterms: list[str], unit_terms: frozenset[str], tracks: tuple[str, ...]) -> str | None:
-    """The track the question names (as written in the vocabulary) that the answering place never names."""
-    for track in tracks:
-        phrase = tuple(terms(track))
-        if phrase and _runs(qterms, phrase) and not set(phrase) <= unit_terms:
-            return track
+def missing_role(qterms: list[str], place: list[str], roles: tuple[str, ...]) -> str | None:
+    """The role the question names (as the vocabulary writes it) that the answering place (its
+    article's title, heading and text, as terms in order) never names."""
+    for role in roles:
+        phrase = tuple(terms(role))
+        if phrase and _runs(qterms, phrase) and not _runs(place, phrase):
+            return role
     return None
 
 

@@ -165,7 +165,7 @@ def other_role(question: str, other_roles: list[str], units) -> str | None:
         return None
     qs = [w[:-1] if w.endswith("s") else w for w in words(q)]  # "recruiting" is not "recruiter"
     for role in sorted(other_roles, key=lambda r: -len(r)):
-        key = words(role)
+        key = [w[:-1] if w.endswith("s") else w for w in words(role)]  # as the question's words are read
         if any(qs[i:i + len(key)] == key for i in range(len(qs) - len(key) + 1)):
             if explained(role, units):
                 return None  # "ML Engineers: Handle productization…" — the articles explain this one

@@ -21,7 +21,7 @@ FILE_NAME = "vocabulary.yaml"
 
 _LISTS = ("question_filler_phrases", "question_filler_words", "question_openers", "polite", "how_much_make",
           "weak_words", "other_roles", "advice_questions", "advice_headings", "context_after_number",
-          "pm_tracks", "count_questions")
+          "named_roles", "count_questions")
 _TABLES = ("synonyms", "question_synonyms")
 _KNOWN = {*_LISTS, *_TABLES, "chat_spellings"}
 
@@ -41,7 +41,7 @@ class Vocabulary:
     advice_questions: tuple[tuple[str, ...], ...] = ()  # raw words of "should I…" phrasings
     advice_headings: tuple[tuple[str, ...], ...] = ()  # raw words a recommending heading opens with
     context_units: frozenset[str] = frozenset()  # "years" in "6 years": the number before is context
-    pm_tracks: tuple[str, ...] = ()  # the tracks the articles compare, as written ("Data Scientist PM")
+    named_roles: tuple[str, ...] = ()  # roles an answer must name to be about them ("Data Scientist PM")
     count_questions: tuple[tuple[str, ...], ...] = ()  # raw words of "how many…" phrasings
     raw_words: frozenset[str] = frozenset()  # every word the file names
     longest: int = 1
@@ -204,7 +204,7 @@ def _parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
         weak=weak, other_roles=tuple(lists["other_roles"]),
         advice_questions=tuple(tuple(words(p)) for p in lists["advice_questions"]),
         advice_headings=tuple(tuple(words(p)) for p in lists["advice_headings"]),
-        context_units=flat("context_after_number"), pm_tracks=tuple(lists["pm_tracks"]),
+        context_units=flat("context_after_number"), named_roles=tuple(lists["named_roles"]),
         count_questions=tuple(tuple(words(p)) for p in lists["count_questions"]), digest=hashlib.sha256(text.encode()).hexdigest()[:16], raw_words=frozenset(raw),
         longest=max((len(k) for k in query), default=1))
     return vocab, []

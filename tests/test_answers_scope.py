@@ -43,7 +43,7 @@ def test_a_term_the_articles_explain_is_answered(coach, question):
 
 @pytest.mark.parametrize("question", ["technical program manager interview questions",
                                       "product marketing manager vs product manager",
-                                      "how to become an engineering manager"])
+                                      "how to become an engineering manager", "how do I become a solutions engineer"])
 def test_a_role_the_articles_do_not_cover_is_declined_even_when_its_words_appear(coach, question):
     answer = coach.index.ask(question)
     assert not answer.found
@@ -61,15 +61,21 @@ def test_the_decline_reply_carries_the_reason(say):
     assert reply.kind == "decline" and "only in passing" in reply.text
 
 
-def test_a_question_about_one_track_is_not_answered_from_a_place_about_others(coach):
+def test_a_question_about_one_role_is_not_answered_from_a_place_about_others(coach):
     answer = coach.index.ask("ds pm equity percentage")  # equity figures exist for AI PM and traditional PM only
     assert not answer.found and "Data Scientist PM" in answer.note
     assert coach.index.ask("ai pm equity %").found
     assert coach.index.ask("do ai pms or ds pms get paid more").found  # a place naming both answers
+    # an alternative role the articles only list is not answered with the AI PM's day
+    answer = coach.index.ask("what does a Data Product Owner do day to day")
+    assert not answer.found and "Data Product Owner" in answer.note
+    assert coach.index.ask("is platform pm or ai strategy lead a good alternative to ai pm").found
 
 
 def test_a_how_many_question_needs_a_number_in_its_answer(coach):
     assert not coach.index.ask("how many interview rounds does a ds pm loop have").found
+    assert not coach.index.ask("how long is the ds pm interview process").found
+    assert "4‑6 week" in coach.index.ask("how long does the ai pm hiring process take").answer
     answer = coach.index.ask("how many interview rounds for ai pm")
     assert answer.found and "five" in answer.answer
 
