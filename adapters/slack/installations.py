@@ -6,8 +6,9 @@ stores filled goes on working, and privacy's ``ForeignTable`` reads the same nam
 storage layer's ``db`` interface, with their tables made by a ``Migrations`` set on either database.
 
 Bolt's AsyncApp awaits the ``async_*`` methods on every request (authorize) and at install time;
-they run the blocking database work in a thread so the event loop is not held up, each thread with
-its own connection (a connection is not shared between threads mid-statement).
+they run the blocking database work in a small thread pool of their own so the event loop is not
+held up, each thread with its own connection (a connection is not shared between threads
+mid-statement): at most two connections per store, whatever the load.
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import asyncio
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Callable, Optional
 from uuid import uuid4
 
@@ -30,6 +33,13 @@ from bot.storage import Migrations, transaction
 log = logging.getLogger(__name__)
 MIGRATIONS = Migrations("slack_installations")
 STATE_SECONDS = 600  # an install link works for ten minutes
+# Lookups are one indexed row each; two threads keep a slow one from queueing the rest, and bound
+# the connections each process holds to a shared PostgreSQL.
+_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="slack-installations")
+
+
+async def _off_loop(fn, *args, **kwargs):
+    return await asyncio.get_running_loop().run_in_executor(_pool, partial(fn, *args, **kwargs))
 
 _INSTALLATION_COLUMNS = (
     "app_id", "enterprise_id", "enterprise_name", "enterprise_url", "team_id", "team_name", "bot_token", "bot_id",
@@ -224,33 +234,31 @@ class DatabaseInstallationStore(InstallationStore, AsyncInstallationStore):
 
     # ---------------------------------------------------------------- async (what Bolt's AsyncApp awaits)
     async def async_save(self, installation: Installation) -> None:
-        await asyncio.to_thread(self.save, installation)
+        await _off_loop(self.save, installation)
 
     async def async_save_bot(self, bot: Bot) -> None:
-        await asyncio.to_thread(self.save_bot, bot)
+        await _off_loop(self.save_bot, bot)
 
     async def async_find_bot(self, *, enterprise_id: Optional[str], team_id: Optional[str],
                              is_enterprise_install: Optional[bool] = False) -> Optional[Bot]:
-        return await asyncio.to_thread(lambda: self.find_bot(
-            enterprise_id=enterprise_id, team_id=team_id, is_enterprise_install=is_enterprise_install))
+        return await _off_loop(self.find_bot, enterprise_id=enterprise_id, team_id=team_id,
+                               is_enterprise_install=is_enterprise_install)
 
     async def async_find_installation(self, *, enterprise_id: Optional[str], team_id: Optional[str],
                                       user_id: Optional[str] = None,
                                       is_enterprise_install: Optional[bool] = False) -> Optional[Installation]:
-        return await asyncio.to_thread(lambda: self.find_installation(
-            enterprise_id=enterprise_id, team_id=team_id, user_id=user_id,
-            is_enterprise_install=is_enterprise_install))
+        return await _off_loop(self.find_installation, enterprise_id=enterprise_id, team_id=team_id,
+                               user_id=user_id, is_enterprise_install=is_enterprise_install)
 
     async def async_delete_bot(self, *, enterprise_id: Optional[str], team_id: Optional[str]) -> None:
-        await asyncio.to_thread(lambda: self.delete_bot(enterprise_id=enterprise_id, team_id=team_id))
+        await _off_loop(self.delete_bot, enterprise_id=enterprise_id, team_id=team_id)
 
     async def async_delete_installation(self, *, enterprise_id: Optional[str], team_id: Optional[str],
                                         user_id: Optional[str] = None) -> None:
-        await asyncio.to_thread(lambda: self.delete_installation(
-            enterprise_id=enterprise_id, team_id=team_id, user_id=user_id))
+        await _off_loop(self.delete_installation, enterprise_id=enterprise_id, team_id=team_id, user_id=user_id)
 
     async def async_delete_all(self, *, enterprise_id: Optional[str], team_id: Optional[str]) -> None:
-        await asyncio.to_thread(lambda: self.delete_all(enterprise_id=enterprise_id, team_id=team_id))
+        await _off_loop(self.delete_all, enterprise_id=enterprise_id, team_id=team_id)
 
 
 class DatabaseOAuthStateStore(OAuthStateStore, AsyncOAuthStateStore):
@@ -289,7 +297,7 @@ class DatabaseOAuthStateStore(OAuthStateStore, AsyncOAuthStateStore):
         return bool(used)
 
     async def async_issue(self, *args, **kwargs) -> str:
-        return await asyncio.to_thread(self.issue)
+        return await _off_loop(self.issue)
 
     async def async_consume(self, state: str) -> bool:
-        return await asyncio.to_thread(self.consume, state)
+        return await _off_loop(self.consume, state)
