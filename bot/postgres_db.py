@@ -70,6 +70,7 @@ def translate(sql: str) -> str:
         if tok.startswith("'"):
             out.append(tok.replace("%", "%%"))
         elif tok == "?":
+            _null_safe(out)
             out.append("%s")
         elif tok == "%":
             out.append("%%")
@@ -91,6 +92,15 @@ def translate(sql: str) -> str:
             at -= 1
         out.insert(at, " ON CONFLICT DO NOTHING")
     return "".join(out)
+
+
+def _null_safe(out: list[str]) -> None:
+    """SQLite's ``a IS ?`` (equal, NULL included) is ``IS NOT DISTINCT FROM`` in PostgreSQL."""
+    words = [i for i, t in enumerate(out) if not t.isspace()][-2:]
+    if words and out[words[-1]].upper() == "IS":
+        out[words[-1]] = "IS NOT DISTINCT FROM"
+    elif len(words) == 2 and out[words[0]].upper() == "IS" and out[words[1]].upper() == "NOT":
+        out[words[0]], out[words[1]] = "IS DISTINCT", "FROM"
 
 
 def _params(params):
@@ -143,7 +153,7 @@ def _as_sqlite_error(exc: psycopg.Error) -> sqlite3.Error:
             break
     else:
         cls, name = PostgresDatabaseError, ""
-    new = cls(str(exc).strip())
+    new = cls(" ".join(str(exc).split()))  # one line: libpq's messages carry newlines and tabs
     new.sqlite_errorname = name
     return new
 
