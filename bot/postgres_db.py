@@ -59,6 +59,7 @@ def translate(sql: str) -> str:
         if tok.startswith("'"):
             out.append(tok.replace("%", "%%"))
         elif tok == "?":
+            _null_safe(out)
             out.append("%s")
         elif tok == "%":
             out.append("%%")
@@ -80,6 +81,21 @@ def translate(sql: str) -> str:
             at -= 1
         out.insert(at, " ON CONFLICT DO NOTHING")
     return "".join(out)
+
+
+def _null_safe(out: list[str]) -> None:
+    """``x IS ?`` / ``x IS NOT ?``: SQLite's null-safe comparison with a value; PostgreSQL's ``IS``
+    takes only NULL, TRUE or FALSE, and spells the comparison ``IS [NOT] DISTINCT FROM``."""
+    words: list[int] = []  # the last two words before the placeholder, scanning back
+    for i in range(len(out) - 1, -1, -1):
+        if not out[i].isspace():
+            words.insert(0, i)
+            if len(words) == 2:
+                break
+    if words and out[words[-1]].upper() == "IS":
+        out[words[-1]] = "IS NOT DISTINCT FROM"
+    elif len(words) == 2 and out[words[-1]].upper() == "NOT" and out[words[0]].upper() == "IS":
+        out[words[0]], out[words[-1]] = "IS", "DISTINCT FROM"
 
 
 def _params(params):

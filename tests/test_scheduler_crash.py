@@ -17,6 +17,7 @@ from bot.scheduler import LEASE, DailyScheduler
 
 UTC = timezone.utc
 ROOT = Path(__file__).resolve().parents[1]
+BOTH_BACKENDS = True  # each test here using db_file runs on SQLite and on PostgreSQL (conftest)
 
 CHILD = """
 import asyncio, os, sys
@@ -83,8 +84,6 @@ from datetime import datetime
 from bot.coach import open_coach
 from bot.config import Config
 from bot.scheduler import DailyScheduler
-
-BOTH_BACKENDS = True  # each test here using db_file runs on SQLite and on PostgreSQL (conftest)
 
 at = datetime.fromisoformat(sys.argv[2])
 
