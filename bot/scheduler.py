@@ -32,6 +32,7 @@ import heapq
 import itertools
 import logging
 import os
+import random
 import socket
 import uuid
 from collections import Counter
@@ -406,8 +407,18 @@ class DailyScheduler:
         summary = Summary()
         plan, by_id = await workers.call(self.coach, self._plan, at, only, summary, sweep)
         outbox = _Outbox(self, summary)
-        for start in range(0, len(plan), CLAIM_BATCH):
-            outbox.add(await workers.call(self.coach, self._claim, plan[start:start + CLAIM_BATCH], at, summary))
+        # Every process plans the same list. Taken in the same order, the first one to claim would win
+        # every batch while the others queue behind it for the write lock and find each one taken; in
+        # its own random order each process mostly claims batches nobody has, so the posting is shared.
+        # (A subscription's posts stay in one batch: on Mondays its digest goes before its drill.)
+        batches: list[list] = [[]]
+        for entry in plan:
+            if len(batches[-1]) >= CLAIM_BATCH and entry[0].id != batches[-1][-1][0].id:
+                batches.append([])
+            batches[-1].append(entry)
+        random.shuffle(batches)
+        for batch in filter(None, batches):
+            outbox.add(await workers.call(self.coach, self._claim, batch, at, summary))
         outbox.add(await workers.call(self.coach, self._recover_in, at, summary,
                                       by_id if only is not None and not sweep else None))
         await outbox.finish()
