@@ -14,9 +14,23 @@ from .storage import Migrations, transaction
 from .synonyms import terms
 
 MIGRATIONS = Migrations("answers")
+# The content index is derived data in SQLite (FTS5): in the state's own file when that is SQLite
+# (the steps below), in a file of its own beside a PostgreSQL state (this set).
+INDEX = Migrations("answer_index")
 
 
-@MIGRATIONS
+def _index_step(fn):
+    """A step of the index's schema: in INDEX, and in MIGRATIONS when the state is SQLite."""
+    INDEX(fn)
+
+    def on_state(db):
+        if db.dialect == "sqlite":
+            fn(db)
+    on_state.__name__ = fn.__name__
+    return MIGRATIONS(on_state)
+
+
+@_index_step
 def create_answer_index(db):
     retrieval.create_schema(db)
 
@@ -37,12 +51,12 @@ def create_answer_log(db):
         log_id INTEGER, at TEXT NOT NULL, PRIMARY KEY (platform, workspace, user))""")
 
 
-@MIGRATIONS
+@_index_step
 def add_phrasing_weights(db):
     retrieval.add_phrasing_weights(db)
 
 
-@MIGRATIONS
+@_index_step
 def add_word_table(db):
     retrieval.add_word_table(db)
 
@@ -60,11 +74,12 @@ def _now(coach) -> str:
 def _log(coach, req, question: str, answer: Answer) -> int:
     cur = coach.db.execute(
         "INSERT INTO answer_log (platform, workspace, channel, user, question, terms, found, unit_key, score, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         [req.platform, req.workspace, req.channel, req.user, question[:500],
          " ".join(terms(question, query=True)[:MAX_QUESTION_TERMS]), int(answer.found),
          answer.unit_key or None, answer.score, _now(coach)])
-    return cur.lastrowid
+    row = cur.fetchone()  # none when a read-only database skips the log
+    return row[0] if row else None
 
 
 def _remember(coach, req, unit_key: str, log_id: int | None) -> None:

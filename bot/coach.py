@@ -89,11 +89,14 @@ def migrations(*, answers_only: bool = False):
 
 class Coach:
     def __init__(self, db, library: content.Library, clock: Callable[[], datetime] = utcnow,
-                 config: Config | None = None, *, answers_only: bool = False):
+                 config: Config | None = None, index_db=None, *, answers_only: bool = False):
         self.db = db
+        self.config = config or Config()
+        if index_db is None:  # the content index's SQLite: the state's own file when that is SQLite
+            index_db = db if db.dialect == "sqlite" else storage.open_db(self.config.index, (answers.INDEX,))
+        self.index_db = index_db
         self.library = library
         self.clock = clock
-        self.config = config or Config()
         self.commands: dict[str, Command] = {}
         self.actions: dict[str, Callable] = {}
         for feature in (users, answers) if answers_only else features():
@@ -102,7 +105,7 @@ class Coach:
                     self.commands[name] = command
             self.actions.update(getattr(feature, "ACTIONS", {}))
         self.commands["help"] = Command("help", _help, "help", "what I can do", ("?", "commands"), order=0)
-        self.index = answers.AnswerIndex(db, library)
+        self.index = answers.AnswerIndex(self.index_db, library)
         self.foreign_tables: list = []  # other libraries' tables that name people (privacy.ForeignTable)
 
     # ------------------------------------------------------------- entry
@@ -203,15 +206,17 @@ def open_coach(db_path: str | Path | None = None, content_root: str | Path | Non
     """
     config = config or Config.from_env()
     db_path = str(db_path or config.db)
-    cache = Path(f"{db_path}.content.pickle") if db_path != ":memory:" else None  # the parsed library, beside the index
+    index_path = config.index if storage.is_postgres(db_path) else db_path
+    # the parsed library, beside the index
+    cache = Path(f"{index_path}.content.pickle") if index_path != ":memory:" else None
     library = content.load(Path(content_root) if content_root else None, cache=cache)
-    if answers_only:
-        db = storage.open_db(db_path, migrations(answers_only=True), skip_when_read_only=SIDE_WRITES)
-        if _built(db):
-            return Coach(db, library, clock=clock, config=config, answers_only=True)
-        db.conn.close()  # a first start builds every feature's tables: the next one may find the file read-only
-    db = storage.open_db(db_path, migrations(), skip_when_read_only=SIDE_WRITES)
-    return Coach(db, library, clock=clock, config=config)
+    db = storage.open_db(db_path, migrations(answers_only=answers_only), skip_when_read_only=SIDE_WRITES)
+    if answers_only and not _built(db):
+        db.close()  # a first start builds every feature's tables: the next one may find the file read-only
+        answers_only = False
+        db = storage.open_db(db_path, migrations(), skip_when_read_only=SIDE_WRITES)
+    index_db = storage.open_db(index_path, (answers.INDEX,)) if index_path != db_path else None
+    return Coach(db, library, clock=clock, config=config, index_db=index_db, answers_only=answers_only)
 
 
 def _built(db) -> bool:

@@ -15,6 +15,9 @@ def _float(name: str, default: float) -> float:
 @dataclass(frozen=True)
 class Config:
     db: str = "coach.db"
+    # The content index is derived data, always SQLite: beside the state in the SQLite file, or in
+    # this file of each machine's own when the state is in PostgreSQL (rebuilt when content changes).
+    index: str = "coach-index.db"
     default_tz: str = "UTC"
     admins: frozenset[str] = field(default_factory=frozenset)  # user ids allowed to manage channel subscriptions
     admin_only_channels: bool = False
@@ -26,6 +29,7 @@ class Config:
         admins = frozenset(a.strip() for a in os.environ.get("COACH_ADMINS", "").split(",") if a.strip())
         return cls(
             db=os.environ.get("COACH_DB") or "coach.db",
+            index=os.environ.get("COACH_INDEX") or "coach-index.db",
             default_tz=os.environ.get("COACH_DEFAULT_TZ") or "UTC",
             admins=admins,
             admin_only_channels=bool(admins),

@@ -97,8 +97,8 @@ def local_day_bounds(now: datetime, tz: str) -> tuple[datetime, datetime]:
 def today(db, platform: str, workspace: str, user: str, now: datetime, tz: str) -> Today:
     start, end = local_day_bounds(now, tz)
     row = db.execute(
-        "SELECT COALESCE(SUM(card_before IS NULL), 0), COALESCE(SUM(card_before IS NOT NULL), 0), "
-        "COALESCE(SUM(kind = 'answer'), 0) FROM practice_attempts WHERE platform = ? AND workspace = ? "
+        "SELECT COUNT(*) FILTER (WHERE card_before IS NULL), COUNT(*) FILTER (WHERE card_before IS NOT NULL), "
+        "COUNT(*) FILTER (WHERE kind = 'answer') FROM practice_attempts WHERE platform = ? AND workspace = ? "
         "AND user = ? AND kind IN ('answer', 'reveal') AND answered_at >= ? AND answered_at < ?",
         [platform, workspace, user, stamp(start), stamp(end)]).fetchone()
     return Today(*row)

@@ -8,9 +8,9 @@ up: ``subscriber``) is exported to them, and on forget-me loses their name but s
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 
+from . import storage
 from .commands import Command
 from .messages import Button, Reply, error, info
 from .review import stamp
@@ -40,11 +40,10 @@ class ForeignTable:
     database: str = ""  # "" = the coach's own file; else a path of its own
 
     def _open(self, db):
-        return sqlite3.connect(self.database) if self.database else db
+        return storage.connect(self.database) if self.database else db
 
     def _present(self, conn) -> bool:
-        return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                            [self.table]).fetchone() is not None
+        return conn.has_table(self.table)
 
     def export(self, db, platform: str, workspace: str, user: str) -> list[dict]:
         if platform != self.platform:
@@ -72,8 +71,6 @@ class ForeignTable:
             sets = ", ".join([f'"{self.person_column}" = \'\''] + [f'"{c}" = NULL' for c in self.cleared])
             n = conn.execute(f'UPDATE "{self.table}" SET {sets} WHERE "{self.workspace_column}" = ? '
                              f'AND "{self.person_column}" = ?', [workspace, user]).rowcount
-            if conn is not db:
-                conn.commit()
             return n
         finally:
             if conn is not db:
@@ -91,7 +88,7 @@ def register_foreign_table(coach, table: ForeignTable) -> None:
 def m001_votes_go_with_their_answer(db):
     # Someone's 👍 on your answer referenced your logged question without ON DELETE, so
     # forget-me failed for ever with "FOREIGN KEY constraint failed".
-    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'answer_feedback'").fetchone():
+    if db.has_table("answer_feedback"):
         cascade_foreign_key(db, "answer_feedback", "answer_log")
 
 
@@ -101,12 +98,10 @@ def _records(n: int) -> str:
 
 def _tables(db) -> dict[str, set[str]]:
     """{table: its columns} for every table we can read."""
-    names = [r[0] for r in db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
     out = {}
-    for name in names:
+    for name in db.table_names():
         try:
-            out[name] = {r[1] for r in db.execute(f'PRAGMA table_info("{name}")')}
+            out[name] = set(db.columns(name))
         except Exception:  # a virtual table whose module isn't loaded: not ours to read
             continue
     return out
@@ -153,9 +148,9 @@ def _referencing(db, parent: str) -> list[tuple[str, str, str]]:
     refuse or cascade the parent's deletion (SET NULL keeps the child row: SQLite does that itself)."""
     out = []
     for name in _tables(db):
-        for fk in db.execute(f'PRAGMA foreign_key_list("{name}")').fetchall():
-            if fk[2] == parent and name != parent and fk[6].upper() not in ("SET NULL", "SET DEFAULT"):
-                out.append((name, fk[3], fk[4] or "rowid"))
+        for column, to_table, to_column, on_delete in db.foreign_keys(name):
+            if to_table == parent and name != parent and on_delete not in ("SET NULL", "SET DEFAULT"):
+                out.append((name, column, to_column))
     return out
 
 

@@ -14,7 +14,6 @@ meantime gets nothing; the day's row records why (``skipped``: practised today, 
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,24 +32,9 @@ LEASE = timedelta(minutes=5)
 
 @MIGRATIONS
 def m001_people_in_the_ledger(db):
-    """deliveries: a row may belong to a person instead of a subscription. SQLite can't change a
-    column's NOT NULL or a CHECK, so this is its copy-and-rename, made from the stored CREATE
-    statement so columns other migrations added survive."""
-    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'").fetchone()[0]
-    sql = re.sub(r"subscription_id\s+INTEGER\s+NOT\s+NULL", "subscription_id INTEGER", sql, count=1, flags=re.I)
-    sql = re.sub(r"(kind\s+IN\s*\()([^)]*)\)", lambda m: m.group(1) + m.group(2) + f", '{KIND}')"
-                 if f"'{KIND}'" not in m.group(2) else m.group(0), sql, count=1, flags=re.I)
-    sql = re.sub(r"^\s*CREATE\s+TABLE\s+\"?deliveries\"?", 'CREATE TABLE "_deliveries_rebuilt"', sql, count=1,
-                 flags=re.I)
-    extras = [r[0] for r in db.execute(
-        "SELECT sql FROM sqlite_master WHERE tbl_name = 'deliveries' AND type IN ('index', 'trigger') "
-        "AND sql IS NOT NULL")]
-    db.execute(sql)
-    db.execute('INSERT INTO "_deliveries_rebuilt" SELECT * FROM deliveries')
-    db.execute("DROP TABLE deliveries")
-    db.execute('ALTER TABLE "_deliveries_rebuilt" RENAME TO deliveries')
-    for extra in extras:
-        db.execute(extra)
+    """deliveries: a row may belong to a person instead of a subscription (subscription_id may be
+    NULL, and the kind CHECK accepts reminders)."""
+    db.relax_column("deliveries", "subscription_id", check_adds=("kind", KIND))
     for column in ("platform", "workspace", "user"):  # a person's row: export-me and forget-me find it
         db.execute(f"ALTER TABLE deliveries ADD COLUMN {column} TEXT")
     db.execute("CREATE UNIQUE INDEX deliveries_person_once ON deliveries (platform, workspace, user, kind, "

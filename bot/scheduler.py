@@ -32,6 +32,7 @@ import heapq
 import itertools
 import logging
 import os
+import random
 import socket
 import uuid
 from collections import Counter
@@ -406,9 +407,18 @@ class DailyScheduler:
         summary = Summary()
         plan, by_id = await workers.call(self.coach, self._plan, at, only, summary, sweep)
         outbox = _Outbox(self, summary)
-        for start in range(0, len(plan), CLAIM_BATCH):
-            outbox.add(await workers.call_in(_WRITER, self.coach, self._claim, plan[start:start + CLAIM_BATCH], at,
-                                             summary))
+        # Every process plans the same list. Taken in the same order, the first one to claim would win
+        # every batch while the others queue behind it for the write lock and find each one taken; in
+        # its own random order each process mostly claims batches nobody has, so the posting is shared.
+        # (A subscription's posts stay in one batch: on Mondays its digest goes before its drill.)
+        batches: list[list] = [[]]
+        for entry in plan:
+            if len(batches[-1]) >= CLAIM_BATCH and entry[0].id != batches[-1][-1][0].id:
+                batches.append([])
+            batches[-1].append(entry)
+        random.shuffle(batches)
+        for batch in filter(None, batches):
+            outbox.add(await workers.call_in(_WRITER, self.coach, self._claim, batch, at, summary))
         outbox.add(await workers.call_in(_WRITER, self.coach, self._recover_in, at, summary,
                                          by_id if only is not None and not sweep else None))
         await outbox.finish()
@@ -610,14 +620,14 @@ class DailyScheduler:
         out: dict[int, list[Reply] | Exception] = {}
         with transaction(coach.db):
             for item in items:
-                coach.db.conn.execute("SAVEPOINT compose")
+                coach.db.execute("SAVEPOINT compose")
                 try:
                     out[item.id] = self._compose(coach, item)
                 except Exception as exc:
                     log.exception("composing %s failed", item.key)
-                    coach.db.conn.execute("ROLLBACK TO compose")
+                    coach.db.execute("ROLLBACK TO compose")
                     out[item.id] = exc
-                coach.db.conn.execute("RELEASE compose")
+                coach.db.execute("RELEASE compose")
         return out
 
     def _still_mine(self, item: Item) -> bool:
@@ -784,13 +794,13 @@ _WRITER = workers.lane("coach-scheduler")
 
 _RESULT = ("UPDATE deliveries SET state = ?, parts_sent = ?, message_ref = COALESCE(NULLIF(?, ''), message_ref), "
            "error = ?, attempts = attempts + ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
-           "lease_until = CASE WHEN ? THEN NULL ELSE lease_until END, post_id = COALESCE(?, post_id), "
+           "lease_until = CASE WHEN ? = 1 THEN NULL ELSE lease_until END, post_id = COALESCE(?, post_id), "
            "updated_at = ? WHERE id = ? AND state = 'pending'")
 
 
 def _write_results(coach, rows: list[list]) -> None:
     with transaction(coach.db):
-        coach.db.conn.executemany(_RESULT, rows)
+        coach.db.executemany(_RESULT, rows)
 
 
 class _Ledger:

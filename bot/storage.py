@@ -1,20 +1,23 @@
-"""One SQLite file through sqlite-utils: WAL, versioned migrations, explicit transactions.
+"""Where state lives: one SQLite file (the default) or one PostgreSQL database (``COACH_DB=postgresql://…``).
 
-Each feature module owns a ``Migrations`` set (named steps applied once, in order),
-so modules evolve their own tables without a central schema file to fight over.
+Features receive a ``db`` with one interface on both (``sqlite_db.SQLiteDatabase``,
+``postgres_db.PostgresDatabase``): ``execute``/``executemany`` taking SQLite's spelling,
+write transactions, and a few schema questions (tables, columns, foreign keys). Each feature
+module owns a ``Migrations`` set (named steps applied once, in order), so modules evolve their
+own tables without a central schema file to fight over; every step runs on both databases.
 """
 from __future__ import annotations
 
 import logging
 import os
-import re
 import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-import sqlite_utils
+from . import sqlite_db
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +26,37 @@ DEFAULT_DB = "coach.db"
 # request (then "busy, try again"); the scheduler and the command line can wait longer.
 INTERACTIVE_BUSY_S = 2.0
 BATCH_BUSY_S = 30.0
+# Errors of either database: PostgreSQL's are raised as subclasses of these (postgres_db).
+Error = sqlite3.Error
 
 
 def db_path() -> str:
     return os.environ.get("COACH_DB") or DEFAULT_DB
+
+
+def is_postgres(location: str | os.PathLike | None) -> bool:
+    return str(location or "").startswith(("postgresql://", "postgres://"))
+
+
+def shown(location: str) -> str:
+    """The database's name for a message or a log line: a PostgreSQL URL without its password
+    (no psycopg needed: this also names a database whose driver is missing)."""
+    location = str(location)
+    parts = urlsplit(location)
+    if not is_postgres(location) or parts.password is None:
+        return location
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))
+
+
+def said(exc: BaseException, location: str) -> str:
+    """What the server or libpq said, as one line without the URL's password (libpq quotes
+    connection strings it can't parse, and its hints come on lines of their own)."""
+    text = " ".join(str(exc).split()).rstrip(".")
+    password = urlsplit(str(location)).password if is_postgres(location) else None
+    if password:
+        for form in {password, unquote(password)}:
+            text = text.replace(form, "***")
+    return text
 
 
 class StorageError(Exception):
@@ -38,31 +68,30 @@ class Migrations:
 
     def __init__(self, name: str):
         self.name = name
-        self.steps: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = []
+        self.steps: list[tuple[str, Callable]] = []
 
-    def __call__(self, fn: Callable[[sqlite_utils.Database], None]):
+    def __call__(self, fn: Callable):
         self.steps.append((fn.__name__, fn))
         return fn
 
-    def pending(self, db: sqlite_utils.Database) -> list[str]:
+    def pending(self, db) -> list[str]:
         """The steps not applied yet, read without taking the write lock."""
         return [name for name, _ in self.steps if (self.name, name) not in _applied(db)]
 
-    def apply(self, db: sqlite_utils.Database) -> list[str]:
+    def apply(self, db) -> list[str]:
         todo = set(self.pending(db))
         if not todo:
             return []  # the common start: no write lock taken at all
-        if not _has_table(db, "_migrations"):
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS _migrations (migration_set TEXT, name TEXT, applied_at TEXT "
-                "DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (migration_set, name))"
-            )
         applied = []
         for name, fn in self.steps:
             if name not in todo:
                 continue
-            # BEGIN IMMEDIATE serialises two processes starting on a fresh file.
+            # the write lock serialises two processes starting on a fresh database
             with transaction(db):
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS _migrations (migration_set TEXT, name TEXT, applied_at TEXT "
+                    "DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (migration_set, name))"
+                )
                 done = db.execute(
                     "SELECT 1 FROM _migrations WHERE migration_set = ? AND name = ?", [self.name, name]
                 ).fetchone()
@@ -74,29 +103,23 @@ class Migrations:
         return applied
 
 
-def _has_table(db: sqlite_utils.Database, name: str) -> bool:
-    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]).fetchone() is not None
-
-
-def _applied(db: sqlite_utils.Database) -> set[tuple[str, str]]:
-    if not _has_table(db, "_migrations"):
+def _applied(db) -> set[tuple[str, str]]:
+    if not db.has_table("_migrations"):
         return set()
-    return set(db.execute("SELECT migration_set, name FROM _migrations").fetchall())
+    return {tuple(r) for r in db.execute("SELECT migration_set, name FROM _migrations").fetchall()}
 
 
 _local = threading.local()
 
 
 @contextmanager
-def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
-    """A write transaction taken up front (BEGIN IMMEDIATE), so concurrent writers queue
-    on the busy timeout instead of failing on upgrade; nested use joins the outer one.
-
-    Inside, write with ``db.execute``: sqlite-utils' table helpers commit on their own.
-    """
+def transaction(db) -> Iterator:
+    """A write transaction that holds the write lock from its start (SQLite: BEGIN IMMEDIATE;
+    PostgreSQL: an advisory lock), so concurrent writers queue on the busy timeout instead of
+    failing half-way; nested use joins the outer one."""
     depth = getattr(_local, "depth", {})
     _local.depth = depth
-    key = id(db.conn)
+    key = id(db)
     if depth.get(key):
         depth[key] += 1
         try:
@@ -104,83 +127,68 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         finally:
             depth[key] -= 1
         return
-    db.conn.execute("BEGIN IMMEDIATE")
+    db.begin_write()
     depth[key] = 1
     try:
         yield db
-        db.conn.execute("COMMIT")
+        db.commit()
     except BaseException:
-        # SQLite may have rolled back already (disk full, I/O error): don't mask the real error
-        if db.conn.in_transaction:
-            db.conn.execute("ROLLBACK")
+        db.rollback()
         raise
     finally:
         depth[key] = 0
 
 
-def connect(path: str, *, read_only: bool = False, timeout: float = BATCH_BUSY_S,
-            skip_when_read_only: tuple[str, ...] = ()) -> sqlite_utils.Database:
+def connect(location: str, *, read_only: bool = False, timeout: float = BATCH_BUSY_S,
+            skip_when_read_only: tuple[str, ...] = ()):
     """The one place a connection is made (a worker thread opens its own through here, with
     the ``read_only`` and ``skip_when_read_only`` its first connection got from ``open_db``).
 
     ``timeout`` is how long a write waits for another writer: short for a person waiting,
     long for the scheduler and the command line.
     """
-    if read_only:
-        uri = Path(path).resolve().as_uri() + "?mode=ro"
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=timeout, check_same_thread=False)
+    if is_postgres(location):
         try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.OperationalError:
-            # a WAL file in a folder we can't write: SQLite can't make its shared-memory file,
-            # so read the file as it stands
-            conn.close()
-            conn = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None, timeout=timeout,
-                                   check_same_thread=False)
-    else:
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves; timeout waits out other writers.
-        conn = sqlite3.connect(path, isolation_level=None, timeout=timeout, check_same_thread=False)
-    if read_only and skip_when_read_only:
-        conn.set_authorizer(_skip_writes_to(frozenset(skip_when_read_only)))
-    # No sqlite-utils plugins: we use none, and looking for them scans every installed package's
-    # metadata (a fifth of a cold `coach ask`).
-    db = sqlite_utils.Database(conn, execute_plugins=False)
-    db.read_only = read_only
-    db.execute("PRAGMA foreign_keys = ON")
-    if not read_only:
-        db.execute("PRAGMA synchronous = NORMAL")
-    return db
+            from . import postgres_db  # psycopg only where PostgreSQL is used
+        except ImportError as exc:
+            raise StorageError(f"{shown(location)} is a PostgreSQL database and its driver is not installed: "
+                               "pip install -e '.[postgres]' (psycopg).") from exc
+        return postgres_db.connect(location, timeout=timeout)
+    return sqlite_db.connect(location, read_only=read_only, timeout=timeout,
+                             skip_when_read_only=skip_when_read_only)
 
 
-def open_db(path: str | os.PathLike | None = None, migrations: tuple[Migrations, ...] = (), *,
-            timeout: float = BATCH_BUSY_S, skip_when_read_only: tuple[str, ...] = ()) -> sqlite_utils.Database:
-    """Open (creating if needed) the database file and bring its schema up to date.
+def open_db(location: str | os.PathLike | None = None, migrations: tuple[Migrations, ...] = (), *,
+            timeout: float = BATCH_BUSY_S, skip_when_read_only: tuple[str, ...] = ()):
+    """Open the database (creating a SQLite file if needed) and bring its schema up to date.
 
-    Raises StorageError with one sentence when the file can't be used: a folder that is a
-    file or can't be written, a damaged file, a read-only file that needs a migration.
-    A read-only file that is up to date opens read-only: reading works, writes fail with
-    SQLITE_READONLY, and writes to ``skip_when_read_only`` tables (logs a reading command
-    keeps on the side) are skipped so reading commands still answer.
+    Raises StorageError with one sentence when it can't be used: a folder that is a file or
+    can't be written, a damaged file, a read-only file that needs a migration, a PostgreSQL
+    server that can't be reached. A read-only SQLite file that is up to date opens read-only:
+    reading works, writes fail with SQLITE_READONLY, and writes to ``skip_when_read_only``
+    tables (logs a reading command keeps on the side) are skipped so reading commands answer.
     """
-    path = str(path or db_path())
+    location = str(location or db_path())
     read_only = False
-    if path != ":memory:":
-        read_only = _prepare_place(Path(path))
+    postgres = is_postgres(location)
+    if location != ":memory:" and not postgres:
+        read_only = _prepare_place(Path(location))
     try:
-        db = connect(path, read_only=read_only, timeout=timeout, skip_when_read_only=skip_when_read_only)
-        _check_readable(db)
+        db = connect(location, read_only=read_only, timeout=timeout, skip_when_read_only=skip_when_read_only)
+        if not postgres:
+            _check_readable(db)
         if read_only:
             pending = [f"{m.name}.{name}" for m in migrations for name in m.pending(db)]
             if pending:
-                raise StorageError(f"{path} is read-only and needs an upgrade for this version "
+                raise StorageError(f"{location} is read-only and needs an upgrade for this version "
                                    f"({len(pending)} schema steps): make it writable and start once.")
             return db
-        if path != ":memory:":
-            db.enable_wal()  # reads the mode first: no write unless it changes
+        if location != ":memory:" and not postgres:
+            sqlite_db.enable_wal(db)
         for m in migrations:
             m.apply(db)
     except sqlite3.DatabaseError as exc:
-        raise StorageError(describe(exc, path)) from exc
+        raise StorageError(describe(exc, location)) from exc
     return db
 
 
@@ -208,96 +216,53 @@ def _prepare_place(path: Path) -> bool:
     return not (os.access(path, os.W_OK) and folder_writable)
 
 
-def _check_readable(db: sqlite_utils.Database) -> None:
+def _check_readable(db) -> None:
     """Fail at start on a file that isn't a whole SQLite database: reading the schema opens
     the file's first page, where SQLite notices garbage (NOTADB) and a file shorter than its
     header says (CORRUPT)."""
     db.execute("SELECT count(*) FROM sqlite_master").fetchone()
 
 
-_FAULTS = (("SQLITE_BUSY", "busy"), ("SQLITE_LOCKED", "busy"), ("SQLITE_READONLY", "read_only"),
-           ("SQLITE_FULL", "full"), ("SQLITE_CANTOPEN", "cant_open"), ("SQLITE_NOTADB", "damaged"),
-           ("SQLITE_CORRUPT", "damaged"), ("SQLITE_IOERR", "io"))
-_MESSAGES = (("database is locked", "busy"), ("database table is locked", "busy"), ("readonly", "read_only"),
-             ("disk is full", "full"), ("unable to open", "cant_open"), ("not a database", "damaged"),
-             ("malformed", "damaged"), ("disk i/o error", "io"))
-
-
 def fault(exc: BaseException) -> str | None:
     """What kind of storage fault an exception is: busy, read_only, full, cant_open, damaged, io."""
     if not isinstance(exc, sqlite3.Error):
         return None
-    name = getattr(exc, "sqlite_errorname", "") or ""  # Python 3.11+
-    for prefix, kind in _FAULTS:
-        if name.startswith(prefix):
-            return kind
-    text = str(exc).lower()
-    return next((kind for needle, kind in _MESSAGES if needle in text), None)
+    return sqlite_db.fault(exc)
 
 
-def describe(exc: BaseException, path: str) -> str:
+def describe(exc: BaseException, location: str) -> str:
     """One sentence for an operator about a database that can't be used."""
     kind = fault(exc)
+    where = shown(location)
+    if is_postgres(location):
+        if kind == "busy":
+            return f"{where} is busy: another process holds its write lock; try again when it is done."
+        return f"Can't use the PostgreSQL database {where}: {said(exc, location)}."
     if kind == "damaged":
-        return (f"{path} is not a usable PM Coach database (damaged, or not SQLite: {exc}). "
+        return (f"{where} is not a usable PM Coach database (damaged, or not SQLite: {exc}). "
                 "Restore it from a backup or point COACH_DB at another file.")
     if kind == "busy":
-        return f"{path} is locked by another process that is writing to it; try again when it is done."
+        return f"{where} is locked by another process that is writing to it; try again when it is done."
     if kind == "read_only":
-        return f"{path} can't be written (a read-only file or folder)."
+        return f"{where} can't be written (a read-only file or folder)."
     if kind == "full":
-        return f"The disk holding {path} is full."
+        return f"The disk holding {where} is full."
     if kind == "cant_open":
-        return f"Can't open {path} ({exc})."
-    return f"Can't use the database {path}: {exc}."
-
-
-def _skip_writes_to(tables: frozenset[str]):
-    def authorize(action, table, _column, _schema, _trigger):
-        if action in (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE) and table in tables:
-            return sqlite3.SQLITE_IGNORE  # the statement compiles to nothing: no write, no error
-        return sqlite3.SQLITE_OK
-
-    return authorize
+        return f"Can't open {where} ({exc})."
+    return f"Can't use the database {where}: {exc}."
 
 
 @contextmanager
-def busy_timeout(db: sqlite_utils.Database, seconds: float) -> Iterator[None]:
-    """Wait at most ``seconds`` for another writer within this block (then SQLITE_BUSY)."""
-    before = db.execute("PRAGMA busy_timeout").fetchone()[0]
-    db.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+def busy_timeout(db, seconds: float) -> Iterator[None]:
+    """Wait at most ``seconds`` for another writer within this block (then a "busy" fault)."""
+    before = db.lock_wait()
+    db.set_lock_wait(seconds)
     try:
         yield
     finally:
-        db.execute(f"PRAGMA busy_timeout = {int(before)}")
+        db.set_lock_wait(before)
 
 
-def cascade_foreign_key(db: sqlite_utils.Database, table: str, parent: str) -> None:
-    """Rebuild ``table`` so its rows are deleted with the ``parent`` row they reference.
-
-    SQLite can't alter a constraint, so this is its documented copy-and-rename, run inside
-    the migration's transaction. The new table is made from the stored CREATE statement,
-    so columns a later migration added survive; rows whose parent is already gone can't
-    satisfy the constraint and are dropped.
-    """
-    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()[0]
-    # atomic: the reference with its column list, never a shorter match that dodges the look-ahead
-    ref = rf'((?>REFERENCES\s+"?{re.escape(parent)}\b"?\s*(?:\([^)]*\))?))(?!\s*ON\s+DELETE)'
-    sql, found = re.subn(ref, r"\1 ON DELETE CASCADE", sql, flags=re.I)
-    if not found:
-        return
-    temp = f"_{table}_rebuilt"
-    sql = re.sub(rf'^\s*CREATE\s+TABLE\s+(?:"{re.escape(table)}"|{re.escape(table)})', f'CREATE TABLE "{temp}"',
-                 sql, count=1, flags=re.I)
-    extras = [r[0] for r in db.execute(
-        "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL",
-        [table])]
-    keys = [(r[3], r[4]) for r in db.execute(f'PRAGMA foreign_key_list("{table}")') if r[2] == parent]
-    kept = " AND ".join(f'("{col}" IS NULL OR "{col}" IN (SELECT "{to or "rowid"}" FROM "{parent}"))'
-                        for col, to in keys) or "1"
-    db.execute(sql)
-    db.execute(f'INSERT INTO "{temp}" SELECT * FROM "{table}" WHERE {kept}')
-    db.execute(f'DROP TABLE "{table}"')
-    db.execute(f'ALTER TABLE "{temp}" RENAME TO "{table}"')
-    for extra in extras:
-        db.execute(extra)
+def cascade_foreign_key(db, table: str, parent: str) -> None:
+    """Make ``table``'s rows go with the ``parent`` row they reference (ON DELETE CASCADE)."""
+    db.cascade_foreign_key(table, parent)

@@ -79,7 +79,7 @@ def cmd_suspend(coach, req, args: str) -> list[Reply]:
 def cmd_unsuspend(coach, req, args: str) -> list[Reply]:
     row = coach.db.execute(
         "SELECT drill_id FROM practice_cards WHERE platform = ? AND workspace = ? AND user = ? "
-        "AND suspended_at IS NOT NULL ORDER BY suspended_at DESC, rowid DESC LIMIT 1",
+        "AND suspended_at IS NOT NULL ORDER BY suspended_at DESC, drill_id DESC LIMIT 1",
         [req.platform, req.workspace, req.user]).fetchone()
     if row is None:
         return [info("You have no suspended drills.", ephemeral=_private(req))]

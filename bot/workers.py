@@ -28,11 +28,8 @@ _lock = threading.Lock()
 
 def db_file(coach) -> str:
     """The coach's database file ('' for an in-memory one)."""
-    path = getattr(coach, "_db_file", None)
-    if path is None:
-        row = coach.db.conn.execute("PRAGMA database_list").fetchone()
-        path = coach._db_file = (row[2] if row else "") or ""
-    return path
+    location = coach.db.location
+    return "" if location == ":memory:" else location
 
 
 def for_this_thread(coach):
@@ -44,9 +41,11 @@ def for_this_thread(coach):
         clone = copy.copy(coach)
         clone.__dict__.pop("_thread_coaches", None)
         clone.db = storage.open_db(db_file(coach))  # the schema is up to date: the coach opened it
+        index_db = getattr(coach, "index_db", coach.db)
+        clone.index_db = clone.db if index_db is coach.db else storage.open_db(index_db.location)
         index = getattr(coach, "index", None)
         if index is not None:  # the answer index reads through the connection it was built with
-            clone.index = type(index)(clone.db, coach.library)
+            clone.index = type(index)(clone.index_db, coach.library)
         with _lock:
             clones[me] = clone
     clone.clock, clone.config = coach.clock, coach.config  # tests move the clock; settings may change
@@ -82,7 +81,7 @@ async def call(coach, fn: Callable[..., T], *args, **kwargs) -> T:
 
 
 def lane(name: str) -> ThreadPoolExecutor:
-    """A thread of its own, for work that must not queue behind the pool (the ledger's writes)."""
+    """A thread of its own, for work that must not queue behind the pool (the scheduler's writes)."""
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
 
 

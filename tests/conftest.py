@@ -1,6 +1,7 @@
 """Shared fixtures: a real SQLite file per test, the shipped content, an injected clock."""
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -34,9 +35,46 @@ def clock():
     return Clock(datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc))
 
 
+def pytest_generate_tests(metafunc):
+    """A module with ``BOTH_BACKENDS = True`` (or a test marked ``both_backends``) runs each test
+    that uses ``db_file`` on SQLite and on PostgreSQL; ids end in [sqlite] / [postgres], so
+    ``pytest -k postgres`` runs the PostgreSQL half alone."""
+    if "backend" not in metafunc.fixturenames or metafunc.definition.get_closest_marker("sqlite_only"):
+        return
+    if getattr(metafunc.module, "BOTH_BACKENDS", False) or metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+
+
 @pytest.fixture
-def db_file(tmp_path):
-    return tmp_path / "coach.db"
+def backend(request):
+    # COACH_TEST_BACKEND=postgres runs every other test's state on PostgreSQL too (a wider sweep by hand)
+    return getattr(request, "param", None) or os.environ.get("COACH_TEST_BACKEND", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    from pg_server import Server
+    server = Server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def db_file(backend, tmp_path, request):
+    """Where the test's state lives: a SQLite file, or a fresh schema of the session's PostgreSQL."""
+    if backend == "sqlite":
+        yield tmp_path / "coach.db"
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = server.fresh_database()
+    yield url
+    server.drop(url)
+
+
+@pytest.fixture(scope="session")
+def index_file(tmp_path_factory):
+    """The content index beside a PostgreSQL state: one SQLite file for the session (derived data)."""
+    return str(tmp_path_factory.mktemp("index") / "coach-index.db")
 
 
 @pytest.fixture(scope="session")
@@ -46,8 +84,9 @@ def library():
 
 
 @pytest.fixture
-def coach(db_file, clock, library):
-    c = Coach(storage.open_db(db_file, migrations()), library, clock=clock, config=Config(db=str(db_file)))
+def coach(db_file, clock, library, index_file):
+    c = Coach(storage.open_db(db_file, migrations()), library, clock=clock,
+              config=Config(db=str(db_file), index=index_file))
     yield c
     c.db.conn.close()
 

@@ -13,7 +13,8 @@ LIBRARY = content.load()
 
 
 @pytest.fixture
-def coach(db_file, clock):
-    c = Coach(storage.open_db(db_file, migrations()), LIBRARY, clock=clock, config=Config(db=str(db_file)))
+def coach(db_file, clock, index_file):
+    c = Coach(storage.open_db(db_file, migrations()), LIBRARY, clock=clock,
+              config=Config(db=str(db_file), index=index_file))
     yield c
     c.db.conn.close()

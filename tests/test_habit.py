@@ -9,6 +9,8 @@ from bot import answers, habit
 from practice_fixtures import coach  # noqa: F401  (overrides conftest's: content parsed once)
 from test_practice import button, card_due, drills_of, right, wrong_letter
 
+BOTH_BACKENDS = True  # each test here using db_file runs on SQLite and on PostgreSQL (conftest)
+
 
 def served_drill(coach, replies):
     """The drill a reply shows (from its Reveal button)."""

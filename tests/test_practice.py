@@ -10,6 +10,8 @@ import pytest
 from bot import practice, review
 from practice_fixtures import coach  # noqa: F401  (overrides conftest's: content parsed once)
 
+BOTH_BACKENDS = True  # each test here using db_file runs on SQLite and on PostgreSQL (conftest)
+
 
 def drills_of(coach, kind):
     return sorted((d for d in coach.library.drills.values() if (d.type == "mcq") == (kind == "mcq")),

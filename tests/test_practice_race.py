@@ -13,6 +13,7 @@ from bot.coach import Coach, migrations
 from conftest import make_request
 from practice_fixtures import coach  # noqa: F401  (overrides conftest's: content parsed once)
 
+BOTH_BACKENDS = True  # each test here runs on SQLite and on PostgreSQL (conftest)
 ROOT = Path(__file__).resolve().parent.parent
 WRITERS = 6
 

@@ -2,12 +2,16 @@
 subscription posted and revealed, once per person per drill."""
 from __future__ import annotations
 
+import pytest
+
 import re
 from datetime import datetime, timezone
 
 from bot import practice
 from bot.practice import store
 from practice_fixtures import coach  # noqa: F401  (overrides conftest's: content parsed once)
+
+BOTH_BACKENDS = True  # each test here using db_file runs on SQLite and on PostgreSQL (conftest)
 
 
 def shown_right(reply, drill) -> str:
@@ -121,6 +125,7 @@ def test_the_board_is_computed_in_sql_from_revealed_team_posts(coach, say, clock
     assert "🥈 alice — 10 pts (1 drill)" in fields["All time"]
 
 
+@pytest.mark.sqlite_only  # reads SQLite's EXPLAIN QUERY PLAN
 def test_answers_to_a_post_are_found_by_index(coach):
     plan = " ".join(r[-1] for r in coach.db.execute(
         "EXPLAIN QUERY PLAN SELECT kind FROM practice_attempts WHERE post_id = ? AND user = ?", [1, "x"]))

@@ -7,6 +7,8 @@ import re
 from bot import privacy
 from practice_fixtures import coach  # noqa: F401  (overrides conftest's: content parsed once)
 
+BOTH_BACKENDS = True  # each test here using db_file runs on SQLite and on PostgreSQL (conftest)
+
 
 def _practise(say, coach, **kw):
     mcq = sorted((d for d in coach.library.drills.values() if d.type == "mcq"), key=lambda d: d.id)[0]
@@ -137,10 +139,11 @@ def test_an_existing_database_is_upgraded_so_votes_go_with_their_question(db_fil
     old.conn.close()
     c = Coach(storage.open_db(db_file, migrations()), LIBRARY, clock=clock, config=Config(db=str(db_file)))
     try:
-        [fk] = c.db.execute("SELECT \"table\", on_delete FROM pragma_foreign_key_list('answer_feedback')").fetchall()
-        assert fk == ("answer_log", "CASCADE")
+        [fk] = c.db.foreign_keys("answer_feedback")
+        assert (fk[1], fk[3]) == ("answer_log", "CASCADE")
         assert c.db.execute("SELECT log_id, user, vote FROM answer_feedback").fetchall() == [(1, "bob", 1)]
-        assert c.db.execute("PRAGMA foreign_key_check").fetchall() == []
+        if c.db.dialect == "sqlite":
+            assert c.db.execute("PRAGMA foreign_key_check").fetchall() == []
         [done] = c.handle(__import__("conftest").make_request("forget-me confirm", user="alice", channel="C1",
                                                                platform="slack"))
         assert "deleted" in done.text, done.text
@@ -169,10 +172,10 @@ def test_forget_me_deletes_rows_that_depend_on_yours_whatever_their_foreign_key_
 def test_every_foreign_key_into_a_table_of_user_data_lets_the_person_go(coach):
     # guards features added later: a reference that refuses deletion would make forget-me depend on order
     users = set(privacy.user_tables(coach.db))
-    for table in [r[0] for r in coach.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]:
-        for fk in coach.db.execute(f'PRAGMA foreign_key_list("{table}")').fetchall():
-            if fk[2] in users:
-                assert fk[6] in ("CASCADE", "SET NULL"), (table, fk)
+    for table in coach.db.table_names():
+        for column, parent, _, on_delete in coach.db.foreign_keys(table):
+            if parent in users:
+                assert on_delete in ("CASCADE", "SET NULL"), (table, column)
 
 
 def test_privacy_is_a_feature_of_its_own(coach):

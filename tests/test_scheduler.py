@@ -18,6 +18,8 @@ from bot.config import Config
 from bot.delivery import PermanentError, RateLimited, TransientError
 from bot.scheduler import DailyScheduler
 
+BOTH_BACKENDS = True  # each test here using db_file runs on SQLite and on PostgreSQL (conftest)
+
 UTC = timezone.utc
 
 

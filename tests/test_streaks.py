@@ -11,6 +11,8 @@ from bot.scheduler import DailyScheduler
 from practice_fixtures import coach  # noqa: F401
 from test_scheduler import Recorder
 
+BOTH_BACKENDS = True  # each test here using db_file runs on SQLite and on PostgreSQL (conftest)
+
 UTC = timezone.utc
 
 

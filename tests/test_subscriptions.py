@@ -8,6 +8,8 @@ import pytest
 from bot import subscriptions
 from bot.subscriptions import DAYS, ParseError, parse, parse_time
 
+BOTH_BACKENDS = True  # each test here using db_file runs on SQLite and on PostgreSQL (conftest)
+
 
 def rows(coach):
     return coach.db.execute("SELECT platform, workspace, channel, is_dm, user, subscriber, hour, minute, tz, days, "

@@ -63,7 +63,7 @@ def m002_dm_subscriptions_live_in_the_dm(db):
     typed or clicked in the DM could find them. A user's DM is one across servers, so each
     user keeps one DM subscription, in the "dm" workspace: the active one already there, else
     the most recently changed active one; the others stop."""
-    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'subscriptions'").fetchone():
+    if not db.has_table("subscriptions"):
         return  # a database without the core's tables (rendering tests): nothing to move
     legacy = db.execute("SELECT id, workspace, channel, active FROM subscriptions WHERE platform = 'discord' "
                         "AND is_dm = 1 AND workspace != 'dm' ORDER BY active DESC, updated_at DESC").fetchall()

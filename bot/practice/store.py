@@ -107,8 +107,8 @@ def score_revealed(db, post: "Post") -> None:
         [post.platform, post.workspace, post.channel, post.id]).fetchall()
     db.conn.executemany(
         "INSERT INTO practice_totals (platform, workspace, channel, user, points, drills) VALUES (?, ?, ?, ?, ?, 1) "
-        "ON CONFLICT (platform, workspace, channel, user) DO UPDATE SET points = points + excluded.points, "
-        "drills = drills + 1", [(post.platform, post.workspace, post.channel, user, pts) for user, pts in rows])
+        "ON CONFLICT (platform, workspace, channel, user) DO UPDATE SET points = practice_totals.points + "
+        "excluded.points, drills = practice_totals.drills + 1", [(post.platform, post.workspace, post.channel, user, pts) for user, pts in rows])
 
 
 @dataclass(frozen=True)
@@ -212,9 +212,10 @@ def register(db, now, platform: str, workspace: str, channel: str, user: str, dr
     with transaction(db):
         cur = db.execute(
             "INSERT OR IGNORE INTO practice_posts (platform, workspace, channel, user, drill_id, post_key, created_at, "
-            "shuffled) VALUES (?, ?, ?, ?, ?, ?, ?, 1)", [platform, workspace, channel, user, drill_id, post_key, stamp(now)])
-        if cur.rowcount:
-            return cur.lastrowid
+            "shuffled) VALUES (?, ?, ?, ?, ?, ?, ?, 1) RETURNING id", [platform, workspace, channel, user, drill_id, post_key, stamp(now)])
+        row = cur.fetchone()
+        if row:
+            return row[0]
         return db.execute("SELECT id FROM practice_posts WHERE platform = ? AND workspace = ? AND post_key = ?",
                           [platform, workspace, post_key]).fetchone()[0]
 
@@ -290,10 +291,11 @@ def insert_attempt(db, a: Attempt) -> int | None:
     cur = db.execute(
         "INSERT OR IGNORE INTO practice_attempts (platform, workspace, channel, user, drill_id, post_id, track, "
         "kind, choice, answer, score, correct, rating, card_before, answered_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         [a.platform, a.workspace, a.channel, a.user, a.drill_id, a.post_id, a.track, a.kind, a.choice, a.answer,
          a.score, int(a.correct), a.rating, a.card_before, a.answered_at])
-    return cur.lastrowid if cur.rowcount == 1 else None
+    row = cur.fetchone()  # nothing returned: the attempt was there already
+    return row[0] if row else None
 
 
 def latest_rated(db, platform: str, workspace: str, user: str) -> str | None:
