@@ -142,6 +142,13 @@ def test_a_password_in_the_url_never_reaches_a_message_or_the_log(url, caplog):
     assert "hunter2" not in storage.shown(url)
 
 
+def test_a_url_too_broken_to_parse_is_still_one_sentence_without_its_password():
+    with pytest.raises(storage.StorageError) as raised:
+        storage.open_db("postgresql://coach:hunter2@[::1/coach", migrations())
+    assert str(raised.value) == ("Can't use the PostgreSQL database postgresql://…: the URL can't be read "
+                                 "(check its host and port).")
+
+
 def test_an_unreachable_postgres_is_one_line_and_exit_1_for_coach(tmp_path):
     url = "postgresql://coach:hunter2@127.0.0.1:1/coach"
     result = subprocess.run([sys.executable, "-m", "bot", "--db", url, "ask", "what is an F1 score"],
