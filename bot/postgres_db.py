@@ -210,6 +210,11 @@ class PostgresDatabase:
         self._conn.close()
 
     @property
+    def broken(self) -> bool:
+        """The connection is gone (the server restarted, a network cut): only a new one will do."""
+        return self._conn.broken or self._conn.closed
+
+    @property
     def in_transaction(self) -> bool:
         return self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
