@@ -108,7 +108,8 @@ class AnswerIndex:
         return self._units("key = ?", [unit.section_key])[0]
 
     # ------------------------------------------------------------------ ask
-    def rank(self, qterms: list[str], asking: list[str] | None = None) -> tuple[list[Candidate], dict[str, float], set[str]]:
+    def rank(self, qterms: list[str], asking: list[str] | None = None,
+             points_back: bool = False) -> tuple[list[Candidate], dict[str, float], set[str]]:
         """Candidates from FTS, re-ranked by ranking.score. asking: the terms of a long question's
         asking clause (context.asking_clause); the rest of it is context and counts less."""
         df = retrieval.document_frequency(self.db, qterms)
@@ -116,7 +117,7 @@ class AnswerIndex:
         for t in weights.keys() & weak_terms():
             weights[t] *= ranking.WEAK_FACTOR
         unknown = {t for t, d in df.items() if d == 0}
-        for t, factor in context.factors(weights, asking, unknown).items():
+        for t, factor in context.factors(weights, asking, unknown, points_back).items():
             weights[t] *= factor
             if not factor:
                 del weights[t], df[t]
@@ -159,7 +160,8 @@ class AnswerIndex:
         foreign = self.foreign_roles(words(question)[:4 * MAX_QUESTION_TERMS])
         qterms = [foreign.get(t, t) for t in qterms]
         clause = context.asking_clause(question) if context_ok else ""
-        ranked, weights, unknown = self.rank(qterms, self.question_terms(clause) if clause else None)
+        ranked, weights, unknown = self.rank(qterms, self.question_terms(clause) if clause else None,
+                                             context.refers_back(clause))
         if not ranked:
             return Answer(question, False, None)
         advice = synonyms.asks_advice(question)
