@@ -208,6 +208,12 @@ class AnswerIndex:
         missing = [fit.missing_role(qterms, self._place(c.unit.section_key), roles) for c in ranked]
         return [c for c, m in zip(ranked, missing) if m is None], missing[0]
 
+    def said_anywhere(self, subject: list[str]) -> bool:
+        """Whether a section's title, heading, text or also-phrasings use these terms together, in order."""
+        return any(fit.runs(self._place(s.key), tuple(subject)) or any(fit.runs(list(p), tuple(subject))
+                                                                         for p in s.phrasings)
+                   for s in self.sections)
+
     def _place(self, section_key: str) -> list[str]:
         """A section's article title, heading and text, as terms in reading order (kept: it never changes)."""
         if section_key not in self._places:
@@ -222,6 +228,10 @@ class AnswerIndex:
         if passing is not None:
             where = "; ".join(f"{title} › {section}" for title, section in passing.where)
             return f"The articles mention {passing.subject} only in passing ({where}); they don't explain it."
+        unused = scope.unused_subject(question, self.sections)
+        if unused is not None and not self.said_anywhere(terms(unused, query=True)):
+            return (f"I don't have anything on {unused} — my library covers AI PM, Data Scientist PM and "
+                    f"traditional PM roles, skills, interviews and pay.")
         role = scope.other_role(question, list(synonyms.current().other_roles), self.sections)
         if role is not None:
             covered = "pm" in qterms  # "TPM or AI PM?" weighs a role the articles compare against

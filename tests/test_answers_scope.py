@@ -13,6 +13,7 @@ from bot import scope
     ("what is a traditional pm accountable for", None), ("how many rounds are ai pm interviews", None),
     ("what is LangSmith used for", "langsmith"), ("what does Figma do", "figma"),
     ("how do i do a power analysis", "power analysis"),
+    ("what is a data flywheel and how do I build one", "data flywheel"),
 ])
 def test_definition_questions_name_their_subject(question, subject):
     assert scope.definition_subject(question) == subject
@@ -83,3 +84,13 @@ def test_a_how_many_question_needs_a_number_in_its_answer(coach):
 def test_early_career_is_what_the_question_is_about(coach):
     answer = coach.index.ask("I'm early career, should I start as traditional PM?")
     assert answer.found and "PMs early in their career" in answer.answer
+
+
+def test_a_short_subject_the_articles_never_use_together_is_declined(coach):
+    answer = coach.index.ask("what is the CCPA opt-out requirement")  # CCPA is named; opt-outs never are
+    assert not answer.found and answer.note.startswith("I don't have anything on ccpa opt-out requirement")
+    assert not coach.index.ask("what is product-led growth").found
+    # a subject said in the vocabulary's words, or a comparison of two, is an ordinary question
+    assert coach.index.ask("what is the ai pm salary premium").found
+    assert coach.index.ask("whats the difference between precision and recall").found
+    assert "only in passing" in coach.index.ask("what is a data flywheel and how do I build one").note
