@@ -230,8 +230,8 @@ class AnswerIndex:
             return f"The articles mention {passing.subject} only in passing ({where}); they don't explain it."
         unused = scope.unused_subject(question, self.sections)
         if unused is not None and not self.said_anywhere(terms(unused, query=True)):
-            return (f"I don't have anything on {unused} — my library covers AI PM, Data Scientist PM and "
-                    f"traditional PM roles, skills, interviews and pay.")
+            return (f"I don't have an answer to that — the articles never mention {unused}; my library covers AI PM, "
+                    f"Data Scientist PM and traditional PM roles, skills, interviews and pay.")
         role = scope.other_role(question, list(synonyms.current().other_roles), self.sections)
         if role is not None:
             covered = "pm" in qterms  # "TPM or AI PM?" weighs a role the articles compare against

@@ -88,7 +88,7 @@ def test_early_career_is_what_the_question_is_about(coach):
 
 def test_a_short_subject_the_articles_never_use_together_is_declined(coach):
     answer = coach.index.ask("what is the CCPA opt-out requirement")  # CCPA is named; opt-outs never are
-    assert not answer.found and answer.note.startswith("I don't have anything on ccpa opt-out requirement")
+    assert not answer.found and "the articles never mention ccpa opt-out requirement" in answer.note
     assert not coach.index.ask("what is product-led growth").found
     # a subject said in the vocabulary's words, or a comparison of two, is an ordinary question
     assert coach.index.ask("what is the ai pm salary premium").found
