@@ -234,7 +234,8 @@ class AnswerIndex:
                     f"Data Scientist PM and traditional PM roles, skills, interviews and pay.")
         role = scope.other_role(question, list(synonyms.current().other_roles), self.sections)
         if role is not None:
-            covered = "pm" in qterms  # "TPM or AI PM?" weighs a role the articles compare against
+            # "TPM or AI PM?" weighs a role the articles compare against: a PM beyond the role's own words
+            covered = qterms.count("pm") > terms(role).count("pm")
             if not covered or scope.explained(role, self.sections) is None:
                 return (f"I don't have an answer to that — my library covers AI PM, Data Scientist PM and "
                         f"traditional PM careers, not {role} roles, and I won't guess from articles about other jobs.")

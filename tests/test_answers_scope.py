@@ -44,7 +44,8 @@ def test_a_term_the_articles_explain_is_answered(coach, question):
 
 @pytest.mark.parametrize("question", ["technical program manager interview questions",
                                       "product marketing manager vs product manager",
-                                      "how to become an engineering manager", "how do I become a solutions engineer"])
+                                      "how to become an engineering manager", "how do I become a solutions engineer",
+                                      "what salary does a data product owner make"])  # a PM-ish role, no PM asked about
 def test_a_role_the_articles_do_not_cover_is_declined_even_when_its_words_appear(coach, question):
     answer = coach.index.ask(question)
     assert not answer.found
@@ -69,7 +70,7 @@ def test_a_question_about_one_role_is_not_answered_from_a_place_about_others(coa
     assert coach.index.ask("do ai pms or ds pms get paid more").found  # a place naming both answers
     # an alternative role the articles only list is not answered with the AI PM's day
     answer = coach.index.ask("what does a Data Product Owner do day to day")
-    assert not answer.found and "Data Product Owner" in answer.note
+    assert not answer.found and "data product owner" in answer.note.lower()
     assert coach.index.ask("is platform pm or ai strategy lead a good alternative to ai pm").found
 
 
