@@ -1,6 +1,7 @@
 """Shared fixtures: a real SQLite file per test, the shipped content, an injected clock."""
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -46,13 +47,14 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture
 def backend(request):
-    return getattr(request, "param", "sqlite")
+    # COACH_TEST_BACKEND=postgres runs every other test's state on PostgreSQL too (a wider sweep by hand)
+    return getattr(request, "param", None) or os.environ.get("COACH_TEST_BACKEND", "sqlite")
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory):
+def postgres_server():
     from pg_server import Server
-    server = Server(tmp_path_factory.mktemp("postgres"))
+    server = Server()
     yield server
     server.stop()
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
@@ -13,12 +15,16 @@ _count = itertools.count()
 
 
 class Server:
-    def __init__(self, folder: Path):
-        os.environ.setdefault("XDG_RUNTIME_DIR", str(folder))  # platformdirs warns without one
+    def __init__(self):
+        # Not under pytest's tmp_path: as root, pgserver runs the server as its own user, which must
+        # traverse the folders above the data; pytest keeps /tmp/pytest-of-<user> at 0700 (and
+        # re-applies that when another pytest starts).
+        self.folder = Path(tempfile.mkdtemp(prefix="pm-coach-postgres-"))
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(self.folder))  # platformdirs warns without one
         import pgserver
         import psycopg
 
-        self._server = pgserver.get_server(folder / "data", cleanup_mode="stop")
+        self._server = pgserver.get_server(self.folder / "data", cleanup_mode="stop")
         self.uri = self._server.get_uri()
         self._admin = psycopg.connect(self.uri, autocommit=True)
 
@@ -37,3 +43,4 @@ class Server:
     def stop(self) -> None:
         self._admin.close()
         self._server.cleanup()
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -8,6 +8,7 @@ one beyond grace as failed without sending it (see DailyScheduler._recover).
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from bot.scheduler import LEASE, DailyScheduler
 
+BOTH_BACKENDS = True  # each test here using db_file runs on SQLite and on PostgreSQL (conftest)
 UTC = timezone.utc
 ROOT = Path(__file__).resolve().parents[1]
 BOTH_BACKENDS = True  # each test here using db_file runs on SQLite and on PostgreSQL (conftest)
@@ -33,7 +35,7 @@ class DiesMidSend:
         print("claimed and sending", key, flush=True)
         os._exit(9)  # killed: no exception handler, no ledger update
 
-coach = open_coach(sys.argv[1], clock=lambda: at, config=Config(db=sys.argv[1]))
+coach = open_coach(sys.argv[1], clock=lambda: at, config=Config(db=sys.argv[1], index=os.environ["COACH_INDEX"]))
 asyncio.run(DailyScheduler(coach, {"console": DiesMidSend()}, concurrency=1).run_due(at))
 """
 
@@ -47,13 +49,13 @@ class Recorder:
         return f"msg-{len(self.keys)}"
 
 
-def test_killed_between_claim_and_send_then_restart(coach, say, clock, db_file):
+def test_killed_between_claim_and_send_then_restart(coach, say, clock, db_file, index_file):
     clock.set(datetime(2026, 11, 24, 7, tzinfo=UTC))
     say("subscribe at 9am tz UTC", user="ann")  # on time at 09:00
     say("subscribe at 8am tz UTC", user="ben")  # an hour late at 09:00, still within the 3 h grace
     at = datetime(2026, 11, 24, 9, tzinfo=UTC)
     child = subprocess.run([sys.executable, "-c", CHILD, str(db_file), at.isoformat()], cwd=ROOT,
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=60, env={**os.environ, "COACH_INDEX": index_file})
     assert child.returncode == 9, child.stderr
     assert "claimed and sending" in child.stdout
     states = coach.db.execute("SELECT subscription_id, state FROM deliveries ORDER BY subscription_id").fetchall()
@@ -95,12 +97,12 @@ class DiesOnTheSecondMessage:
             out.write(key + "\\n")
         return "m-" + key
 
-coach = open_coach(sys.argv[1], clock=lambda: at, config=Config(db=sys.argv[1]))
+coach = open_coach(sys.argv[1], clock=lambda: at, config=Config(db=sys.argv[1], index=os.environ["COACH_INDEX"]))
 asyncio.run(DailyScheduler(coach, {"console": DiesOnTheSecondMessage()}).run_due(at))
 """
 
 
-def test_killed_between_the_messages_of_a_post_sends_only_the_rest(coach, say, clock, db_file, tmp_path):
+def test_killed_between_the_messages_of_a_post_sends_only_the_rest(coach, say, clock, db_file, tmp_path, index_file):
     """Issue 11.2 across a crash: the reveal's first message is recorded as it is sent, so the
     restarted scheduler sends only the second."""
     clock.set(datetime(2026, 11, 24, 8, tzinfo=UTC))  # Tuesday: no digest
@@ -111,7 +113,8 @@ def test_killed_between_the_messages_of_a_post_sends_only_the_rest(coach, say, c
     posted = tmp_path / "posted.txt"
     reveal_at = datetime(2026, 11, 24, 17, tzinfo=UTC)
     child = subprocess.run([sys.executable, "-c", CHILD_MID_POST, str(db_file), reveal_at.isoformat(), str(posted)],
-                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+                           cwd=ROOT, capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "COACH_INDEX": index_file})
     assert child.returncode == 9, child.stderr
     assert posted.read_text().split() == ["reveal:1:2026-11-24"]
     assert coach.db.execute("SELECT state, parts_sent FROM deliveries WHERE kind = 'reveal'").fetchone() == (
