@@ -424,7 +424,7 @@ def multi_process(args, burst: int) -> int:
         lock_waits: Counter = Counter()  # pg_stat_activity samples: sessions waiting for the write lock
         samples = {"n": 0}
         waiting_on: Counter = Counter()  # what active sessions were doing: a wait event, or running
-        in_lock: Counter = Counter()  # sessions waiting for the write lock, and holders idle in their transaction
+        in_lock: Counter = Counter()  # sessions waiting for the write lock, and what its holder runs
         running: Counter = Counter()  # statements seen running
         sampling = threading.Event()
 
@@ -434,12 +434,16 @@ def multi_process(args, burst: int) -> int:
             watcher = storage.connect(location)
             while not sampling.is_set():
                 rows = watcher.execute(
-                    "SELECT wait_event_type, wait_event, state, left(query, 60) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchall()
+                    "SELECT a.wait_event_type, a.wait_event, a.state, left(a.query, 60), EXISTS (SELECT 1 FROM "
+                    "pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.granted) FROM pg_stat_activity a "
+                    "WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()").fetchall()
                 samples["n"] += 1
-                for kind, event, state, query in rows:
-                    if state == "idle in transaction" or (kind == "Lock" and event == "advisory"):
-                        in_lock[f"{'waits' if kind == 'Lock' else 'holds, idle'}: {' '.join(query.split()[:3])}"] += 1
+                for kind, event, state, query, holds in rows:
+                    what = " ".join(query.split()[:3])
+                    if kind == "Lock" and event == "advisory":
+                        in_lock[f"waits: {what}"] += 1
+                    elif holds:
+                        in_lock[f"holds ({state}): {what}"] += 1
                     if kind == "Lock" and event == "advisory":
                         lock_waits["advisory"] += 1
                     elif state == "active":
