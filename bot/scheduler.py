@@ -418,6 +418,9 @@ class DailyScheduler:
             batches[-1].append(entry)
         random.shuffle(batches)
         for batch in filter(None, batches):
+            # Claim the next batch only when this process is ready to compose it: a process claiming
+            # ahead of its sending would hold posts another process could send sooner.
+            await outbox.wants_more(CLAIM_BATCH)
             outbox.add(await workers.call(self.coach, self._claim, batch, at, summary))
         outbox.add(await workers.call(self.coach, self._recover_in, at, summary,
                                       by_id if only is not None and not sweep else None))
@@ -847,6 +850,7 @@ class _Outbox:
         self.waiting: deque[list[Item]] = deque()  # each subscription's items, not composed yet
         self.open = 0  # subscriptions composed (or being composed) and not sent yet
         self.room = asyncio.Event()
+        self.taken = asyncio.Event()  # set whenever the pump takes subscriptions off ``waiting``
         self.pump: asyncio.Task | None = None
         self.tasks: list[asyncio.Task] = []
 
@@ -868,6 +872,7 @@ class _Outbox:
                 batch.append(self.waiting.popleft())
                 n += len(batch[-1])
             self.open += len(batch)
+            self.taken.set()
             items = [item for unit in batch for item in unit]
             try:
                 composed = await workers.call(self.sched.coach, self.sched._compose_batch, items)
@@ -875,6 +880,12 @@ class _Outbox:
                 log.exception("composing %d posts failed", len(items))
                 composed = {item.id: exc for item in items}
             self.tasks += [asyncio.ensure_future(self._send(unit, composed)) for unit in batch]
+
+    async def wants_more(self, backlog: int) -> None:
+        """Return once fewer than ``backlog`` claimed subscriptions wait to be composed."""
+        while len(self.waiting) >= backlog:
+            self.taken.clear()
+            await self.taken.wait()
 
     async def _send(self, unit: list[Item], composed: dict) -> None:
         try:
