@@ -108,7 +108,8 @@ class AnswerIndex:
         return self._units("key = ?", [unit.section_key])[0]
 
     # ------------------------------------------------------------------ ask
-    def rank(self, qterms: list[str], asking: list[str] | None = None) -> tuple[list[Candidate], dict[str, float], set[str]]:
+    def rank(self, qterms: list[str], asking: list[str] | None = None,
+             points_back: bool = False) -> tuple[list[Candidate], dict[str, float], set[str]]:
         """Candidates from FTS, re-ranked by ranking.score. asking: the terms of a long question's
         asking clause (context.asking_clause); the rest of it is context and counts less."""
         df = retrieval.document_frequency(self.db, qterms)
@@ -116,7 +117,7 @@ class AnswerIndex:
         for t in weights.keys() & weak_terms():
             weights[t] *= ranking.WEAK_FACTOR
         unknown = {t for t, d in df.items() if d == 0}
-        for t, factor in context.factors(weights, asking, unknown).items():
+        for t, factor in context.factors(weights, asking, unknown, points_back).items():
             weights[t] *= factor
             if not factor:
                 del weights[t], df[t]
@@ -159,7 +160,8 @@ class AnswerIndex:
         foreign = self.foreign_roles(words(question)[:4 * MAX_QUESTION_TERMS])
         qterms = [foreign.get(t, t) for t in qterms]
         clause = context.asking_clause(question) if context_ok else ""
-        ranked, weights, unknown = self.rank(qterms, self.question_terms(clause) if clause else None)
+        ranked, weights, unknown = self.rank(qterms, self.question_terms(clause) if clause else None,
+                                             context.refers_back(clause))
         if not ranked:
             return Answer(question, False, None)
         advice = synonyms.asks_advice(question)
@@ -206,6 +208,12 @@ class AnswerIndex:
         missing = [fit.missing_role(qterms, self._place(c.unit.section_key), roles) for c in ranked]
         return [c for c, m in zip(ranked, missing) if m is None], missing[0]
 
+    def said_anywhere(self, subject: list[str]) -> bool:
+        """Whether a section's title, heading, text or also-phrasings use these terms together, in order."""
+        return any(fit.runs(self._place(s.key), tuple(subject)) or any(fit.runs(list(p), tuple(subject))
+                                                                         for p in s.phrasings)
+                   for s in self.sections)
+
     def _place(self, section_key: str) -> list[str]:
         """A section's article title, heading and text, as terms in reading order (kept: it never changes)."""
         if section_key not in self._places:
@@ -220,9 +228,14 @@ class AnswerIndex:
         if passing is not None:
             where = "; ".join(f"{title} › {section}" for title, section in passing.where)
             return f"The articles mention {passing.subject} only in passing ({where}); they don't explain it."
+        unused = scope.unused_subject(question, self.sections)
+        if unused is not None and not self.said_anywhere(terms(unused, query=True)):
+            return (f"I don't have an answer to that — the articles never mention {unused}; my library covers AI PM, "
+                    f"Data Scientist PM and traditional PM roles, skills, interviews and pay.")
         role = scope.other_role(question, list(synonyms.current().other_roles), self.sections)
         if role is not None:
-            covered = "pm" in qterms  # "TPM or AI PM?" weighs a role the articles compare against
+            # "TPM or AI PM?" weighs a role the articles compare against: a PM beyond the role's own words
+            covered = qterms.count("pm") > terms(role).count("pm")
             if not covered or scope.explained(role, self.sections) is None:
                 return (f"I don't have an answer to that — my library covers AI PM, Data Scientist PM and "
                         f"traditional PM careers, not {role} roles, and I won't guess from articles about other jobs.")
@@ -249,7 +262,8 @@ class AnswerIndex:
         section = self.section_unit(unit)
         text = compose.compose(section, weights, None if unit.is_section else unit.atom,
                                story=bool(compose.ASKS_STORY.search(question)),
-                               lead_first=synonyms.asks_advice(question) and synonyms.advises(section.section))
+                               lead_first=synonyms.asks_advice(question) and synonyms.advises(section.section),
+                               whole_list=synonyms.asks_whole_list(question))
         citation = Citation(unit.article, unit.title, unit.section)
         sources = [{"article": unit.article, "title": unit.title, "section": unit.section, "unit": unit.key}]
         text = self._with_other_claims(text, section, weights, sources)

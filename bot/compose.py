@@ -22,7 +22,9 @@ SECOND_GAIN, SECOND_SCORE = 0.25, 0.6  # a second atom joins when it adds this m
 LIST_LEAD_IN_PREFERENCE = 1.5  # a sentence introducing a list ("three key roles:") sums it up
 HEADING_QUESTION_SHARE = 0.5  # a question sharing this much with a "…?" heading asks that heading's question
 SHORT_LIST = 6  # a list this long is shown whole when it is the answer
+WHOLE_LIST = 12  # ...this long when the question asks for all of it ("the full checklist")
 LONG_LIST_SHOWN = 3  # of a longer list, at most this many matching items, then "and N more"
+LIST_ITEM_KEEP = 0.5  # ...matching: scoring at least this share of the best item's score
 FORCED_FOLLOW_CHARS = 120  # a unit asked for directly takes on the next sentence when shorter than this
 
 
@@ -43,7 +45,7 @@ def _label_terms(atom) -> frozenset[str]:
 
 
 def compose(section: Unit, weights: dict[str, float], forced: int | None = None, story: bool = False,
-            lead_first: bool = False) -> str:
+            lead_first: bool = False, whole_list: bool = False) -> str:
     """The 1–3 atoms of a section that best answer: the best match, the lead sentence when it
     also matches (these articles answer first), a list's lead-in when the match is an item."""
     atoms = list(section.atoms)
@@ -72,7 +74,8 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
             score *= 1 if story else STORY_FACTOR
         scores.append(score)
     # the lead wins unless another atom holds words the heading doesn't explain
-    lead_bonus = LEAD_HEADING_BONUS * in_heading + LEAD_BEST_BONUS * max(scores)
+    # (a list or table has no lead: its first item is one of many)
+    lead_bonus = (LEAD_HEADING_BONUS * in_heading + LEAD_BEST_BONUS * max(scores)) if atoms[0].kind == "sentence" else 0.0
     if forced is not None and 0 <= forced < len(atoms):
         best = forced
     else:
@@ -131,7 +134,7 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
         size += len(atoms[i].text)
     if forced is None:
         shown = _with_sibling_lists(shown, atoms, weights)
-        shown, more = _with_lists(shown, atoms, scores, context)
+        shown, more = _with_lists(shown, atoms, scores, WHOLE_LIST if whole_list else SHORT_LIST)
     else:
         more = {}
     head = [i for i in (context(best), best) if i is not None and i in shown]
@@ -174,9 +177,9 @@ def _with_sibling_lists(shown: list[int], atoms: list, weights: dict[str, float]
     return shown + extra
 
 
-def _with_lists(shown: list[int], atoms: list, scores: list[float], context) -> tuple[list[int], dict[int, int]]:
-    """A list answer is its lead-in and the items asked for: all of a short list, the matching ones
-    of a long one (with how many more there are). Returns the atoms and {last shown item: n more}."""
+def _with_lists(shown: list[int], atoms: list, scores: list[float], short: int) -> tuple[list[int], dict[int, int]]:
+    """A list answer is its lead-in and the items asked for: all of a short list (up to `short` items),
+    the matching ones of a long one (with how many more there are). Returns the atoms and {last shown item: n more}."""
     out, more = list(shown), {}
     lists: dict[int, tuple[int | None, list[int]]] = {}  # block -> (lead-in, items)
     for i in shown:
@@ -188,10 +191,12 @@ def _with_lists(shown: list[int], atoms: list, scores: list[float], context) -> 
             lead = block[0] - 1 if block[0] > 0 and atoms[block[0] - 1].text.endswith(":") else None
             lists[atoms[i].block] = (lead, block)
     for lead, items in lists.values():
-        if len(items) <= SHORT_LIST:
+        if len(items) <= short:
             chosen = items
         else:
-            matching = sorted((i for i in items if scores[i] > 0), key=lambda i: -scores[i])[:LONG_LIST_SHOWN]
+            top = max(scores[i] for i in items)
+            matching = sorted((i for i in items if scores[i] > 0 and scores[i] >= LIST_ITEM_KEEP * top),
+                              key=lambda i: -scores[i])[:LONG_LIST_SHOWN]
             chosen = sorted(set(matching) | {i for i in items if i in shown}) or items[:LONG_LIST_SHOWN]
             if len(chosen) < len(items):
                 more[chosen[-1]] = len(items) - len(chosen)

@@ -31,14 +31,20 @@ def asking_clause(question: str) -> str:
     return " ".join(clauses[first:]) if first else ""
 
 
-def factors(weights: dict[str, float], asking: list[str] | None, unknown: set[str]) -> dict[str, float]:
+# "is that the right approach?": an asking clause pointing back at the context has no subject of its own
+_POINTS_BACK = re.compile(r"^(?:is|was|would|does|do|will|could|can|should|are)\s+(?:that|this|it|these|those)\b")
+
+
+def factors(weights: dict[str, float], asking: list[str] | None, unknown: set[str],
+            points_back: bool = False) -> dict[str, float]:
     """How much each term of the question counts (terms left out count fully): 0 for a word of the
     context the library never uses, CONTEXT_WEIGHT for a known context word when the asking clause
-    has a subject of its own. asking is None for a question without context (a short one)."""
+    has a subject of its own (points_back: it refers to the context instead, see refers_back). asking is
+    None for a question without context (a short one)."""
     if asking is None:
         return {}
     own = set(asking)
-    subject = any(weights.get(t, 0.0) >= MIN_SUBJECT_WEIGHT for t in own - unknown)
+    subject = not points_back and any(weights.get(t, 0.0) >= MIN_SUBJECT_WEIGHT for t in own - unknown)
     out: dict[str, float] = {}
     for t in weights.keys() - own:
         if t in unknown:
@@ -46,3 +52,7 @@ def factors(weights: dict[str, float], asking: list[str] | None, unknown: set[st
         elif subject:
             out[t] = CONTEXT_WEIGHT
     return out
+
+
+def refers_back(clause: str) -> bool:
+    return bool(_POINTS_BACK.match(clause.strip().lower()))

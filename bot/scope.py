@@ -31,6 +31,7 @@ _DEFINITION = [
     re.compile(_OPEN + r"(?:what(?:'s| is| are|s)|whats|define|explain|describe|tell me about|meaning of)\s+"
                r"(?:an? |the )?(?P<x>.+?)(?:\s+(?:exactly|in detail|again|actually|for me|mean|means))?\W*$"),
 ]
+_SECOND_QUESTION = re.compile(r"\s+and\s+(?=(?:how|why|what|when|where|is|are|does|do|can|should)\b)")
 MAX_SUBJECT_WORDS = 4  # longer than this, "what is …" asks a question, not for a definition
 # "data leakage in machine learning": a subject the articles never use whole is looked up without
 # the field it is placed in
@@ -57,7 +58,8 @@ def definition_subject(question: str) -> str | None:
     for pattern in _DEFINITION:
         m = pattern.match(q)
         if m:
-            x = m.group("x").strip(" ?!.")
+            # "what is a data flywheel and how do I build one": the subject ends where a second question starts
+            x = _SECOND_QUESTION.split(m.group("x"))[0].strip(" ?!.")
             raw = words(x)
             content_words = [w for w in raw if w not in STOPWORDS]
             # "what is a traditional pm accountable for" asks about a role, not for a term's definition
@@ -134,6 +136,24 @@ def _defines(key: list[str], text: str) -> bool:
         if re.search(r"\b" + span + r"(?::|\s+\(|\s+[–—-]\s)", lowered):
             return True
     return False
+
+
+MAX_UNUSED_WORDS = 3  # a "what is X" subject this short that the articles never use together is not theirs
+_COMPOUND = re.compile(r"\b(?:and|or|between|vs|versus|difference|differences)\b")
+
+
+def unused_subject(question: str, units) -> str | None:
+    """X of a "what is X" question (X short and single: not "the difference between A and B") that no
+    heading or sentence uses with its words together, even without the field it is placed in; the
+    caller still looks for X in the vocabulary's terms (fit.said_anywhere) before declining."""
+    subject = definition_subject(question)
+    if subject is None or _COMPOUND.search(subject):
+        return None
+    qualified = _QUALIFIER.search(subject)
+    for candidate in (subject, subject[:qualified.start()] if qualified else None):
+        if candidate and explained(candidate, units) is not None:
+            return None
+    return subject if len([w for w in words(subject) if w not in STOPWORDS]) <= MAX_UNUSED_WORDS else None
 
 
 def passing_mention(question: str, units) -> Passing | None:

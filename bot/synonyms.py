@@ -21,7 +21,7 @@ FILE_NAME = "vocabulary.yaml"
 
 _LISTS = ("question_filler_phrases", "question_filler_words", "question_openers", "polite", "how_much_make",
           "weak_words", "other_roles", "advice_questions", "advice_headings", "context_after_number",
-          "named_roles", "count_questions")
+          "named_roles", "count_questions", "whole_list_words")
 _TABLES = ("synonyms", "question_synonyms")
 _KNOWN = {*_LISTS, *_TABLES, "chat_spellings"}
 
@@ -43,6 +43,7 @@ class Vocabulary:
     context_units: frozenset[str] = frozenset()  # "years" in "6 years": the number before is context
     named_roles: tuple[str, ...] = ()  # roles an answer must name to be about them ("Data Scientist PM")
     count_questions: tuple[tuple[str, ...], ...] = ()  # raw words of "how many…" phrasings
+    whole_list_words: frozenset[str] = frozenset()  # "the full checklist": all of a long list
     raw_words: frozenset[str] = frozenset()  # every word the file names
     longest: int = 1
 
@@ -205,7 +206,8 @@ def _parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
         advice_questions=tuple(tuple(words(p)) for p in lists["advice_questions"]),
         advice_headings=tuple(tuple(words(p)) for p in lists["advice_headings"]),
         context_units=flat("context_after_number"), named_roles=tuple(lists["named_roles"]),
-        count_questions=tuple(tuple(words(p)) for p in lists["count_questions"]), digest=hashlib.sha256(text.encode()).hexdigest()[:16], raw_words=frozenset(raw),
+        count_questions=tuple(tuple(words(p)) for p in lists["count_questions"]),
+        whole_list_words=flat("whole_list_words"), digest=hashlib.sha256(text.encode()).hexdigest()[:16], raw_words=frozenset(raw),
         longest=max((len(k) for k in query), default=1))
     return vocab, []
 
@@ -296,6 +298,11 @@ def vocabulary() -> set[str]:
 
 def weak_terms() -> frozenset[str]:
     return current().weak
+
+
+def asks_whole_list(question: str) -> bool:
+    """"Give me the full checklist", "all the tools": a long list is shown whole."""
+    return bool(current().whole_list_words & set(words(question)))
 
 
 def asks_advice(question: str) -> bool:

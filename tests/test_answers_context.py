@@ -60,3 +60,19 @@ def test_chat_slips_and_comparisons_read_as_words(coach):
     assert "should" not in terms("what shoud I expect", query=True) and "shoud" not in terms("what shoud I expect", query=True)
     answer = coach.index.ask("when does ML beat hardcoded logic")
     assert answer.found and answer.citation.section == "When Not to Use AI: Business Rules vs ML Models"
+
+
+def test_an_asking_clause_pointing_back_leaves_the_context_whole():
+    assert context.refers_back("is that the right approach?") and not context.refers_back("what is recall?")
+    weights = {"passfail": 2.9, "test": 1.7, "approach": 2.7}
+    assert context.factors(weights, ["approach"], set(), points_back=True) == {}
+
+
+def test_framing_words_of_chat_questions_are_not_their_subject(coach):
+    answer = coach.index.ask("quick one - how much more do ai pms make vs regular pms, percentage wise")
+    assert answer.found and "12‑18 % premium" in answer.answer
+    answer = coach.index.ask("is gdpr something an ai pm has to worry about")
+    assert answer.found and "GDPR and CCPA" in answer.answer
+    answer = coach.index.ask("I'm a data analyst at a bank, mostly SQL and dashboards, and I want to move into "
+                             "product. would DS PM be realistic, what do they actually need to know?")
+    assert answer.found and answer.citation.section == "What technical skills are mandatory for a Data Scientist PM role?"
