@@ -3,6 +3,7 @@
     .venv/bin/python bench/fanout.py                          # n=10000, all due in the next minute
     .venv/bin/python bench/fanout.py --n 100000 --burst 2000  # 100k subscriptions, 2k of them due
     .venv/bin/python bench/fanout.py --history-days 30        # with a month of ledger history
+    .venv/bin/python bench/fanout.py --db postgres --processes 3 --n 2000   # three schedulers, one PostgreSQL
 
 What runs is the production path: a real ``DailyScheduler.start()`` in an asyncio loop (the
 jobs, the catch-up, the sweep), on the real clock. ``--burst`` subscriptions are set to the next
@@ -17,6 +18,12 @@ While the burst is posted, a ticker measures how long the event loop stands stil
 through ``bot.workers.handle`` every 100 ms, as the adapters do (``handle_max_ms``). After it,
 ``subscribe`` commands are timed with the scheduler running. Set-up writes the subscription
 rows with SQL (a bench's shortcut; the ``subscribe`` command itself is what is timed after).
+
+``--processes N`` (and/or ``--db postgres``, a pgserver PostgreSQL 16 started in a temporary
+folder) runs N processes, each a ``DailyScheduler.start()`` as ``coach run`` has it, against one
+database and the one stand-in: the burst's minute fires in all of them, the ledger decides who
+posts what. Its line adds ``processes=``, ``db=``, each process's share of the posts, and how
+often a process was seen waiting for the database's write lock (sampled from pg_stat_activity).
 """
 from __future__ import annotations
 
@@ -337,6 +344,192 @@ async def fan_out(coach: Coach, url: str, target: datetime, burst: int, subscrib
     return out
 
 
+# ------------------------------------------------------------ several processes, one database
+def _scheduler_process(location: str, index: str, url: str, ready, finished, cpu_used) -> None:
+    """(in a process of its own) What `coach run` runs for the scheduler: start(), then the minute fires."""
+    async def run():
+        library = content.load()
+        coach = Coach(storage.open_db(location, migrations()), library,
+                      config=Config(db=location, index=index))
+        sender = BenchSender(url)
+        sched = DailyScheduler(coach, {PLATFORM: sender})
+        await sched.start()
+        workers.keep_loop_responsive()
+        ready.put(sched.owner)
+        cpu = time.process_time()
+        while not finished.is_set():
+            await asyncio.sleep(0.1)
+        cpu_used.put(time.process_time() - cpu)  # from start() done to the end of the burst
+        sched.shutdown()
+        await sender.close()
+
+    asyncio.run(run())
+
+
+def _postgres(folder: Path):
+    """A PostgreSQL 16 of our own (pgserver bundles the binaries), as the tests start one."""
+    import os
+
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(folder))
+    import pgserver
+
+    return pgserver.get_server(folder / "pgdata", cleanup_mode="stop")
+
+
+def multi_process(args, burst: int) -> int:
+    import os
+    import threading
+
+    ctx = mp.get_context("spawn")
+    ports = ctx.Queue()
+    platform = ctx.Process(target=_stand_in, args=(ports, 10, args.retry_after), daemon=True)
+    platform.start()
+    url = f"http://127.0.0.1:{ports.get(timeout=30)}"
+    server = None
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        os.chmod(tmp, 0o755)  # pgserver runs the server as its own user when we are root
+        if args.db == "postgres":
+            server = _postgres(tmp)
+            location = server.get_uri()
+        else:
+            location = str(tmp / "bench.db")
+        t0 = time.perf_counter()
+        maker = ctx.Process(target=make_subscriptions,
+                            args=(location, args.n, burst, args.dm_share, args.history_days, args.seed))
+        maker.start()
+        maker.join()
+        print(f"setup: {args.n} subscriptions on {args.db}, {args.history_days} days of history, in "
+              f"{time.perf_counter() - t0:.1f}s")
+        index = str(tmp / "index.db")
+        coach = Coach(storage.open_db(location, migrations()), content.load(),
+                      config=Config(db=location, index=index))
+        target = (datetime.now(timezone.utc) + timedelta(seconds=100)).replace(second=0, microsecond=0)
+        expected = aim(coach.db, burst, target, args.seed)
+        print(f"{burst} due at {target:%H:%M:%S} UTC: {expected} posts, {args.processes} processes")
+        raw = [asyncio.run(raw_posts(url, expected))]
+        ready, finished, cpu_used = ctx.Queue(), ctx.Event(), ctx.Queue()
+        children = []
+        for k in range(args.processes):
+            # each process its own content index, as each machine has (the first builds it; copies are cheap)
+            child_index = str(tmp / f"index-{k}.db")
+            children.append(ctx.Process(target=_scheduler_process,
+                                        args=(location, child_index, url, ready, finished, cpu_used)))
+            children[-1].start()
+        owners = [ready.get(timeout=120) for _ in children]
+        if datetime.now(timezone.utc) > target - timedelta(seconds=5):
+            print("start-up took too long for the chosen minute; use a smaller --n or fewer --processes")
+            finished.set()
+            return 2
+        lock_waits: Counter = Counter()  # pg_stat_activity samples: sessions waiting for the write lock
+        samples = {"n": 0}
+        waiting_on: Counter = Counter()  # what active sessions were doing: a wait event, or running
+        in_lock: Counter = Counter()  # sessions waiting for the write lock, and what its holder runs
+        running: Counter = Counter()  # statements seen running
+        sampling = threading.Event()
+
+        def sample():
+            if server is None:
+                return
+            watcher = storage.connect(location)
+            while not sampling.is_set():
+                rows = watcher.execute(
+                    "SELECT a.wait_event_type, a.wait_event, a.state, left(a.query, 60), EXISTS (SELECT 1 FROM "
+                    "pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.granted) FROM pg_stat_activity a "
+                    "WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()").fetchall()
+                samples["n"] += 1
+                for kind, event, state, query, holds in rows:
+                    what = " ".join(query.split()[:3])
+                    if kind == "Lock" and event == "advisory":
+                        in_lock[f"waits: {what}"] += 1
+                    elif holds:
+                        in_lock[f"holds ({state}): {what}"] += 1
+                    if kind == "Lock" and event == "advisory":
+                        lock_waits["advisory"] += 1
+                    elif state == "active":
+                        lock_waits["active"] += 1
+                    if state == "active":
+                        waiting_on[f"{kind}:{event}" if kind else "cpu"] += 1
+                        running[" ".join(query.split()[:4])] += 1
+                time.sleep(0.02)
+            watcher.close()
+
+        due_at = stamp(target)
+
+        async def watch() -> dict:
+            out: dict = {}
+            async with aiohttp.ClientSession() as session:
+                await asyncio.sleep(max(0.0, (target - datetime.now(timezone.utc)).total_seconds() - 0.5))
+                sampler = threading.Thread(target=sample, daemon=True)
+                sampler.start()
+                fire = time.perf_counter()
+                deadline = fire + 600
+                while time.perf_counter() < deadline:
+                    await asyncio.sleep(0.25)
+                    stats = await stand_in_stats(session, url, "daily:")
+                    if stats["distinct"] >= burst:
+                        states = dict(coach.db.execute(
+                            "SELECT state, COUNT(*) FROM deliveries WHERE due_at = ? GROUP BY state",
+                            [due_at]).fetchall())
+                        if not states.get("pending"):
+                            break
+                out["seconds"] = time.perf_counter() - fire - 0.5
+                sampling.set()
+                await asyncio.sleep(1.0)  # anything still in flight
+                stats = await stand_in_stats(session, url, "daily:")
+                digests = await stand_in_stats(session, url, "digest:")
+            states = dict(coach.db.execute("SELECT state, COUNT(*) FROM deliveries WHERE due_at = ? GROUP BY state",
+                                           [due_at]).fetchall())
+            out["posted"] = stats["distinct"] + digests["distinct"]
+            out["duplicates"] = stats["duplicates"] + digests["duplicates"]
+            out["lost"] = (burst - stats["distinct"]) + max(0, states.get("sent", 0) - out["posted"])
+            return out
+
+        out = asyncio.run(watch())
+        shares = Counter(dict(coach.db.execute(
+            "SELECT claimed_by, COUNT(*) FROM deliveries WHERE due_at = ? AND state = 'sent' GROUP BY claimed_by",
+            [due_at]).fetchall()))
+        timeline: dict[str, Counter] = {}  # per process: drills recorded sent, per second after the minute
+        for owner, when, count in coach.db.execute(
+                "SELECT claimed_by, updated_at, COUNT(*) FROM deliveries WHERE due_at = ? AND state = 'sent' "
+                "GROUP BY claimed_by, updated_at", [due_at]).fetchall():
+            second = int((datetime.fromisoformat(when.replace("Z", "+00:00")) - target).total_seconds())
+            timeline.setdefault(owner, Counter())[second] += count
+        finished.set()
+        cpu = [cpu_used.get(timeout=60) for _ in children]
+        for child in children:
+            child.join(30)
+        coach.db.close()
+        raw.append(asyncio.run(raw_posts(url, expected)))
+        if server is not None:
+            server.cleanup()
+    platform.kill()
+    raw_rate = expected / (sum(raw) / len(raw))
+    rate = out["posted"] / out["seconds"] if out["seconds"] > 0 else 0.0
+    share = "/".join(str(shares.get(o, 0)) for o in owners)
+    waits = (f"lock_wait_share={lock_waits['advisory'] / max(1, lock_waits['advisory'] + lock_waits['active']):.2f} "
+             if server is not None else "")
+    print(f"posted {out['posted']} (at most {expected}) in {out['seconds']:.2f}s from the minute boundary; "
+          f"per process {share}; raw runs {', '.join(f'{expected / r:.0f}/s' for r in raw)}; "
+          f"scheduler CPU per process {', '.join(f'{c:.1f}s' for c in cpu)} "
+          f"({sum(cpu) / out['seconds']:.2f} cores on average)")
+    for k, owner in enumerate(owners):
+        seconds = timeline.get(owner, Counter())
+        print(f"process {k + 1}, sent per second after the minute: "
+              + " ".join(f"{t}s:{seconds[t]}" for t in sorted(seconds)))
+    if server is not None:
+        total = sum(waiting_on.values()) or 1
+        print(f"database sessions, {samples['n']} samples: " + ", ".join(
+            f"{k} {v / total:.0%}" for k, v in waiting_on.most_common(6)))
+        print("running, per sample: " + ", ".join(f"{k} {v / samples['n']:.2f}" for k, v in running.most_common(6)))
+        print("write lock, per sample: " + ", ".join(f"{k} {v / samples['n']:.2f}" for k, v in in_lock.most_common(6)))
+    print(f"bench: fanout n={args.n} burst={burst} processes={args.processes} db={args.db} "
+          f"history_days={args.history_days} seconds={out['seconds']:.2f} posts_per_s={rate:.0f} "
+          f"raw_posts_per_s={raw_rate:.0f} ratio={rate / raw_rate:.2f} per_process={share} {waits}"
+          f"duplicates={out['duplicates']} lost={out['lost']}")
+    return 0 if out["duplicates"] == 0 and out["lost"] == 0 else 1
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=10_000, help="subscriptions in the database")
@@ -347,8 +540,14 @@ def main(argv=None) -> int:
     parser.add_argument("--retry-after", type=float, default=0.1, help="the stand-in's Retry-After on 429s")
     parser.add_argument("--subscribes", type=int, default=100, help="subscribe commands timed afterwards")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite",
+                        help="where state lives (postgres: a pgserver PostgreSQL started in a temporary folder)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="scheduler processes sharing the database and the stand-in")
     args = parser.parse_args(argv)
     burst = min(args.n, 10_000) if args.burst is None else min(args.burst, args.n)
+    if args.processes > 1 or args.db != "sqlite":
+        return multi_process(args, burst)
 
     ctx = mp.get_context("spawn")  # the platform in a process of its own, as a remote server is
     ports = ctx.Queue()

@@ -232,9 +232,14 @@ class PostgresDatabase:
         return self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
     # ------------------------------------------------------------ transactions
-    def begin_write(self) -> None:
+    def begin_write(self, serialized: bool = True) -> None:
         self.execute("BEGIN")
         self._writing = True
+        if serialized:
+            self.take_write_lock()
+
+    def take_write_lock(self) -> None:
+        """The one writer's advisory lock, held to the end of the transaction."""
         try:
             self._conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
         except psycopg.Error as exc:

@@ -10,7 +10,7 @@ another process, a claim abandoned by a crash. Jobs give punctuality; the ledger
 correctness.
 
 Once: the ``deliveries`` table has UNIQUE (subscription_id, kind, local_date), kind being
-daily, reveal or digest. Claims are INSERT OR IGNORE inside BEGIN IMMEDIATE; the rows the
+daily, reveal or digest. Claims are one INSERT OR IGNORE per batch (no write lock: the key is the guard); the rows the
 insert returns are the ones this scheduler won. Everyone else — a second process, a
 restarted one, a job firing twice in a DST fall-back hour, a clock jump — finds the row
 and posts nothing. The job store is never the guard: it can't be shared between processes.
@@ -418,6 +418,9 @@ class DailyScheduler:
             batches[-1].append(entry)
         random.shuffle(batches)
         for batch in filter(None, batches):
+            # Claim the next batch only when this process is ready to compose it: a process claiming
+            # ahead of its sending would hold posts another process could send sooner.
+            await outbox.wants_more(CLAIM_BATCH)
             outbox.add(await workers.call_in(_WRITER, self.coach, self._claim, batch, at, summary))
         outbox.add(await workers.call_in(_WRITER, self.coach, self._recover_in, at, summary,
                                          by_id if only is not None and not sweep else None))
@@ -481,16 +484,20 @@ class DailyScheduler:
         return plan
 
     def _claim(self, coach, plan: list, at: datetime, summary: Summary) -> list[Item]:
-        """(in a worker thread) Claim a batch: INSERT OR IGNORE every planned delivery inside one BEGIN IMMEDIATE.
+        """(in a worker thread) Claim a batch: INSERT OR IGNORE every planned delivery in one statement.
 
         The rows the statement RETURNs are the ones it inserted — those posts are ours;
         a row someone else inserted first is ignored and not returned (per row, what
-        ``rowcount`` says for a single insert).
+        ``rowcount`` says for a single insert). The unique key is the guard, so on PostgreSQL
+        the claim takes no write lock: processes claiming different batches don't wait for each
+        other, and one inserting a key another has in flight waits for that one's commit, then
+        skips it. Rows go in key order, so two claims that overlap (a sweep's batch and a
+        minute's) wait for each other in one direction only — never a deadlock.
         """
         db = coach.db
         now, lease = stamp(at), at + LEASE
         values, wanted = [], []
-        for sub, kind, local_date, due, extra in plan:
+        for sub, kind, local_date, due, extra in sorted(plan, key=lambda p: (p[0].id, p[1], p[2])):
             late = at - due > self.grace
             if not late and sub.platform not in self.senders:
                 summary.unsent[sub.platform] += 1  # unclaimed: a process that can post will take it
@@ -501,7 +508,7 @@ class DailyScheduler:
             wanted.append((sub, kind, local_date, extra, due))
         if not wanted:
             return []
-        with transaction(db):
+        with transaction(db, serialized=False):
             won = {(r[1], r[2], r[3]): (r[0], r[4]) for r in db.execute(
                 "INSERT OR IGNORE INTO deliveries (subscription_id, kind, local_date, due_at, state, claimed_by, "
                 "lease_until, post_id, message_ref, created_at, updated_at) VALUES "
@@ -616,9 +623,14 @@ class DailyScheduler:
 
     def _compose_batch(self, coach, items: list[Item]) -> dict[int, list[Reply] | Exception]:
         """(in a worker thread) Compose several posts in one write transaction (one commit, not one
-        each); a post that fails is rolled back alone and comes back as its exception."""
+        each); a post that fails is rolled back alone and comes back as its exception.
+
+        Not serialized: composing is correct statement by statement (each post once committed on its
+        own, a unique key settling a race), and what needs the one writer (a reveal's scoring) takes
+        it in its own nested transaction. With the lock, on PostgreSQL every process's batch of 25
+        queued for it in turn."""
         out: dict[int, list[Reply] | Exception] = {}
-        with transaction(coach.db):
+        with transaction(coach.db, serialized=False):
             for item in items:
                 coach.db.execute("SAVEPOINT compose")
                 try:
@@ -799,7 +811,9 @@ _RESULT = ("UPDATE deliveries SET state = ?, parts_sent = ?, message_ref = COALE
 
 
 def _write_results(coach, rows: list[list]) -> None:
-    with transaction(coach.db):
+    # Each update is of a row this process claimed: on PostgreSQL no need for the one writer's lock
+    # (with it, three processes' result writes queued behind each other and behind compose batches).
+    with transaction(coach.db, serialized=False):
         coach.db.executemany(_RESULT, rows)
 
 
@@ -846,6 +860,7 @@ class _Outbox:
         self.waiting: deque[list[Item]] = deque()  # each subscription's items, not composed yet
         self.open = 0  # subscriptions composed (or being composed) and not sent yet
         self.room = asyncio.Event()
+        self.taken = asyncio.Event()  # set whenever the pump takes subscriptions off ``waiting``
         self.pump: asyncio.Task | None = None
         self.tasks: list[asyncio.Task] = []
 
@@ -867,6 +882,7 @@ class _Outbox:
                 batch.append(self.waiting.popleft())
                 n += len(batch[-1])
             self.open += len(batch)
+            self.taken.set()
             items = [item for unit in batch for item in unit]
             try:
                 composed = await workers.call_in(_WRITER, self.sched.coach, self.sched._compose_batch, items)
@@ -874,6 +890,12 @@ class _Outbox:
                 log.exception("composing %d posts failed", len(items))
                 composed = {item.id: exc for item in items}
             self.tasks += [asyncio.ensure_future(self._send(unit, composed)) for unit in batch]
+
+    async def wants_more(self, backlog: int) -> None:
+        """Return once fewer than ``backlog`` claimed subscriptions wait to be composed."""
+        while len(self.waiting) >= backlog:
+            self.taken.clear()
+            await self.taken.wait()
 
     async def _send(self, unit: list[Item], composed: dict) -> None:
         try:

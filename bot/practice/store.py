@@ -208,27 +208,30 @@ def latest_showing(db, platform: str, workspace: str, drill_id: str, user: str, 
 
 def register(db, now, platform: str, workspace: str, channel: str, user: str, drill_id: str,
              post_key: str | None = None) -> int:
-    """Insert a post; with a post_key, the existing post for that key wins a race."""
-    with transaction(db):
-        cur = db.execute(
-            "INSERT OR IGNORE INTO practice_posts (platform, workspace, channel, user, drill_id, post_key, created_at, "
-            "shuffled) VALUES (?, ?, ?, ?, ?, ?, ?, 1) RETURNING id", [platform, workspace, channel, user, drill_id, post_key, stamp(now)])
-        row = cur.fetchone()
-        if row:
-            return row[0]
-        return db.execute("SELECT id FROM practice_posts WHERE platform = ? AND workspace = ? AND post_key = ?",
-                          [platform, workspace, post_key]).fetchone()[0]
+    """Insert a post; with a post_key, the existing post for that key wins a race.
+
+    One statement, so no write transaction of its own (a caller's transaction, if any, holds it): the
+    unique key settles a race, and the scheduler registers a post per drill it sends — on PostgreSQL,
+    taking the one write lock (and its commit's flush) per post capped every process together at a
+    couple of hundred posts a second."""
+    rows = db.execute(  # fetchall: SQLite finishes (commits) a RETURNING statement once it is read to the end
+        "INSERT OR IGNORE INTO practice_posts (platform, workspace, channel, user, drill_id, post_key, created_at, "
+        "shuffled) VALUES (?, ?, ?, ?, ?, ?, ?, 1) RETURNING id", [platform, workspace, channel, user, drill_id, post_key, stamp(now)]).fetchall()
+    if rows:
+        return rows[0][0]
+    return db.execute("SELECT id FROM practice_posts WHERE platform = ? AND workspace = ? AND post_key = ?",
+                      [platform, workspace, post_key]).fetchone()[0]
 
 
 def create_post(db, now, platform: str, workspace: str, channel: str, user: str, drill_id: str,
                 post_key: str) -> Post:
-    """``register`` returning the Post itself (the one already stored under ``post_key`` wins a race)."""
-    with transaction(db):
-        rows = db.execute(
-            "INSERT OR IGNORE INTO practice_posts (platform, workspace, channel, user, drill_id, post_key, created_at, "
-            f"shuffled) VALUES (?, ?, ?, ?, ?, ?, ?, 1) RETURNING {_POST_COLS}",
-            [platform, workspace, channel, user, drill_id, post_key, stamp(now)]).fetchall()
-        return _post(rows[0]) if rows else post_by_key(db, platform, workspace, post_key)
+    """``register`` returning the Post itself (the one already stored under ``post_key`` wins a race).
+    One statement, like ``register``: no write lock of its own."""
+    rows = db.execute(
+        "INSERT OR IGNORE INTO practice_posts (platform, workspace, channel, user, drill_id, post_key, created_at, "
+        f"shuffled) VALUES (?, ?, ?, ?, ?, ?, ?, 1) RETURNING {_POST_COLS}",
+        [platform, workspace, channel, user, drill_id, post_key, stamp(now)]).fetchall()
+    return _post(rows[0]) if rows else post_by_key(db, platform, workspace, post_key)
 
 
 def reveal(db, post: Post, now) -> None:
