@@ -161,6 +161,17 @@ async def stand_in_stats(session: aiohttp.ClientSession, url: str, prefix: str =
 
 
 # ------------------------------------------------------------ set-up
+def _setup(ctx, location, args, burst: int, where: str = "") -> None:
+    """Make the subscriptions in a process of their own (its memory is not the bench's)."""
+    t0 = time.perf_counter()
+    maker = ctx.Process(target=make_subscriptions,
+                        args=(location, args.n, burst, args.dm_share, args.history_days, args.seed))
+    maker.start()
+    maker.join()
+    print(f"setup: {args.n} subscriptions{where}, {args.history_days} days of history, in "
+          f"{time.perf_counter() - t0:.1f}s")
+
+
 def make_subscriptions(db_path: Path, n: int, burst: int, dm_share: float, history_days: int, seed: int) -> None:
     """(in a child process, so its memory isn't counted) Rows for n subscriptions spread over zones,
     quarter-hours and day sets, and ``history_days`` of sent drills each. ``aim`` sets the burst's times."""
@@ -394,13 +405,7 @@ def multi_process(args, burst: int) -> int:
             location = server.get_uri()
         else:
             location = str(tmp / "bench.db")
-        t0 = time.perf_counter()
-        maker = ctx.Process(target=make_subscriptions,
-                            args=(location, args.n, burst, args.dm_share, args.history_days, args.seed))
-        maker.start()
-        maker.join()
-        print(f"setup: {args.n} subscriptions on {args.db}, {args.history_days} days of history, in "
-              f"{time.perf_counter() - t0:.1f}s")
+        _setup(ctx, location, args, burst, f" on {args.db}")
         index = str(tmp / "index.db")
         coach = Coach(storage.open_db(location, migrations()), content.load(),
                       config=Config(db=location, index=index))
@@ -557,13 +562,7 @@ def main(argv=None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         db_path = Path(tmp) / "bench.db"
-        t0 = time.perf_counter()
-        maker = ctx.Process(target=make_subscriptions,
-                            args=(db_path, args.n, burst, args.dm_share, args.history_days, args.seed))
-        maker.start()
-        maker.join()
-        print(f"setup: {args.n} subscriptions, {args.history_days} days of history, in "
-              f"{time.perf_counter() - t0:.1f}s")
+        _setup(ctx, db_path, args, burst)
         library = content.load()
         coach = Coach(storage.open_db(db_path, migrations()), library, config=Config(db=str(db_path)))
         # the burst fires at the first whole minute at least 40 s away: start must be done by then
