@@ -21,14 +21,46 @@ _ASKING = re.compile(r"^(?:so\s+|but\s+|and\s+|ok\s+|honestly\s+)?(how|what|whic
                      r"is|are|do|does|did|will|would|am|any)\b")
 
 
+# An indirect question asks too: "I'm wondering if I should go all in on AI PM", "not sure whether…",
+# "Background: 7 years as… Is AI PM the right call?". Its lead-in is dropped from the clause.
+_INDIRECT = re.compile(r"^(?:.*?\b)?(?:i'?m |im |i am |i was |just |was |been )?(?:wondering|not sure|unsure|curious|"
+                       r"trying to (?:figure out|decide|work out|understand)|(?:i )?(?:want|wanted|need|needed|would "
+                       r"like|d like) to know|wants? to know|asked (?:me|us)|do you think|any (?:idea|advice|tips) (?:on|about))\s+(?:if|whether|"
+                       r"about)?\s*(?P<rest>.+)$")
+# a clause saying "I should…" / "I can…" after such a lead-in asks it ("…if I should go all in")
+_SELF_ASKING = re.compile(r"^(?:i|we)\s+(?:should|could|can|would|need|must)\b")
+
+
+# "any idea?", "thoughts?": a prompt to answer what came before, not a question of its own
+_BARE_PROMPT = re.compile(r"^(?:any\s+)?(?:idea|ideas|advice|tips|thoughts|help|suggestions)\W*$")
+
+
+def _asks(clause: str) -> str | None:
+    """The clause as a question ("wondering if I should go" -> "I should go"), or None when it doesn't ask."""
+    c = clause.lower()
+    if _BARE_PROMPT.match(c):
+        return None
+    if _ASKING.match(c):
+        return clause
+    m = _INDIRECT.match(c)
+    if m:
+        rest = clause[m.start("rest"):]
+        if _ASKING.match(rest.lower()) or _SELF_ASKING.match(rest.lower()) or rest.rstrip().endswith("?"):
+            return rest
+    return None
+
+
 def asking_clause(question: str) -> str:
     """What a question with context before it asks: from its first clause that asks to the end
     ("…, so which should I pick? or wait"); "" for a short question or one that asks from its start."""
     if len(words(question)) < MIN_CONTEXT_WORDS:
         return ""
     clauses = [c.strip() for c in _CLAUSE_END.split(question.strip()) if c.strip()]
-    first = next((i for i, c in enumerate(clauses) if _ASKING.match(c.lower())), 0)
-    return " ".join(clauses[first:]) if first else ""
+    for i, c in enumerate(clauses):
+        asked = _asks(c)
+        if asked is not None:
+            return " ".join([asked, *clauses[i + 1:]]) if i or asked is not c else ""
+    return ""
 
 
 # "is that the right approach?": an asking clause pointing back at the context has no subject of its own

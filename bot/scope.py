@@ -43,7 +43,9 @@ show identifies identify lets let allows allow gives give stands stand covers co
 focus focuses lead leads manage manages build builds sit sits spend spends require requires need needs work works
 drive drives combine combines define defines""".split())
 # the user's own background, not the subject ("I'm a data scientist, which PM path…")
-_BACKGROUND = re.compile(r"\b(i'?m|i am|im|coming from|background|former|currently|been an?|work(?:ing)? as)\b")
+_BACKGROUND = re.compile(r"\b(i'?m|i am|im|i was|i've been|ive been|coming from|came from|background|former|formerly|"
+                         r"currently|been an?|work(?:ing|ed)? as|(?:years?|yrs?|months?|time|career) as an?|"
+                         r"before (?:product|pm|moving|switching))\b")
 
 
 @dataclass

@@ -72,6 +72,8 @@ def _mapping(loader, node):
     out = {}
     for k, v in node.value:
         key = loader.construct_object(k, deep=True)
+        if key in out:  # YAML keeps the last of two equal keys: the first one's phrasings would vanish unseen
+            out.setdefault("__repeated__", []).append((key, k.start_mark.line + 1))
         out[key] = loader.construct_object(v, deep=True)
         out.setdefault("__lines__", {})[key] = k.start_mark.line + 1
     return out
@@ -128,7 +130,8 @@ def _parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
     if not isinstance(data, dict):
         return None, [f"{name}:1: the vocabulary must be a mapping of sections ({', '.join(sorted(_KNOWN))})"]
     lines = data.pop("__lines__", {})
-    problems: list[str] = []
+    problems: list[str] = [f"{name}:{line}: '{key}' is given twice; put its phrasings in one list"
+                           for key, line in data.pop("__repeated__", [])]
 
     def at(key, where=None) -> str:
         return f"{name}:{(where or lines).get(key, 1)}"
@@ -159,6 +162,8 @@ def _parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
             problems.append(f"{at(table)}: '{table}' must map a word to the phrasings that mean it")
             continue
         key_lines = value.pop("__lines__", {})
+        problems.extend(f"{name}:{line}: '{key}' is given twice in '{table}'; put its phrasings in one list"
+                        for key, line in value.pop("__repeated__", []))
         out: dict[tuple[str, ...], str] = {}
         for key, phrases in value.items():
             where = at(key, key_lines)
@@ -188,6 +193,7 @@ def _parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
         problems.append(f"{at('chat_spellings')}: 'chat_spellings' must map a chat spelling to the words it means")
     else:
         chat_lines = chat.pop("__lines__", {})
+        problems.extend(f"{name}:{line}: chat spelling '{key}' is given twice" for key, line in chat.pop("__repeated__", []))
         for short, full in chat.items():
             if not isinstance(short, str) or len(words(short)) != 1 or not isinstance(full, str) or not words(full):
                 problems.append(f"{at(short, chat_lines)}: chat spelling {short!r}: {full!r} must be one word "

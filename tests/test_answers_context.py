@@ -76,3 +76,32 @@ def test_framing_words_of_chat_questions_are_not_their_subject(coach):
     answer = coach.index.ask("I'm a data analyst at a bank, mostly SQL and dashboards, and I want to move into "
                              "product. would DS PM be realistic, what do they actually need to know?")
     assert answer.found and answer.citation.section == "What technical skills are mandatory for a Data Scientist PM role?"
+
+
+def test_an_indirect_question_after_its_context_is_what_is_asked(coach):
+    # "I'm wondering if I should…", "my director asked me who…": the question sits inside a statement
+    q = ("I'm a PM at a bank, been here 5 yrs working on mobile banking features. We've started adding a chatbot "
+         "and I got pulled in a bit. I'm wondering if I should go all in on AI PM now or if it's too early?")
+    assert context.asking_clause(q) == "I should go all in on AI PM now or if it's too early?"
+    assert asks_advice(q)
+    q = ("we're planning an ML feature and my director asked me who else besides eng and design I need to bring "
+         "in early. any idea?")
+    assert context.asking_clause(q).startswith("who else besides eng and design")  # "any idea?" asks nothing itself
+    assert context.asking_clause("I have read the whole comparison twice and I am still wondering about it all") == ""
+
+
+def test_slang_and_chat_spellings_do_not_outweigh_the_question(coach):
+    # unknown chat words ("nah", "techy") used to weigh as the rarest terms of all and sink the answer
+    answer = coach.index.ask("is ds pm less techy than ai pm")
+    assert answer.found and "Both roles are highly technical" in answer.answer
+    answer = coach.index.ask("phd needed 4 ai pm or nah")
+    assert answer.found and "not a strict requirement" in answer.answer
+
+
+def test_the_askers_past_role_is_background_not_the_subject(coach):
+    # "as a data analyst", "I was a marketing manager before product": not a question about those roles
+    answer = coach.index.ask("I spent the last four years as a data analyst doing experiments and funnel analysis "
+                             "for a subscription app. I don't really care about building models. Which product "
+                             "role should I aim for?")
+    assert answer.note == "" or "not data analyst roles" not in answer.note
+    assert answer.found and "Data Scientist PM" in answer.answer

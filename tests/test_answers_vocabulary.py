@@ -60,6 +60,23 @@ def test_content_check_names_file_and_line_of_vocabulary_problems(tmp_path):
     assert "vocabulary.yaml:7: unknown section 'colours'" in text
 
 
+def test_a_key_given_twice_is_reported_not_silently_dropped(tmp_path):
+    # YAML keeps the last of two equal keys, so the first list of phrasings would stop working unseen
+    root = _copy_content(tmp_path)
+    (root / "vocabulary.yaml").write_text(
+        "synonyms:\n"
+        "  pay: [salary, wage]\n"
+        "question_synonyms:\n"
+        "  daily: [my day]\n"
+        "  daily: [my week]\n"
+        "chat_spellings: {abt: about, abt: about}\n")
+    library, problems = content.check(root)
+    assert library is None
+    text = "\n".join(problems)
+    assert "vocabulary.yaml:5: 'daily' is given twice in 'question_synonyms'" in text
+    assert "chat spelling 'abt' is given twice" in text
+
+
 def test_broken_yaml_is_one_clear_message(tmp_path):
     root = _copy_content(tmp_path)
     (root / "vocabulary.yaml").write_text("synonyms:\n  pay: [salary\n")
