@@ -105,3 +105,13 @@ def test_the_askers_past_role_is_background_not_the_subject(coach):
                              "role should I aim for?")
     assert answer.note == "" or "not data analyst roles" not in answer.note
     assert answer.found and "Data Scientist PM" in answer.answer
+
+
+def test_a_should_i_question_is_matched_by_the_advising_section_as_a_whole(coach):
+    # the asker's background is spread over the question: no one item of "Choose AI Product Manager if…"
+    # says much of it, but the section as a whole covers it
+    q = ("Background: 7 years as a backend engineer at a logistics company, built a few recommendation services "
+         "with our data science team. I want to move to product but don't want to lose the technical side. "
+         "Is AI PM the right call for me?")
+    answer = coach.index.ask(q)
+    assert answer.found and "Engineers or data scientists who want to transition into product" in answer.answer
