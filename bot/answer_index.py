@@ -174,7 +174,8 @@ class AnswerIndex:
         if declined:
             return Answer(question, False, None, nearest=distinct_topics([c.unit for c in ranked])[:3], note=declined)
         topics = distinct_topics([c.unit for c in ranked])
-        ranked, role = self.naming_roles(ranked, qterms)
+        ranked, role = self.naming_roles(ranked, terms(" ".join(self.speller.correct_all(words(question))), query=True,
+                                                       gaps=True))
         role_note = (f"The articles don't cover that for the {role} role; the nearest topics I have are "
                      f"about other roles.") if role else ""
         if not ranked:
@@ -188,7 +189,8 @@ class AnswerIndex:
             if context_ok:
                 # "I've been a B2B SaaS PM for 6 years… how do I move into AI PM?": the question is its
                 # last clause; the rest is context the library has no words for
-                if clause:
+                # "how do I explain it?" asks nothing by itself
+                if clause and not context.asks_nothing_alone(clause, len(self.question_terms(clause))):
                     found = self.ask(clause, context_ok=False)
                     # the clause alone must still be about what the whole question points at
                     if found.found and found.unit_key and any(t.key == self.unit(found.unit_key).section_key

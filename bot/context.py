@@ -86,5 +86,17 @@ def factors(weights: dict[str, float], asking: list[str] | None, unknown: set[st
     return out
 
 
+# "how do I explain it?", "what should I do about that?": what it asks about is in the context only
+BARE_REFERENCE = re.compile(r"^(?:how|what|why|where|when)\b(?:\s+\w+){0,4}?\s+(?:it|that|this|them|those)\W*$")
+
+
+BARE_CLAUSE_TERMS = 2  # "is that a good idea?": a clause pointing back with this few terms asks nothing alone
+
+
+def asks_nothing_alone(clause: str, n_terms: int) -> bool:
+    """A clause whose subject is all in the context before it: answering it alone would guess."""
+    return bool(BARE_REFERENCE.match(clause.strip().lower())) or (refers_back(clause) and n_terms <= BARE_CLAUSE_TERMS)
+
+
 def refers_back(clause: str) -> bool:
     return bool(_POINTS_BACK.match(clause.strip().lower()))

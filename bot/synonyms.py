@@ -270,8 +270,10 @@ def current() -> Vocabulary:
     return _active if _active is not None else use(os.environ.get("COACH_CONTENT"))
 
 
-def terms(text: str, query: bool = False) -> list[str]:
-    """Canonical, stemmed terms in order: the unit of matching for the answer index."""
+def terms(text: str, query: bool = False, gaps: bool = False) -> list[str]:
+    """Canonical, stemmed terms in order: the unit of matching for the answer index. gaps: a dropped
+    word leaves "" in its place, so terms side by side were words side by side ("training data, is
+    that on me as a PM" names no "Data PM")."""
     v = current()
     ws = words(text)
     if query:
@@ -301,6 +303,8 @@ def terms(text: str, query: bool = False) -> list[str]:
             w = ws[i]
             i += 1
             if w in STOPWORDS or (query and w in v.filler):
+                if gaps and out and out[-1]:
+                    out.append("")
                 continue
             out.append(stem(w))
     return out

@@ -95,3 +95,12 @@ def test_a_short_subject_the_articles_never_use_together_is_declined(coach):
     assert coach.index.ask("what is the ai pm salary premium").found
     assert coach.index.ask("whats the difference between precision and recall").found
     assert "only in passing" in coach.index.ask("what is a data flywheel and how do I build one").note
+
+
+def test_a_role_is_named_only_by_words_side_by_side(coach):
+    # "training data, is that on me as a PM" lost its stopwords and read as "Data PM" (Data Product Owner)
+    answer = coach.index.ask("who labels the training data, is that on me as a pm")
+    assert "Data Product Owner" not in answer.note
+    assert answer.found and "annotation teams" in answer.answer
+    answer = coach.index.ask("what does a data product owner do day to day")
+    assert not answer.found  # the role itself is still recognised
