@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from . import retrieval
+from .synonyms import weak_terms
 
 # Share of the question's weight (idf) the best unit must cover to be answered; below it we decline.
 MIN_COVERAGE = 0.55
@@ -159,8 +160,10 @@ def confident(best: Candidate, section: Unit, weights: dict[str, float], focus_s
               unknown: set[str], advice: bool = False) -> bool:
     """Whether the best unit answers the question, or only shares some of its words."""
     unit = best.unit
-    # one-word questions ("life?") must name what a heading or item is about, not just occur in it
-    if len(weights) == 1 and not names(unit, weights):
+    # one-word questions ("life?", "good interview questions": weak words aside) must name what a
+    # heading or item is about, not just occur in it
+    strong = {t: w for t, w in weights.items() if t not in weak_terms()}
+    if len(strong if strong else weights) == 1 and not names(unit, strong or weights):
         return False
     if best.coverage >= MIN_COVERAGE and focus_share >= MIN_FOCUS:
         # what frames a unit (title, section heading) holds the domain's words for every unit

@@ -82,3 +82,22 @@ def test_broken_yaml_is_one_clear_message(tmp_path):
     (root / "vocabulary.yaml").write_text("synonyms:\n  pay: [salary\n")
     library, problems = content.check(root)
     assert library is None and len(problems) == 1 and "vocabulary.yaml:" in problems[0] and "YAML" in problems[0]
+
+
+def test_users_words_for_the_articles_ideas_reach_them(coach):
+    # "carry over" ~ remain crucial, "basic" ~ core, "a good line" ~ the script,
+    # "reasons outputs vary" ~ the factors behind variability
+    cases = [("do the basic pm skills still carry over when you go into ai",
+              "Customer empathy, strategic thinking, and effective communication"),
+             ("what's a good line to use in an ai pm interview about a metric drop", "F1 score dropped 0.03"),
+             ("what are all the reasons model outputs vary", "User-specific context shapes responses")]
+    for question, expected in cases:
+        answer = coach.index.ask(question)
+        assert answer.found and expected in answer.answer, (question, answer.answer)
+
+
+def test_idioms_and_weak_words_are_not_a_subject(coach):
+    # "at the end of" is no topic; "good interview" rests on one domain word, which no heading names alone
+    assert not coach.index.ask("what are good questions to ask at the end of an interview").found
+    answer = coach.index.ask("which teams does an AI PM collaborate with besides engineering")
+    assert answer.found and "legal experts, compliance officers" in answer.answer
