@@ -50,14 +50,17 @@ def daily_drills(coach, wanted: list[Wanted]) -> list[tuple[int, list[Reply]] | 
         groups.setdefault((want.platform, want.workspace), []).append(i)
     for (platform, workspace), indexes in groups.items():
         group = [wanted[i] for i in indexes]
-        posts = store.posts_by_keys(coach.db, platform, workspace, [w.post_key for w in group])
-        chosen = _choose(coach, platform, workspace, [w for w in group if w.post_key not in posts])
+        # Chosen before looking for posts already made: a post exists beforehand only after a crash or a
+        # race, and then create_posts keeps it (its drill is among the person's recent ones, so the
+        # choices after it are those one post after the other would make). One read fewer per batch.
+        chosen = _choose(coach, platform, workspace, group)
         new = [(w.channel, w.user or "", drill.id, w.post_key) for w, drill in chosen.items()
                if not isinstance(drill, Exception)]
-        posts.update(store.create_posts(coach.db, coach.clock(), platform, workspace, new))
+        posts = store.create_posts(coach.db, coach.clock(), platform, workspace, new)
+        failed = [w.post_key for w, drill in chosen.items() if isinstance(drill, Exception)]
+        posts.update(store.posts_by_keys(coach.db, platform, workspace, failed))  # made before: not failed
         for i, want in zip(indexes, group):
-            failed = chosen.get(want)
-            out[i] = failed if isinstance(failed, Exception) else _card(coach, posts[want.post_key])
+            out[i] = _card(coach, posts[want.post_key]) if want.post_key in posts else chosen[want]
     return out
 
 
