@@ -96,7 +96,12 @@ def translate(sql: str) -> str:
 
 def _null_safe(out: list[str]) -> None:
     """SQLite's ``a IS ?`` (equal, NULL included) is ``IS NOT DISTINCT FROM`` in PostgreSQL."""
-    words = [i for i, t in enumerate(out) if not t.isspace()][-2:]
+    words: list[int] = []  # the last two words before the placeholder (from the end: a multi-row INSERT has thousands)
+    for i in range(len(out) - 1, -1, -1):
+        if not out[i].isspace():
+            words.insert(0, i)
+            if len(words) == 2:
+                break
     if words and out[words[-1]].upper() == "IS":
         out[words[-1]] = "IS NOT DISTINCT FROM"
     elif len(words) == 2 and out[words[0]].upper() == "IS" and out[words[1]].upper() == "NOT":

@@ -612,9 +612,9 @@ class DailyScheduler:
         """(in a worker thread) The post's messages: choosing a drill and building a reveal read and write."""
         sub = item.sub
         if item.kind == "daily":
-            post_id, replies = practice.daily_drill(
-                coach, sub.platform, sub.workspace, sub.channel, user=sub.user if sub.is_dm else None,
-                track=sub.track, post_key=f"sub:{sub.id}:{item.local_date}")
+            want = self._wanted(item)
+            post_id, replies = practice.daily_drill(coach, want.platform, want.workspace, want.channel,
+                                                    user=want.user, track=want.track, post_key=want.post_key)
             item.post_id = post_id  # recorded with the result; a re-send after a crash gets the same post anyway
             return replies
         if item.kind == "reveal":
@@ -623,15 +623,35 @@ class DailyScheduler:
 
     def _compose_batch(self, coach, items: list[Item]) -> dict[int, list[Reply] | Exception]:
         """(in a worker thread) Compose several posts in one write transaction (one commit, not one
-        each); a post that fails is rolled back alone and comes back as its exception.
+        each). The daily drills are chosen and registered together (practice.daily_drills: a few
+        statements for the batch, not several per post); should that fail, and for reveals and
+        digests, each post is composed on its own, and one that fails is rolled back alone and comes
+        back as its exception.
 
         Not serialized: composing is correct statement by statement (each post once committed on its
         own, a unique key settling a race), and what needs the one writer (a reveal's scoring) takes
         it in its own nested transaction. With the lock, on PostgreSQL every process's batch of 25
         queued for it in turn."""
         out: dict[int, list[Reply] | Exception] = {}
+        daily = [item for item in items if item.kind == "daily"]
         with transaction(coach.db, serialized=False):
+            if daily:
+                coach.db.execute("SAVEPOINT compose")
+                try:
+                    made = practice.daily_drills(coach, [self._wanted(item) for item in daily])
+                except Exception:
+                    log.exception("composing %d daily drills together failed; composing them one by one", len(daily))
+                    coach.db.execute("ROLLBACK TO compose")
+                else:
+                    for item, got in zip(daily, made):
+                        if isinstance(got, Exception):
+                            out[item.id] = got
+                        else:
+                            item.post_id, out[item.id] = got
+                coach.db.execute("RELEASE compose")
             for item in items:
+                if item.id in out:
+                    continue
                 coach.db.execute("SAVEPOINT compose")
                 try:
                     out[item.id] = self._compose(coach, item)
@@ -641,6 +661,12 @@ class DailyScheduler:
                     out[item.id] = exc
                 coach.db.execute("RELEASE compose")
         return out
+
+    @staticmethod
+    def _wanted(item: Item) -> "practice.Wanted":
+        sub = item.sub
+        return practice.Wanted(sub.platform, sub.workspace, sub.channel, f"sub:{sub.id}:{item.local_date}",
+                               user=sub.user if sub.is_dm else None, track=sub.track)
 
     def _still_mine(self, item: Item) -> bool:
         """Renew the lease when half of it is used up; False if another process has taken the claim over."""
