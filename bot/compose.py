@@ -150,6 +150,9 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
         # a question its heading asks is answered by the first sentence ("Not necessarily. …")
         lead = [0, 1] if len(atoms[0].text) < SHORT_LEAD_CHARS and 1 in shown else [0]
         head = lead + [i for i in head if i not in lead]
+    if 0 in shown and 0 not in head and _STORY.match(atoms[best].text) and not _STORY.match(atoms[0].text) \
+            and atoms[0].kind == "sentence":
+        head = [0] + head  # an anecdote illustrates the claim the section opens with: the claim comes first
     order = head + sorted(i for i in shown if i not in head)
     return _render(atoms, order, more)
 

@@ -86,3 +86,11 @@ def test_edited_articles_have_no_template_fragments(coach):
     text = " ".join(s.body for a in content.load().articles.values() for s in a.sections)
     for fragment in ("counter‑intuitive truth", "not‑X‑but‑Y", "The judgment therefore", "The insight is that"):
         assert fragment not in text
+
+
+def test_an_anecdote_never_comes_before_the_claim_it_illustrates():
+    body = ("Quokkas sleep most of the day. In a Q3 debrief, the hiring manager said the quokka team slept "
+            "through every standup and the sprint slipped. Teams plan around it.\n")
+    text = compose.compose(_section(body, heading="Quokka habits"), {"quokka": 1.0, "team": 2.0, "sprint": 2.0,
+                                                                     "sleep": 0.5})
+    assert text.startswith("Quokkas sleep most of the day.") and "In a Q3 debrief" in text
