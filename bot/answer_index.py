@@ -234,7 +234,11 @@ class AnswerIndex:
         if unused is not None and not self.said_anywhere(terms(unused, query=True)):
             return (f"I don't have an answer to that — the articles never mention {unused}; my library covers AI PM, "
                     f"Data Scientist PM and traditional PM roles, skills, interviews and pay.")
-        role = scope.other_role(question, list(synonyms.current().other_roles), self.sections)
+        vocabulary = synonyms.current()
+        if vocabulary.resources & set(qterms):
+            return ("I don't have an answer to that — the articles recommend no books, courses or other resources; "
+                    "my library covers AI PM, Data Scientist PM and traditional PM roles, skills, interviews and pay.")
+        role = scope.other_role(question, list(vocabulary.other_roles), self.sections, vocabulary.career_words)
         if role is not None:
             # "TPM or AI PM?" weighs a role the articles compare against: a PM beyond the role's own words
             covered = qterms.count("pm") > terms(role).count("pm")

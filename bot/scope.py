@@ -25,7 +25,8 @@ _DEFINITION = [
                r"(?P<x>.+?)\W*$"),
     re.compile(_OPEN + r"what (?:is|are|'s|s) (?:an? |the )?(?P<x>.+?) (?:used|good|useful) for\W*$"),
     re.compile(_OPEN + r"what (?:does|do) (?:an? |the )?(?P<x>.+?) do\W*$"),
-    re.compile(_OPEN + r"(?:explain )?how (?:does|do) (?:an? |the )?(?P<x>.+?) work\W*$"),
+    re.compile(_OPEN + r"(?:explain )?how (?:does|do) (?:an? |the )?(?P<x>.+?) work(?:\s+(?:\w+ly|in detail|in practice|"
+               r"under the hood|step by step|behind the scenes))?\W*$"),
     re.compile(_OPEN + r"(?:explain )?how (?:an? |the )?(?P<x>.+?) works?\W*$"),
     re.compile(_OPEN + r"what (?:does|do) (?:an? |the )?(?P<x>.+?) (?:mean|stand for)\W*$"),
     re.compile(_OPEN + r"(?:what(?:'s| is| are|s)|whats|define|explain|describe|tell me about|meaning of)\s+"
@@ -180,8 +181,10 @@ def passing_mention(question: str, units) -> Passing | None:
     return Passing(subject, where[:2])
 
 
-def other_role(question: str, other_roles: list[str], units) -> str | None:
-    """A role the articles don't cover as a career that the question is about (not the asker's background)."""
+def other_role(question: str, other_roles: list[str], units, career_terms: frozenset[str] = frozenset()) -> str | None:
+    """A role the articles don't cover as a career that the question is about (not the asker's background).
+    A role they explain as a team member ("Data Engineers: …") still counts when the question asks about
+    it as a career (career_terms: "how do I become a data engineer", "data engineer interview")."""
     q = normalize(question)
     if _BACKGROUND.search(q):
         return None
@@ -190,6 +193,8 @@ def other_role(question: str, other_roles: list[str], units) -> str | None:
         key = [w[:-1] if w.endswith("s") else w for w in words(role)]  # as the question's words are read
         if any(qs[i:i + len(key)] == key for i in range(len(qs) - len(key) + 1)):
             if explained(role, units):
-                return None  # "ML Engineers: Handle productization…" — the articles explain this one
+                asked = set(terms(question, query=True)) - set(terms(role, query=True))
+                if not asked & career_terms:
+                    return None  # "ML Engineers: Handle productization…" — the articles explain this one
             return role
     return None

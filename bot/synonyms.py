@@ -20,7 +20,7 @@ FILE_NAME = "vocabulary.yaml"
 
 _LISTS = ("question_filler_phrases", "question_filler_words", "question_openers", "polite", "how_much_make",
           "weak_words", "other_roles", "advice_questions", "advice_headings", "context_after_number",
-          "named_roles", "count_questions", "whole_list_words")
+          "named_roles", "count_questions", "whole_list_words", "career_words", "resources")
 _TABLES = ("synonyms", "question_synonyms")
 _KNOWN = {*_LISTS, *_TABLES, "chat_spellings"}
 
@@ -43,6 +43,8 @@ class Vocabulary:
     named_roles: tuple[str, ...] = ()  # roles an answer must name to be about them ("Data Scientist PM")
     count_questions: tuple[tuple[str, ...], ...] = ()  # raw words of "how many…" phrasings
     whole_list_words: frozenset[str] = frozenset()  # "the full checklist": all of a long list
+    career_words: frozenset[str] = frozenset()  # terms asking about a role as a career (become, interview, pay)
+    resources: frozenset[str] = frozenset()  # terms of things to read or take the articles never recommend
     raw_words: frozenset[str] = frozenset()  # every word the file names
     longest: int = 1
 
@@ -222,7 +224,9 @@ def _parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
         advice_headings=tuple(tuple(words(p)) for p in lists["advice_headings"]),
         context_units=flat("context_after_number"), named_roles=tuple(lists["named_roles"]),
         count_questions=tuple(tuple(words(p)) for p in lists["count_questions"]),
-        whole_list_words=flat("whole_list_words"), digest=hashlib.sha256(text.encode()).hexdigest()[:16], raw_words=frozenset(raw),
+        whole_list_words=flat("whole_list_words"),
+        career_words=frozenset(t for w in lists["career_words"] for t in _canonical_via(w, query)),
+        resources=frozenset(t for w in lists["resources"] for t in _canonical_via(w, query)), digest=hashlib.sha256(text.encode()).hexdigest()[:16], raw_words=frozenset(raw),
         longest=max((len(k) for k in query), default=1))
     return vocab, []
 

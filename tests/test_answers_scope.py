@@ -104,3 +104,23 @@ def test_a_role_is_named_only_by_words_side_by_side(coach):
     assert answer.found and "annotation teams" in answer.answer
     answer = coach.index.ask("what does a data product owner do day to day")
     assert not answer.found  # the role itself is still recognised
+
+
+def test_a_team_role_the_articles_explain_is_not_covered_as_a_career(coach):
+    # "Data Engineers: Create systems that ingest…" explains the role on an AI team, not how to become one
+    for question in ("how do I become a data engineer", "what's the interview loop for a data engineer"):
+        answer = coach.index.ask(question)
+        assert not answer.found and "data engineer" in answer.note, question
+    answer = coach.index.ask("what does a data engineer do on an ai team")
+    assert answer.found and "ingest, store, transform" in answer.answer
+
+
+def test_resources_the_articles_never_recommend_are_declined(coach):
+    for question in ("best books for product managers", "what is the best online course for ai pm"):
+        answer = coach.index.ask(question)
+        assert not answer.found and "recommend no books" in answer.note, question
+
+
+def test_how_a_named_term_works_in_depth_is_a_definition_question():
+    assert scope.definition_subject("how does homomorphic encryption work mathematically") == "homomorphic encryption"
+    assert scope.definition_subject("how does a confusion matrix work under the hood") == "confusion matrix"
