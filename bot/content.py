@@ -442,9 +442,10 @@ def check(root: Path | None = None) -> tuple[Library | None, list[str]]:
             drills[drill.id] = drill
     from . import disagreements, synonyms  # content/vocabulary.yaml and disagreements.yaml, checked with the rest
 
-    if (root / synonyms.FILE_NAME).is_file():
-        problems += synonyms.parse(root / synonyms.FILE_NAME)[1]
-    problems += disagreements.check(root, articles)
+    vocabulary_problems = synonyms.parse(root / synonyms.FILE_NAME)[1] if (root / synonyms.FILE_NAME).is_file() else []
+    problems += vocabulary_problems
+    if not vocabulary_problems:  # the disagreements are read through the vocabulary
+        problems += disagreements.check(root, articles)
     if problems:
         return None, problems
     return Library(articles, drills, digest.hexdigest(), root), []

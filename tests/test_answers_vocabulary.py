@@ -101,3 +101,18 @@ def test_idioms_and_weak_words_are_not_a_subject(coach):
     assert not coach.index.ask("what are good questions to ask at the end of an interview").found
     answer = coach.index.ask("which teams does an AI PM collaborate with besides engineering")
     assert answer.found and "legal experts, compliance officers" in answer.answer
+
+
+def test_content_check_of_a_broken_vocabulary_prints_problems_not_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    root = _copy_content(tmp_path)
+    path = root / "vocabulary.yaml"
+    path.write_text(path.read_text().replace("  compensation: [comp,", "  compensation: [stochastic, comp,", 1))
+    env = {**os.environ, "COACH_CONTENT": str(root)}
+    proc = subprocess.run([sys.executable, "-m", "bot", "content", "check"], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-500:]
+    assert "'stochastic' already means" in proc.stdout
