@@ -150,6 +150,10 @@ class AnswerIndex:
     def question_terms(self, question: str) -> list[str]:
         """The question's terms, its misspelt words first put right."""
         fixed = self.speller.correct_all(words(question)[:4 * MAX_QUESTION_TERMS])
+        adverbs = {w for w in fixed if context.ADVERB.fullmatch(w)}
+        if adverbs:  # "roughly", "commonly": how something is asked, unless the articles use the word
+            unused = adverbs - self.speller._present("answer_words", "word", adverbs) - synonyms.vocabulary()
+            fixed = [w for w in fixed if w not in unused]
         return terms(" ".join(fixed), query=True)[:MAX_QUESTION_TERMS]
 
     def ask(self, question: str, context_ok: bool = True) -> Answer:

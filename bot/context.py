@@ -12,6 +12,10 @@ import re
 
 from .text import words
 
+# An adverb ("roughly", "commonly", "concretely") says how something is asked; one the library never
+# uses weighs as the rarest word of all and sank the answer. Not "Italy", "family" or "supply".
+ADVERB = re.compile(r"[a-z]{3,}(?<!pp)(?:[bcdfghklmnrstvwxz]|e)ly")
+
 MIN_CONTEXT_WORDS = 12  # a question this long may carry context before what it asks
 CONTEXT_WEIGHT = 0.3  # a known word of the context counts this much when the asking clause has a subject
 MIN_SUBJECT_WEIGHT = 1.0  # ...a subject: a term of its own at least this rare (idf; "ai", "pm" are not)

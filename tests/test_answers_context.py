@@ -125,3 +125,16 @@ def test_a_clause_that_only_points_back_is_not_answered_alone(coach):
     answer = coach.index.ask("my CEO keeps asking why our ML project is taking way longer than our normal feature "
                              "releases. how do I explain it?")
     assert not answer.found or answer.citation.section == "Longer Iteration Cycles in AI Product Development"
+
+
+def test_an_adverb_the_library_never_uses_is_how_it_is_asked_not_what():
+    assert context.ADVERB.fullmatch("roughly") and context.ADVERB.fullmatch("concretely")
+    for noun in ("italy", "family", "supply", "early", "daily"):
+        assert not context.ADVERB.fullmatch(noun), noun
+
+
+def test_unused_adverbs_and_ratings_words_reach_the_answer(coach):
+    answer = coach.index.ask("What errors commonly sink candidates interviewing for data scientist product manager positions?")
+    assert answer.found and answer.citation.section == "Mistakes to Avoid"
+    answer = coach.index.ask("On what dimensions are the alternative career options to AI PM rated against each other?")
+    assert answer.found and "impact, compensation, and skill transferability" in answer.answer
