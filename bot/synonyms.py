@@ -20,7 +20,7 @@ FILE_NAME = "vocabulary.yaml"
 
 _LISTS = ("question_filler_phrases", "question_filler_words", "question_openers", "polite", "how_much_make",
           "weak_words", "other_roles", "advice_questions", "advice_headings", "context_after_number",
-          "named_roles", "count_questions", "whole_list_words", "career_words", "resources")
+          "named_roles", "count_questions", "whole_list_words", "career_words", "resources", "content_questions")
 _TABLES = ("synonyms", "question_synonyms")
 _KNOWN = {*_LISTS, *_TABLES, "chat_spellings"}
 
@@ -38,6 +38,7 @@ class Vocabulary:
     digest: str
     other_roles: tuple[str, ...] = ()  # roles the articles don't cover as careers, as written
     advice_questions: tuple[tuple[str, ...], ...] = ()  # raw words of "should I…" phrasings
+    content_questions: tuple[tuple[str, ...], ...] = ()  # "what should I…": asks for content, not advice
     advice_headings: tuple[tuple[str, ...], ...] = ()  # raw words a recommending heading opens with
     context_units: frozenset[str] = frozenset()  # "years" in "6 years": the number before is context
     named_roles: tuple[str, ...] = ()  # roles an answer must name to be about them ("Data Scientist PM")
@@ -222,6 +223,7 @@ def _parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
         weak=weak, other_roles=tuple(lists["other_roles"]),
         advice_questions=tuple(tuple(words(p)) for p in lists["advice_questions"]),
         advice_headings=tuple(tuple(words(p)) for p in lists["advice_headings"]),
+        content_questions=tuple(tuple(words(p)) for p in lists["content_questions"]),
         context_units=flat("context_after_number"), named_roles=tuple(lists["named_roles"]),
         count_questions=tuple(tuple(words(p)) for p in lists["count_questions"]),
         whole_list_words=flat("whole_list_words"),
@@ -330,8 +332,15 @@ def asks_whole_list(question: str) -> bool:
 
 def asks_advice(question: str) -> bool:
     """A "should I… / …for me?" question: it wants a recommendation or conditions."""
+    v = current()
     ws = words(question)
-    return any(tuple(ws[i:i + len(p)]) == p for p in current().advice_questions for i in range(len(ws)))
+    # "what should I prep" asks what to do, not whether: an advice phrase inside a content question's
+    # phrase counts only when it goes beyond it ("what should I do")
+    spans = [(i, i + len(p)) for p in v.content_questions for i in range(len(ws)) if tuple(ws[i:i + len(p)]) == p]
+
+    def inside(i: int, n: int) -> bool:
+        return any(a <= i and i + n <= b for a, b in spans)
+    return any(tuple(ws[i:i + len(p)]) == p and not inside(i, len(p)) for p in v.advice_questions for i in range(len(ws)))
 
 
 def advises(heading: str) -> bool:

@@ -42,6 +42,10 @@ def test_personal_advice_phrasings_ask_for_a_recommendation():
               "I'm an ML engineer wanting product - AI PM or DS PM?"):
         assert asks_advice(q), q
     assert not asks_advice("what does a data engineer do on an ai team")
+    # "what should I prep" asks what to do, not whether to: no recommending section is pushed forward
+    assert not asks_advice("what should I actually spend my prep time on?")
+    assert not asks_advice("how should I talk about AI projects in an interview?")
+    assert asks_advice("what should i do") and asks_advice("which should i pick") and asks_advice("should i switch")
 
 
 def test_a_dash_sets_the_question_apart_from_its_context(coach):
