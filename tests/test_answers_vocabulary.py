@@ -90,7 +90,9 @@ def test_users_words_for_the_articles_ideas_reach_them(coach):
     cases = [("do the basic pm skills still carry over when you go into ai",
               "Customer empathy, strategic thinking, and effective communication"),
              ("what's a good line to use in an ai pm interview about a metric drop", "F1 score dropped 0.03"),
-             ("what are all the reasons model outputs vary", "User-specific context shapes responses")]
+             ("what are all the reasons model outputs vary", "User-specific context shapes responses"),
+             # "go from A to B" is a switch, "a few years from now" is later
+             ("can i go from ds pm to ai pm a few years from now", "A DS PM moving to AI PM would need")]
     for question, expected in cases:
         answer = coach.index.ask(question)
         assert answer.found and expected in answer.answer, (question, answer.answer)
