@@ -23,7 +23,7 @@ MIN_SAID, MIN_SAID_ATOM = 0.45, 0.3
 # over the question ("we already know the rules… should we use ML?"), and the section as a whole
 # (coverage, focus) must match it. A long question (this many terms that count) spreads its words
 # too: one sentence/item need only say MIN_SAID_LONG of it.
-LONG_QUESTION_TERMS, MIN_SAID_LONG = 7, 0.2
+LONG_QUESTION_TERMS, MIN_SAID_LONG = 7, 0.1
 # Below those, a question with one word the library never uses is answered when its other words
 # (at least this many) are covered this well by one unit and one sentence of it.
 MIN_KNOWN_TERMS = 4

@@ -142,3 +142,10 @@ def test_unused_adverbs_and_ratings_words_reach_the_answer(coach):
     assert answer.found and answer.citation.section == "Mistakes to Avoid"
     answer = coach.index.ask("On what dimensions are the alternative career options to AI PM rated against each other?")
     assert answer.found and "impact, compensation, and skill transferability" in answer.answer
+
+
+def test_a_long_question_spreads_its_words_over_the_section_that_answers_it(coach):
+    q = ("I run product for a hospital scheduling tool and I'm worried our model might treat some patients "
+         "unfairly. are there real cases where that happened?")
+    answer = coach.index.ask(q)
+    assert answer.found and "Healthcare algorithms unfairly favored white patients" in answer.answer
