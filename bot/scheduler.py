@@ -693,8 +693,10 @@ class DailyScheduler:
         A sender that takes one send at a time (the console: a local write, no network) has its
         results written at once instead: a hop to the ledger thread would be most of its time, and
         the time a post spends sent but unrecorded is what a kill -9 can turn into a duplicate."""
-        params = (item.id, state, item.parts_sent, item.ref if item.parts_sent else "", error[:500] or None,
-                  item.attempts - item.attempts_recorded, item.post_id, stamp(self.coach.clock()))
+        now = stamp(self.coach.clock())
+        done = state != "pending"
+        params = [state, item.parts_sent, item.ref if item.parts_sent else "", error[:500] or None,
+                  item.attempts - item.attempts_recorded, state, now, done, item.post_id, now, item.id]
         item.attempts_recorded = item.attempts
         if getattr(self.senders.get(item.sub.platform), "max_in_flight", None) == 1:
             _write_results(self.coach, [params])
@@ -837,29 +839,17 @@ def _lane(coach, kind: str):
     return _LANES[kind] if is_postgres(coach.db.location) else _WRITER
 
 
-# A group of send results in one statement (rows of id, state, parts_sent, message_ref, error, attempts
-# made, post_id, now). Only a row still pending changes: a claim another scheduler took over is not ours.
-_RESULT_ROW = "SELECT CAST(? AS INTEGER) AS id, ? AS state, CAST(? AS INTEGER) AS parts_sent, ? AS ref, ? AS error, " \
-              "CAST(? AS INTEGER) AS attempts, CAST(? AS INTEGER) AS post_id, ? AS now"
-_RESULTS = ("UPDATE deliveries SET state = r.state, parts_sent = r.parts_sent, "
-            "message_ref = COALESCE(NULLIF(r.ref, ''), deliveries.message_ref), error = r.error, "
-            "attempts = deliveries.attempts + r.attempts, "
-            "sent_at = CASE WHEN r.state = 'sent' THEN r.now ELSE deliveries.sent_at END, "
-            "lease_until = CASE WHEN r.state = 'pending' THEN deliveries.lease_until END, "
-            "post_id = COALESCE(r.post_id, deliveries.post_id), updated_at = r.now FROM ({rows}) AS r "
-            "WHERE deliveries.id = r.id AND deliveries.state = 'pending'")
+_RESULT = ("UPDATE deliveries SET state = ?, parts_sent = ?, message_ref = COALESCE(NULLIF(?, ''), message_ref), "
+           "error = ?, attempts = attempts + ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
+           "lease_until = CASE WHEN ? = 1 THEN NULL ELSE lease_until END, post_id = COALESCE(?, post_id), "
+           "updated_at = ? WHERE id = ? AND state = 'pending'")
 
 
-def _write_results(coach, rows: list[tuple]) -> None:
-    """One UPDATE for the group (on PostgreSQL an UPDATE per row cost a statement's round of work on
-    both sides for each post). A delivery appears once per group: each send waits for its result."""
+def _write_results(coach, rows: list[list]) -> None:
     # Each update is of a row this process claimed: on PostgreSQL no need for the one writer's lock
     # (with it, three processes' result writes queued behind each other and behind compose batches).
     with transaction(coach.db, serialized=False):
-        for start in range(0, len(rows), 500):  # SQLite: at most 32,766 parameters in a statement
-            group = rows[start:start + 500]
-            coach.db.execute(_RESULTS.format(rows=" UNION ALL ".join([_RESULT_ROW] * len(group))),
-                             [value for row in group for value in row])
+        coach.db.executemany(_RESULT, rows)
 
 
 class _Ledger:
