@@ -356,7 +356,7 @@ async def fan_out(coach: Coach, url: str, target: datetime, burst: int, subscrib
 
 
 # ------------------------------------------------------------ several processes, one database
-def _scheduler_process(location: str, index: str, url: str, ready, finished, cpu_used) -> None:
+def _scheduler_process(location: str, index: str, url: str, ready, firing, finished, cpu_used) -> None:
     """(in a process of its own) What `coach run` runs for the scheduler: start(), then the minute fires."""
     async def run():
         library = content.load()
@@ -367,10 +367,12 @@ def _scheduler_process(location: str, index: str, url: str, ready, finished, cpu
         await sched.start()
         workers.keep_loop_responsive()
         ready.put(sched.owner)
+        while not firing.is_set():
+            await asyncio.sleep(0.05)
         cpu = time.process_time()
         while not finished.is_set():
             await asyncio.sleep(0.1)
-        cpu_used.put(time.process_time() - cpu)  # from start() done to the end of the burst
+        cpu_used.put(time.process_time() - cpu)  # from half a second before the minute to the end of the burst
         sched.shutdown()
         await sender.close()
 
@@ -385,6 +387,23 @@ def _postgres(folder: Path):
     import pgserver
 
     return pgserver.get_server(folder / "pgdata", cleanup_mode="stop")
+
+
+def _cpu_of(command: str) -> float:
+    """CPU seconds (user + system) used so far by the live processes named ``command``."""
+    import os
+
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        if name == command:
+            total += int(rest[11]) + int(rest[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def multi_process(args, burst: int) -> int:
@@ -413,13 +432,13 @@ def multi_process(args, burst: int) -> int:
         expected = aim(coach.db, burst, target, args.seed)
         print(f"{burst} due at {target:%H:%M:%S} UTC: {expected} posts, {args.processes} processes")
         raw = [asyncio.run(raw_posts(url, expected))]
-        ready, finished, cpu_used = ctx.Queue(), ctx.Event(), ctx.Queue()
+        ready, firing, finished, cpu_used = ctx.Queue(), ctx.Event(), ctx.Event(), ctx.Queue()
         children = []
         for k in range(args.processes):
             # each process its own content index, as each machine has (the first builds it; copies are cheap)
             child_index = str(tmp / f"index-{k}.db")
             children.append(ctx.Process(target=_scheduler_process,
-                                        args=(location, child_index, url, ready, finished, cpu_used)))
+                                        args=(location, child_index, url, ready, firing, finished, cpu_used)))
             children[-1].start()
         owners = [ready.get(timeout=120) for _ in children]
         if datetime.now(timezone.utc) > target - timedelta(seconds=5):
@@ -461,12 +480,22 @@ def multi_process(args, burst: int) -> int:
 
         due_at = stamp(target)
 
+        def server_counters() -> tuple[int, float]:
+            """Transactions committed in the database, and CPU seconds used by PostgreSQL's processes."""
+            if server is None:
+                return 0, 0.0
+            commits = coach.db.execute("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+                                       ).fetchone()[0]
+            return commits, _cpu_of("postgres")
+
         async def watch() -> dict:
             out: dict = {}
             async with aiohttp.ClientSession() as session:
                 await asyncio.sleep(max(0.0, (target - datetime.now(timezone.utc)).total_seconds() - 0.5))
                 sampler = threading.Thread(target=sample, daemon=True)
                 sampler.start()
+                out["commits"], out["server_cpu"] = server_counters()
+                firing.set()
                 fire = time.perf_counter()
                 deadline = fire + 600
                 while time.perf_counter() < deadline:
@@ -479,6 +508,8 @@ def multi_process(args, burst: int) -> int:
                         if not states.get("pending"):
                             break
                 out["seconds"] = time.perf_counter() - fire - 0.5
+                commits, server_cpu = server_counters()
+                out["commits"], out["server_cpu"] = commits - out["commits"], server_cpu - out["server_cpu"]
                 sampling.set()
                 await asyncio.sleep(1.0)  # anything still in flight
                 stats = await stand_in_stats(session, url, "daily:")
@@ -516,8 +547,11 @@ def multi_process(args, burst: int) -> int:
              if server is not None else "")
     print(f"posted {out['posted']} (at most {expected}) in {out['seconds']:.2f}s from the minute boundary; "
           f"per process {share}; raw runs {', '.join(f'{expected / r:.0f}/s' for r in raw)}; "
-          f"scheduler CPU per process {', '.join(f'{c:.1f}s' for c in cpu)} "
-          f"({sum(cpu) / out['seconds']:.2f} cores on average)")
+          f"scheduler CPU per process {', '.join(f'{c:.1f}s' for c in cpu)}, "
+          f"{sum(cpu) * 1000 / max(1, out['posted']):.2f} ms per post "
+          f"({sum(cpu) / out['seconds']:.2f} cores on average)"
+          + (f"; database: {out['commits'] / max(1, out['posted']):.2f} commits and "
+             f"{out['server_cpu'] * 1000 / max(1, out['posted']):.2f} ms of server CPU per post" if server else ""))
     for k, owner in enumerate(owners):
         seconds = timeline.get(owner, Counter())
         print(f"process {k + 1}, sent per second after the minute: "

@@ -44,7 +44,7 @@ from . import practice, reminders, subscriptions
 from .delivery import ConsoleSender, PermanentError, RateLimited, Sender, Target
 from .messages import Button, Reply, channel_ref
 from .review import parse_stamp, stamp
-from .storage import transaction
+from .storage import is_postgres, transaction
 from . import workers
 from .subscriptions import DAYS, Subscription, fire_times
 
@@ -421,8 +421,8 @@ class DailyScheduler:
             # Claim the next batch only when this process is ready to compose it: a process claiming
             # ahead of its sending would hold posts another process could send sooner.
             await outbox.wants_more(CLAIM_BATCH)
-            outbox.add(await workers.call_in(_WRITER, self.coach, self._claim, batch, at, summary))
-        outbox.add(await workers.call_in(_WRITER, self.coach, self._recover_in, at, summary,
+            outbox.add(await workers.call_in(_lane(self.coach, "claims"), self.coach, self._claim, batch, at, summary))
+        outbox.add(await workers.call_in(_lane(self.coach, "claims"), self.coach, self._recover_in, at, summary,
                                          by_id if only is not None and not sweep else None))
         await outbox.finish()
         if only is None or sweep:  # people's evening reminders ride on the sweep (bot/reminders.py)
@@ -825,10 +825,19 @@ class DailyScheduler:
             log.warning("could not tell %s that subscription %s is paused: %s", sub.subscriber, sub.id, exc)
 
 
-# The scheduler's writes (claims, composing posts, send results) one at a time in a thread of their
-# own: they never wait on each other's write lock (SQLite's busy waits sleep in coarse steps), and
-# never queue behind people's commands in the pool.
+# The scheduler's writes (claims, composing posts, send results) in threads of their own: they never
+# queue behind people's commands in the pool. SQLite takes one writer at a time, so there they share
+# one thread: apart they would only wait on each other's lock (and its busy waits sleep in coarse
+# steps). PostgreSQL takes them at once on separate connections, so there each kind has its own
+# thread and one's round trips to the server overlap the others' (one thread for all three was the
+# bottleneck of a burst: claims waited behind compose batches and result writes).
 _WRITER = workers.lane("coach-scheduler")
+_LANES = {kind: workers.lane(f"coach-{kind}") for kind in ("claims", "compose", "results")}
+
+
+def _lane(coach, kind: str):
+    return _LANES[kind] if is_postgres(coach.db.location) else _WRITER
+
 
 _RESULT = ("UPDATE deliveries SET state = ?, parts_sent = ?, message_ref = COALESCE(NULLIF(?, ''), message_ref), "
            "error = ?, attempts = attempts + ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
@@ -868,7 +877,7 @@ class _Ledger:
             rows, written = self.rows, self.written
             self.rows, self.written = [], None
             try:
-                await workers.call_in(_WRITER, self.sched.coach, _write_results, rows)
+                await workers.call_in(_lane(self.sched.coach, "results"), self.sched.coach, _write_results, rows)
             except Exception as exc:
                 written.set_exception(exc)
             else:
@@ -911,7 +920,8 @@ class _Outbox:
             self.taken.set()
             items = [item for unit in batch for item in unit]
             try:
-                composed = await workers.call_in(_WRITER, self.sched.coach, self.sched._compose_batch, items)
+                composed = await workers.call_in(_lane(self.sched.coach, "compose"), self.sched.coach,
+                                                  self.sched._compose_batch, items)
             except Exception as exc:  # the batch's transaction itself failed: none of them was composed
                 log.exception("composing %d posts failed", len(items))
                 composed = {item.id: exc for item in items}
