@@ -92,7 +92,10 @@ def test_users_words_for_the_articles_ideas_reach_them(coach):
              ("what's a good line to use in an ai pm interview about a metric drop", "F1 score dropped 0.03"),
              ("what are all the reasons model outputs vary", "User-specific context shapes responses"),
              # "go from A to B" is a switch, "a few years from now" is later
-             ("can i go from ds pm to ai pm a few years from now", "A DS PM moving to AI PM would need")]
+             ("can i go from ds pm to ai pm a few years from now", "A DS PM moving to AI PM would need"),
+             # "always come with" asks whether it's guaranteed; "a safe career" asks how stable it is
+             ("do AI PM roles always come with more equity?", "Assuming AI PM roles guarantee higher equity"),
+             ("is traditional PM a safe career long term", "traditional PM skills are being commoditized")]
     for question, expected in cases:
         answer = coach.index.ask(question)
         assert answer.found and expected in answer.answer, (question, answer.answer)
