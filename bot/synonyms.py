@@ -336,7 +336,9 @@ def asks_advice(question: str) -> bool:
     ws = words(question)
     # "what should I prep" asks what to do, not whether: an advice phrase inside a content question's
     # phrase counts only when it goes beyond it ("what should I do")
-    spans = [(i, i + len(p)) for p in v.content_questions for i in range(len(ws)) if tuple(ws[i:i + len(p)]) == p]
+    # ("or am I stuck" is a filler phrase: the "am I" in it asks nothing either)
+    framing = [*v.content_questions, *(p for p, canon in v.query_phrases.items() if canon == "")]
+    spans = [(i, i + len(p)) for p in framing for i in range(len(ws)) if tuple(ws[i:i + len(p)]) == p]
 
     def inside(i: int, n: int) -> bool:
         return any(a <= i and i + n <= b for a, b in spans)

@@ -46,6 +46,15 @@ def test_personal_advice_phrasings_ask_for_a_recommendation():
     assert not asks_advice("what should I actually spend my prep time on?")
     assert not asks_advice("how should I talk about AI projects in an interview?")
     assert asks_advice("what should i do") and asks_advice("which should i pick") and asks_advice("should i switch")
+    # "or am I stuck" is a filler phrase: its "am I" asks for no recommendation
+    assert not asks_advice("want to try AI PM next. is that even possible or am I stuck?")
+    assert asks_advice("am i ready for ai pm")
+
+
+def test_a_can_i_switch_question_gets_the_section_on_switching_not_the_recommendation(coach):
+    answer = coach.index.ask("I've been doing DS PM work for three years and want to try AI PM next. "
+                             "is that even possible or am I stuck?")
+    assert answer.found and "A DS PM moving to AI PM would need" in answer.answer
 
 
 def test_a_dash_sets_the_question_apart_from_its_context(coach):
