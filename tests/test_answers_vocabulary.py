@@ -95,7 +95,11 @@ def test_users_words_for_the_articles_ideas_reach_them(coach):
              ("can i go from ds pm to ai pm a few years from now", "A DS PM moving to AI PM would need"),
              # "always come with" asks whether it's guaranteed; "a safe career" asks how stable it is
              ("do AI PM roles always come with more equity?", "Assuming AI PM roles guarantee higher equity"),
-             ("is traditional PM a safe career long term", "traditional PM skills are being commoditized")]
+             ("is traditional PM a safe career long term", "traditional PM skills are being commoditized"),
+             # a user's "customer support" is the articles' "customer service"
+             ("do people actually want ai when they call customer support",
+              "64% of customers would prefer not to use AI for customer service"),
+             ("how does a feedback loop help customer support", "human experts can guide AI models")]
     for question, expected in cases:
         answer = coach.index.ask(question)
         assert answer.found and expected in answer.answer, (question, answer.answer)
