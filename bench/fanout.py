@@ -190,14 +190,24 @@ def make_subscriptions(db_path: Path, n: int, burst: int, dm_share: float, histo
         db.conn.executemany(
             "INSERT INTO subscriptions (platform, workspace, channel, is_dm, user, subscriber, hour, minute, tz, "
             "days, track, since, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    drill_ids = sorted(content.load().drills) if history_days else []
+    zones = {tz: ZoneInfo(tz) for tz in ZONES}
     for d in range(1, history_days + 1):  # a day at a time: 100k × 30 days is 3M rows
         when = now - timedelta(days=d)
+        days = [when.astimezone(zones[row[8]]).date().isoformat() for row in rows]  # each one's local date
         with storage.transaction(db):
             db.conn.executemany(
                 "INSERT INTO deliveries (subscription_id, kind, local_date, due_at, state, attempts, sent_at, "
                 "created_at, updated_at) VALUES (?, 'daily', ?, ?, 'sent', 1, ?, ?, ?)",
-                ((i, when.date().isoformat(), stamp(when), stamp(when), stamp(when), stamp(when))
-                 for i in range(1, n + 1)))
+                ((k + 1, day, stamp(when), stamp(when), stamp(when), stamp(when)) for k, day in enumerate(days)))
+            # and the drill each of them was sent that day (a subscription's id is its row's place + 1)
+            db.conn.executemany(
+                "INSERT INTO practice_posts (platform, workspace, channel, user, drill_id, post_key, created_at, "
+                "shuffled) VALUES (?, 'W1', ?, ?, ?, ?, ?, 1)",
+                ((PLATFORM, row[2], row[4], drill_ids[(k + d) % len(drill_ids)], f"sub:{k + 1}:{day}", stamp(when))
+                 for k, (row, day) in enumerate(zip(rows, days))))
+    if storage.is_postgres(db_path):
+        db.execute("ANALYZE")  # the statistics autovacuum keeps on a running server (a fresh schema has none)
     db.conn.close()
 
 
@@ -421,7 +431,11 @@ def multi_process(args, burst: int) -> int:
         os.chmod(tmp, 0o755)  # pgserver runs the server as its own user when we are root
         if args.db == "postgres":
             server = _postgres(tmp)
-            location = server.get_uri()
+            # the bench's state in a database of its own: the watcher below reads the server's statistics
+            # from the default one, so its own statements are not counted as the schedulers' work
+            watch_at = server.get_uri()
+            server.psql("CREATE DATABASE bench;")
+            location = server.get_uri("bench")
         else:
             location = str(tmp / "bench.db")
         _setup(ctx, location, args, burst, f" on {args.db}")
@@ -455,12 +469,12 @@ def multi_process(args, burst: int) -> int:
         def sample():
             if server is None:
                 return
-            watcher = storage.connect(location)
+            watcher = storage.connect(watch_at)
             while not sampling.is_set():
                 rows = watcher.execute(
                     "SELECT a.wait_event_type, a.wait_event, a.state, left(a.query, 60), EXISTS (SELECT 1 FROM "
                     "pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.granted) FROM pg_stat_activity a "
-                    "WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()").fetchall()
+                    "WHERE a.datname = 'bench'").fetchall()
                 samples["n"] += 1
                 for kind, event, state, query, holds in rows:
                     what = " ".join(query.split()[:3])
@@ -484,8 +498,9 @@ def multi_process(args, burst: int) -> int:
             """Transactions committed in the database, and CPU seconds used by PostgreSQL's processes."""
             if server is None:
                 return 0, 0.0
-            commits = coach.db.execute("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
-                                       ).fetchone()[0]
+            watcher = storage.connect(watch_at)
+            commits = watcher.execute("SELECT xact_commit FROM pg_stat_database WHERE datname = 'bench'").fetchone()[0]
+            watcher.close()
             return commits, _cpu_of("postgres")
 
         async def watch() -> dict:
@@ -575,7 +590,7 @@ def main(argv=None) -> int:
     parser.add_argument("--burst", type=int, default=None, help="of them due in the next minute (default: all, "
                         "at most 10,000)")
     parser.add_argument("--dm-share", type=float, default=0.5, help="share of them that are DMs (the rest channels)")
-    parser.add_argument("--history-days", type=int, default=0, help="days of ledger history per subscription")
+    parser.add_argument("--history-days", type=int, default=0, help="days of history per subscription: its sent deliveries and the drills they posted")
     parser.add_argument("--retry-after", type=float, default=0.1, help="the stand-in's Retry-After on 429s")
     parser.add_argument("--subscribes", type=int, default=100, help="subscribe commands timed afterwards")
     parser.add_argument("--seed", type=int, default=13)
