@@ -41,19 +41,25 @@ def test_a_content_author_adds_a_synonym_without_touching_python(tmp_path):
     synonyms.use(None)  # back to the shipped vocabulary for the other tests
 
 
-def test_content_check_names_file_and_line_of_vocabulary_problems(tmp_path):
+def _problems(tmp_path, vocabulary: str) -> list[str]:
+    """What `coach content check` says of the shipped content with this vocabulary.yaml (it must refuse it)."""
     root = _copy_content(tmp_path)
-    (root / "vocabulary.yaml").write_text(
+    (root / "vocabulary.yaml").write_text(vocabulary)
+    library, problems = content.check(root)
+    assert library is None
+    return problems
+
+
+def test_content_check_names_file_and_line_of_vocabulary_problems(tmp_path):
+    text = "\n".join(_problems(
+        tmp_path,
         "synonyms:\n"
         "  pay: [salary, wage]\n"
         "  stock: [equity, salary]\n"  # salary already means pay
         "  yes: [agree]\n"  # YAML reads this key as true
         "  empty: []\n"
         "weak_words: [daily]\n"
-        "colours: [red]\n")
-    library, problems = content.check(root)
-    assert library is None
-    text = "\n".join(problems)
+        "colours: [red]\n"))
     assert "vocabulary.yaml:3: 'salary' already means 'pay'" in text
     assert "vocabulary.yaml:4: True is not a word or phrase" in text
     assert "vocabulary.yaml:5: 'empty' must be a non-empty list" in text
@@ -62,26 +68,21 @@ def test_content_check_names_file_and_line_of_vocabulary_problems(tmp_path):
 
 def test_a_key_given_twice_is_reported_not_silently_dropped(tmp_path):
     # YAML keeps the last of two equal keys, so the first list of phrasings would stop working unseen
-    root = _copy_content(tmp_path)
-    (root / "vocabulary.yaml").write_text(
+    text = "\n".join(_problems(
+        tmp_path,
         "synonyms:\n"
         "  pay: [salary, wage]\n"
         "question_synonyms:\n"
         "  daily: [my day]\n"
         "  daily: [my week]\n"
-        "chat_spellings: {abt: about, abt: about}\n")
-    library, problems = content.check(root)
-    assert library is None
-    text = "\n".join(problems)
+        "chat_spellings: {abt: about, abt: about}\n"))
     assert "vocabulary.yaml:5: 'daily' is given twice in 'question_synonyms'" in text
     assert "chat spelling 'abt' is given twice" in text
 
 
 def test_broken_yaml_is_one_clear_message(tmp_path):
-    root = _copy_content(tmp_path)
-    (root / "vocabulary.yaml").write_text("synonyms:\n  pay: [salary\n")
-    library, problems = content.check(root)
-    assert library is None and len(problems) == 1 and "vocabulary.yaml:" in problems[0] and "YAML" in problems[0]
+    problems = _problems(tmp_path, "synonyms:\n  pay: [salary\n")
+    assert len(problems) == 1 and "vocabulary.yaml:" in problems[0] and "YAML" in problems[0]
 
 
 def test_users_words_for_the_articles_ideas_reach_them(coach):
