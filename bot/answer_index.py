@@ -239,16 +239,28 @@ class AnswerIndex:
             return (f"I don't have an answer to that — the articles never mention {unused}; my library covers AI PM, "
                     f"Data Scientist PM and traditional PM roles, skills, interviews and pay.")
         vocabulary = synonyms.current()
-        if vocabulary.resources & set(qterms):
+        # what a long question asks sits in its asking clause: "someone told me I sound like I read one book
+        # on ML…" asks for no book, and "I'm a UX designer… what does a design lead's path look like?" is
+        # about the design lead, whatever the background before it
+        clause = context.asking_clause(question)
+        asked = self.question_terms(clause) if clause else qterms
+        if vocabulary.resources & set(asked):
             return ("I don't have an answer to that — the articles recommend no books, courses or other resources; "
                     "my library covers AI PM, Data Scientist PM and traditional PM roles, skills, interviews and pay.")
-        role = scope.other_role(question, list(vocabulary.other_roles), self.sections, vocabulary.career_words)
+        role = scope.other_role(clause or question, list(vocabulary.other_roles), self.sections,
+                                vocabulary.career_words)
         if role is not None:
-            # "TPM or AI PM?" weighs a role the articles compare against: a PM beyond the role's own words
+            # "TPM or AI PM?" weighs a role the articles compare against: a PM beyond the role's own words,
+            # or words that weigh it as an option ("is Platform PM a good alternative")
             covered = qterms.count("pm") > terms(role).count("pm")
             if not covered or scope.explained(role, self.sections) is None:
                 return (f"I don't have an answer to that — my library covers AI PM, Data Scientist PM and "
                         f"traditional PM careers, not {role} roles, and I won't guess from articles about other jobs.")
+        role = scope.alternative_as_career(clause or question, list(vocabulary.alternative_roles),
+                                           vocabulary.alternative_asks, vocabulary.option_words)
+        if role is not None:
+            return (f"I don't have an answer to that — the articles name {role} only as an alternative to the "
+                    f"PM tracks; they don't cover its pay, hiring or how to get there.")
         return ""
 
     def specific(self, ranked: list[Candidate]) -> Candidate:

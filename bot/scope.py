@@ -188,13 +188,43 @@ def other_role(question: str, other_roles: list[str], units, career_terms: froze
     q = normalize(question)
     if _BACKGROUND.search(q):
         return None
-    qs = [w[:-1] if w.endswith("s") else w for w in words(q)]  # "recruiting" is not "recruiter"
     for role in sorted(other_roles, key=lambda r: -len(r)):
-        key = [w[:-1] if w.endswith("s") else w for w in words(role)]  # as the question's words are read
-        if any(qs[i:i + len(key)] == key for i in range(len(qs) - len(key) + 1)):
+        if _names(q, role):
             if explained(role, units):
                 asked = set(terms(question, query=True)) - set(terms(role, query=True))
                 if not asked & career_terms:
                     return None  # "ML Engineers: Handle productization…" — the articles explain this one
             return role
     return None
+
+
+def _singular(ws: list[str]) -> list[str]:
+    return [w[:-1] if w.endswith("s") else w for w in ws]  # "recruiting" is not "recruiter"
+
+
+def _names(q: str, role: str) -> bool:
+    """Whether the (normalized) question names the role, singular or plural."""
+    qs, key = _singular(words(q)), _singular(words(role))
+    return any(qs[i:i + len(key)] == key for i in range(len(qs) - len(key) + 1))
+
+
+def alternative_as_career(question: str, alternatives: list[str], career_terms: frozenset[str],
+                          option_terms: frozenset[str]) -> str | None:
+    """An alternative role the articles only weigh against the PM tracks ("Platform PM", "AI Strategy Lead"),
+    asked about as a career of its own ("how much do Platform PMs earn", "how do I become an ML engineer"):
+    the articles have no such facts. Not when the question weighs it as an option ("a good alternative",
+    "instead of AI PM"), compares it with another role, or it is the asker's background."""
+    q = normalize(question)
+    if _BACKGROUND.search(q):
+        return None
+    named = [r for r in alternatives if _names(q, r)]
+    if len({tuple(terms(r)) for r in named}) != 1:
+        return None  # none, or two compared ("who earns more, ML engineers or Platform PMs")
+    role = named[0]
+    qterms = terms(question, query=True)
+    asked = set(qterms) - set(terms(role, query=True))
+    if not asked & career_terms or asked & option_terms:
+        return None
+    if qterms.count("pm") > terms(role).count("pm"):
+        return None  # "Platform PM or AI PM pay": a PM track beside it
+    return role

@@ -20,7 +20,8 @@ FILE_NAME = "vocabulary.yaml"
 
 _LISTS = ("question_filler_phrases", "question_filler_words", "question_openers", "polite", "how_much_make",
           "weak_words", "other_roles", "advice_questions", "advice_headings", "context_after_number",
-          "named_roles", "count_questions", "whole_list_words", "career_words", "resources", "content_questions")
+          "named_roles", "count_questions", "whole_list_words", "career_words", "resources", "content_questions",
+          "option_words", "alternative_roles", "alternative_asks")
 _TABLES = ("synonyms", "question_synonyms")
 _KNOWN = {*_LISTS, *_TABLES, "chat_spellings"}
 
@@ -46,6 +47,9 @@ class Vocabulary:
     whole_list_words: frozenset[str] = frozenset()  # "the full checklist": all of a long list
     career_words: frozenset[str] = frozenset()  # terms asking about a role as a career (become, interview, pay)
     resources: frozenset[str] = frozenset()  # terms of things to read or take the articles never recommend
+    option_words: frozenset[str] = frozenset()  # terms weighing a role as an option ("a good alternative")
+    alternative_roles: tuple[str, ...] = ()  # roles named only as alternatives to the PM tracks, as written
+    alternative_asks: frozenset[str] = frozenset()  # terms asking about such a role as a career of its own
     raw_words: frozenset[str] = frozenset()  # every word the file names
     longest: int = 1
 
@@ -228,7 +232,10 @@ def _parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
         count_questions=tuple(tuple(words(p)) for p in lists["count_questions"]),
         whole_list_words=flat("whole_list_words"),
         career_words=frozenset(t for w in lists["career_words"] for t in _canonical_via(w, query)),
-        resources=frozenset(t for w in lists["resources"] for t in _canonical_via(w, query)), digest=hashlib.sha256(text.encode()).hexdigest()[:16], raw_words=frozenset(raw),
+        resources=frozenset(t for w in lists["resources"] for t in _canonical_via(w, query)),
+        option_words=frozenset(t for w in lists["option_words"] for t in _canonical_via(w, query)),
+        alternative_roles=tuple(lists["alternative_roles"]),
+        alternative_asks=frozenset(t for w in lists["alternative_asks"] for t in _canonical_via(w, query)), digest=hashlib.sha256(text.encode()).hexdigest()[:16], raw_words=frozenset(raw),
         longest=max((len(k) for k in query), default=1))
     return vocab, []
 

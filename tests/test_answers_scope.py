@@ -124,3 +124,32 @@ def test_resources_the_articles_never_recommend_are_declined(coach):
 def test_how_a_named_term_works_in_depth_is_a_definition_question():
     assert scope.definition_subject("how does homomorphic encryption work mathematically") == "homomorphic encryption"
     assert scope.definition_subject("how does a confusion matrix work under the hood") == "confusion matrix"
+
+
+@pytest.mark.parametrize("question", ["how much do platform pms earn", "what is the interview process for an AI Strategy Lead",
+                                      "how do I become a machine learning engineer"])
+def test_an_alternative_role_asked_about_as_a_career_is_declined(coach, question):
+    # the articles weigh Platform PM, AI Strategy Lead, ML Engineer against AI PM; they give no pay or hiring facts
+    answer = coach.index.ask(question)
+    assert not answer.found and "only as an alternative" in answer.note
+
+
+@pytest.mark.parametrize("question, fact", [
+    ("is platform pm a good alternative to ai pm", "Platform PM"),
+    ("which alternative role pays the most, ml engineer?", "ML Engineer scored highest on compensation"),
+    ("who earns more, ML engineers or platform PMs", "ML Engineer scored highest on compensation"),
+    ("should i become an ml engineer instead of an ai pm", "Machine Learning Engineer"),
+])
+def test_an_alternative_role_weighed_as_an_option_is_answered(coach, question, fact):
+    answer = coach.index.ask(question)
+    assert answer.found and fact in answer.answer, (question, answer.note)
+
+
+def test_a_long_question_is_judged_on_what_its_asking_clause_asks(coach):
+    # a book in the context is no request for books; a role in the asking clause is asked about, whatever
+    # the asker's background before it
+    answer = coach.index.ask("An interviewer told me I sounded like a PM who had read one book about ML. "
+                             "What level of technical depth were they actually looking for?")
+    assert "recommend no books" not in answer.note
+    answer = coach.index.ask("I'm a UX designer with 6 years in fintech. What does a design lead's career path look like?")
+    assert not answer.found and "design lead" in answer.note
