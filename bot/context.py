@@ -21,7 +21,8 @@ CONTEXT_WEIGHT = 0.3  # a known word of the context counts this much when the as
 MIN_SUBJECT_WEIGHT = 1.0  # ...a subject: a term of its own at least this rare (idf; "ai", "pm" are not)
 
 _CLAUSE_END = re.compile(r"[.;!?]+\s+|,\s+(?:but|so|and)\s+|\s+[-–—]+\s+|,\s+")
-_ASKING = re.compile(r"^(?:so\s+|but\s+|and\s+|ok\s+|honestly\s+)?(how|what|which|when|why|where|who|should|can|could|"
+# ("roughly how much…", "realistically, what…": an adverb before the question word still asks)
+_ASKING = re.compile(r"^(?:so\s+|but\s+|and\s+|ok\s+|honestly\s+|then\s+|[a-z]+ly,?\s+)?(how|what|which|when|why|where|who|should|can|could|"
                      r"is|are|do|does|did|will|would|am|any)\b")
 
 
@@ -83,8 +84,8 @@ def factors(weights: dict[str, float], asking: list[str] | None, unknown: set[st
     subject = not points_back and any(weights.get(t, 0.0) >= MIN_SUBJECT_WEIGHT for t in own - unknown)
     out: dict[str, float] = {}
     for t in weights.keys() - own:
-        if t in unknown:
-            out[t] = 0.0
+        if t in unknown or (subject and any(c.isdigit() for c in t)):
+            out[t] = 0.0  # "…making around 160k. How much more would AI PM pay?": the asker's own figures
         elif subject:
             out[t] = CONTEXT_WEIGHT
     return out

@@ -21,7 +21,8 @@ from .text import STOPWORDS, normalize, stem, words
 _OPEN = r"^(?:(?:hey|hi|so|ok|okay|quick q|q|pls|please|can you|could you)\W+)*"
 _DEFINITION = [
     re.compile(_OPEN + r"how (?:do|can|should|would) (?:i|you|we) (?:calculate|compute|use|set up|build|implement|"
-               r"train|read|interpret|apply|write|install|configure|run|do|perform|conduct) (?:an? |the |my )?"
+               r"train|read|interpret|apply|write|install|configure|run|do|perform|conduct|detect|reduce|prevent|"
+               r"monitor|debug|mitigate|lower|speed up) (?:an? |the |my )?"
                r"(?P<x>.+?)\W*$"),
     re.compile(_OPEN + r"what (?:is|are|'s|s) (?:an? |the )?(?P<x>.+?) (?:used|good|useful) for\W*$"),
     re.compile(_OPEN + r"what (?:does|do) (?:an? |the )?(?P<x>.+?) do\W*$"),

@@ -158,3 +158,15 @@ def test_a_long_question_spreads_its_words_over_the_section_that_answers_it(coac
          "unfairly. are there real cases where that happened?")
     answer = coach.index.ask(q)
     assert answer.found and "Healthcare algorithms unfairly favored white patients" in answer.answer
+
+
+def test_an_adverb_before_the_question_word_still_asks():
+    q = "I'm 3 years into traditional PM at a SaaS company. If I got into AI PM, roughly how much more would I make?"
+    assert context.asking_clause(q) == "roughly how much more would I make?"
+
+
+def test_the_askers_own_figures_in_the_context_are_no_terms_when_the_clause_has_a_subject():
+    weights = {"160k": 4.5, "saa": 3.0, "compens": 1.4}
+    assert context.factors(weights, ["compens"], unknown=set()) == {"160k": 0.0, "saa": context.CONTEXT_WEIGHT}
+    # pointing back ("someone said AI PMs get 20-40% more. is that true?"), the figure is the subject
+    assert context.factors(weights, [], unknown=set()) == {}

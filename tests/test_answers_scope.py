@@ -153,3 +153,10 @@ def test_a_long_question_is_judged_on_what_its_asking_clause_asks(coach):
     assert "recommend no books" not in answer.note
     answer = coach.index.ask("I'm a UX designer with 6 years in fintech. What does a design lead's career path look like?")
     assert not answer.found and "design lead" in answer.note
+
+
+@pytest.mark.parametrize("question, subject", [("how do I detect concept drift in a live model", "concept drift"),
+                                               ("how do I reduce model latency in production", "model latency")])
+def test_how_to_handle_a_term_the_articles_only_name_is_declined(coach, question, subject):
+    answer = coach.index.ask(question)
+    assert not answer.found and f"mention {subject} only in passing" in answer.note, answer.note
