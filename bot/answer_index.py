@@ -285,7 +285,8 @@ class AnswerIndex:
         text = compose.compose(section, weights, None if unit.is_section else unit.atom,
                                story=bool(compose.ASKS_STORY.search(question)),
                                lead_first=synonyms.asks_advice(question) and synonyms.advises(section.section),
-                               whole_list=synonyms.asks_whole_list(question))
+                               whole_list=synonyms.asks_whole_list(question),
+                               who=bool(compose.ASKS_WHO.search(question)))
         citation = Citation(unit.article, unit.title, unit.section)
         sources = [{"article": unit.article, "title": unit.title, "section": unit.section, "unit": unit.key}]
         text = self._with_other_claims(text, section, weights, sources)

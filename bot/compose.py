@@ -25,7 +25,10 @@ SHORT_LIST = 6  # a list this long is shown whole when it is the answer
 WHOLE_LIST = 12  # ...this long when the question asks for all of it ("the full checklist")
 LONG_LIST_SHOWN = 3  # of a longer list, at most this many matching items, then "and N more"
 LIST_ITEM_KEEP = 0.5  # ...matching: scoring at least this share of the best item's score
-FORCED_FOLLOW_CHARS = 120  # a unit asked for directly takes on the next sentence when shorter than this
+FORCED_FOLLOW_CHARS = 120
+# "who puts models into production": a list item labelled with a role ("ML Engineers: Handle
+# productization…") names who; it gains this share of the best atom's score
+WHO_LABEL_BONUS = 0.5  # a unit asked for directly takes on the next sentence when shorter than this
 
 
 # Debrief anecdotes ("In a Q3 debrief, a candidate…") share a question's words ("candidate",
@@ -35,6 +38,7 @@ _STORY = re.compile(r"^(in an? |in one |one candidate |during |i recall|i once|i
 STORY_FACTOR = 0.5  # an anecdote counts this much unless the question asks for one
 # ...unless the question asks what happened ("why did one candidate get…", "an example of…")
 ASKS_STORY = re.compile(r"\b(did|was|were|happened|example|story|anecdote|debrief|once)\b", re.I)
+ASKS_WHO = re.compile(r"\bwho(?:'s|s)?\b", re.I)
 _ANAPHOR = re.compile(r"^(their|they|this|these|those|it|its|such|he|she|his|her)\b", re.I)
 
 
@@ -45,7 +49,7 @@ def _label_terms(atom) -> frozenset[str]:
 
 
 def compose(section: Unit, weights: dict[str, float], forced: int | None = None, story: bool = False,
-            lead_first: bool = False, whole_list: bool = False) -> str:
+            lead_first: bool = False, whole_list: bool = False, who: bool = False) -> str:
     """The 1–3 atoms of a section that best answer: the best match, the lead sentence when it
     also matches (these articles answer first), a list's lead-in when the match is an item."""
     atoms = list(section.atoms)
@@ -73,6 +77,10 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
         if stories[a.block] or _STORY.match(a.text):
             score *= 1 if story else STORY_FACTOR
         scores.append(score)
+    if who:
+        top = max(scores)
+        scores = [sc + WHO_LABEL_BONUS * top if sc and a.kind != "sentence" and _label_terms(a) else sc
+                  for sc, a in zip(scores, atoms)]
     # the lead wins unless another atom holds words the heading doesn't explain
     # (a list or table has no lead: its first item is one of many)
     lead_bonus = (LEAD_HEADING_BONUS * in_heading + LEAD_BEST_BONUS * max(scores)) if atoms[0].kind == "sentence" else 0.0

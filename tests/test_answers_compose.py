@@ -94,3 +94,10 @@ def test_an_anecdote_never_comes_before_the_claim_it_illustrates():
     text = compose.compose(_section(body, heading="Quokka habits"), {"quokka": 1.0, "team": 2.0, "sprint": 2.0,
                                                                      "sleep": 0.5})
     assert text.startswith("Quokkas sleep most of the day.") and "In a Q3 debrief" in text
+
+
+def test_a_who_question_gets_the_list_item_labelled_with_the_role(coach):
+    # "ML Engineers: Handle productization…" says who; "These roles need to work together… deployment" does not
+    answer = coach.index.ask("who actually puts models into production on the team")
+    assert answer.found and "ML Engineers: Handle productization" in answer.answer, answer.answer
+    assert not answer.answer.startswith("These roles need to work together")

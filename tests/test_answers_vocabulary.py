@@ -126,3 +126,24 @@ def test_content_check_of_a_broken_vocabulary_prints_problems_not_a_traceback(tm
                           env=env, timeout=120)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-500:]
     assert "'stochastic' already means" in proc.stdout
+
+
+def test_words_the_stemmer_would_merge_with_product_stay_apart():
+    # Porter stems productivity, production and product alike; "more productive" is no "product"
+    assert "product" not in synonyms.terms("more productive", query=True)
+    assert "product" not in synonyms.terms("models in production")
+    assert synonyms.terms("in production") == synonyms.terms("deployment")
+
+
+def test_more_users_words_reach_the_articles_ideas(coach):
+    cases = [("does generative ai actually make product people more productive, any numbers",
+              "increased product manager productivity by 40%"),
+             ("what chunk of their week do ml pms burn on data plumbing", "60 % of time on data pipeline"),
+             ("is it smarter to stay a normal pm if i have zero data skills", "Staying in a traditional PM role is safer"),
+             ("can senior people in these data pm roles make like a million a year", "$1,000,000"),
+             ("whats the single number that blends precision and recall", "F1 Score: Balanced average"),
+             ("I'm a product manager and I really like clear success metrics and predictable launches. Is AI PM a "
+              "bad fit for me?", "PMs who prefer deterministic, measurable product behavior")]
+    for question, expected in cases:
+        answer = coach.index.ask(question)
+        assert answer.found and expected in answer.answer, (question, answer.answer)
