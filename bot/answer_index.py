@@ -108,8 +108,8 @@ class AnswerIndex:
         return self._units("key = ?", [unit.section_key])[0]
 
     # ------------------------------------------------------------------ ask
-    def rank(self, qterms: list[str], asking: list[str] | None = None,
-             points_back: bool = False) -> tuple[list[Candidate], dict[str, float], set[str]]:
+    def rank(self, qterms: list[str], asking: list[str] | None = None, points_back: bool = False,
+             about_me: set[str] = frozenset()) -> tuple[list[Candidate], dict[str, float], set[str]]:
         """Candidates from FTS, re-ranked by ranking.score. asking: the terms of a long question's
         asking clause (context.asking_clause); the rest of it is context and counts less."""
         df = retrieval.document_frequency(self.db, qterms)
@@ -117,7 +117,7 @@ class AnswerIndex:
         for t in weights.keys() & weak_terms():
             weights[t] *= ranking.WEAK_FACTOR
         unknown = {t for t, d in df.items() if d == 0}
-        for t, factor in context.factors(weights, asking, unknown, points_back).items():
+        for t, factor in context.factors(weights, asking, unknown, points_back, about_me).items():
             weights[t] *= factor
             if not factor:
                 del weights[t], df[t]
@@ -164,8 +164,10 @@ class AnswerIndex:
         foreign = self.foreign_roles(words(question)[:4 * MAX_QUESTION_TERMS])
         qterms = [foreign.get(t, t) for t in qterms]
         clause = context.asking_clause(question) if context_ok else ""
-        ranked, weights, unknown = self.rank(qterms, self.question_terms(clause) if clause else None,
-                                             context.refers_back(clause))
+        points_back = context.refers_back(clause)
+        about_me, rest = context.background(question) if points_back else ("", "")
+        ranked, weights, unknown = self.rank(qterms, self.question_terms(clause) if clause else None, points_back,
+                                             set(self.question_terms(about_me)) - set(self.question_terms(rest)))
         if not ranked:
             return Answer(question, False, None)
         advice = synonyms.asks_advice(question)
@@ -174,6 +176,7 @@ class AnswerIndex:
                 if c.unit.is_section and synonyms.advises(c.unit.section):
                     c.score += ranking.ADVICE_BOOST
             ranked.sort(key=lambda c: -c.score)
+            ranked = ranking.advising_first(ranked)
         declined = self.out_of_scope(question, qterms)
         if declined:
             return Answer(question, False, None, nearest=distinct_topics([c.unit for c in ranked])[:3], note=declined)

@@ -68,12 +68,34 @@ def asking_clause(question: str) -> str:
     return ""
 
 
+# A clause of the context that says who is asking ("I'm a PM with no engineering degree", "I came over from
+# sales"). When the asking clause points back ("Is that true?"), it points at the rest of the context
+# ("People keep telling me I need Python…"), if there is a rest: the asker's own clauses count less.
+_ABOUT_ME = re.compile(r"^(?:quick context:?\s*|context:?\s*|background:?\s*|so\s+|honestly,?\s+)?(?:i'?m|im|i am|i was|"
+                       r"i'?ve been|ive been|i have been|i came|i come|i work|i worked|i'?ve worked|my background)\b")
+
+
+def background(question: str) -> tuple[str, str]:
+    """A long question's context split in two: the clauses that describe the asker, and the others
+    with the asking clause; ("", "") when it has no context, or no clause but the asker's own."""
+    clause = asking_clause(question)
+    if not clause:
+        return "", ""
+    before = question[: question.rfind(clause.split()[0])]
+    clauses = [c.strip() for c in _CLAUSE_END.split(before) if c.strip()]
+    about = [c for c in clauses if _ABOUT_ME.match(c.lower())]
+    others = [c for c in clauses if c not in about]
+    if not about or not others:
+        return "", ""
+    return " ".join(about), " ".join([*others, clause])
+
+
 # "is that the right approach?": an asking clause pointing back at the context has no subject of its own
 _POINTS_BACK = re.compile(r"^(?:is|was|would|does|do|will|could|can|should|are)\s+(?:that|this|it|these|those)\b")
 
 
 def factors(weights: dict[str, float], asking: list[str] | None, unknown: set[str],
-            points_back: bool = False) -> dict[str, float]:
+            points_back: bool = False, about_me: set[str] = frozenset()) -> dict[str, float]:
     """How much each term of the question counts (terms left out count fully): 0 for a word of the
     context the library never uses, CONTEXT_WEIGHT for a known context word when the asking clause
     has a subject of its own (points_back: it refers to the context instead, see refers_back). asking is
@@ -86,7 +108,7 @@ def factors(weights: dict[str, float], asking: list[str] | None, unknown: set[st
     for t in weights.keys() - own:
         if t in unknown or (subject and any(c.isdigit() for c in t)):
             out[t] = 0.0  # "…making around 160k. How much more would AI PM pay?": the asker's own figures
-        elif subject:
+        elif subject or t in about_me:
             out[t] = CONTEXT_WEIGHT
     return out
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from . import retrieval
-from .synonyms import weak_terms
+from .synonyms import advises, weak_terms
 
 # Share of the question's weight (idf) the best unit must cover to be answered; below it we decline.
 MIN_COVERAGE = 0.55
@@ -34,6 +34,10 @@ CHILD_MARGIN = 0.9  # see specific
 RECAP_MARGIN = 0.08  # see primary_first
 WEAK_FACTOR = 0.4  # content/vocabulary.yaml's weak_words ("day to day", "best") count this much
 ADVICE_BOOST = 0.3  # a recommending section ("When should I…") for a "should I…" question
+# ...and one that covers the question about as well as the best (this share of its coverage, and of its
+# score) goes first: "which PM flavor suits an ML engineer like me" wants the recommendation, not the
+# section that shares most of the asker's background words
+ADVICE_COVERAGE, ADVICE_SCORE = 0.9, 0.8
 PHRASING_LABEL_WORDS = 3  # a one-word question must be named by a phrasing this short (see names)
 
 # Sections that restate the body ("Summary", "Key Takeaways"): on a near tie the body says it first
@@ -124,6 +128,19 @@ def primary_first(ranked: list[Candidate]) -> list[Candidate]:
         if other.score < (1 - RECAP_MARGIN) * best.score:
             break
         if not other.unit.recap and other.coverage >= best.coverage:
+            return [other] + ranked[:i] + ranked[i + 1:]
+    return ranked
+
+
+def advising_first(ranked: list[Candidate]) -> list[Candidate]:
+    """For an advice question: a recommending section close behind the best goes first (see ADVICE_COVERAGE)."""
+    best = ranked[0]
+    if best.unit.is_section and advises(best.unit.section):
+        return ranked
+    for i, other in enumerate(ranked[1:6], 1):
+        if other.score < ADVICE_SCORE * best.score:
+            break
+        if other.unit.is_section and advises(other.unit.section) and other.coverage >= ADVICE_COVERAGE * best.coverage:
             return [other] + ranked[:i] + ranked[i + 1:]
     return ranked
 

@@ -160,15 +160,38 @@ def unused_subject(question: str, units) -> str | None:
     return subject if len([w for w in words(subject) if w not in STOPWORDS]) <= MAX_UNUSED_WORDS else None
 
 
+# "how does LangSmith compare to Weights & Biases", "jira vs figma": two terms weighed against each other
+_COMPARED = [re.compile(_OPEN + r"how (?:does|do|would) (?:an? |the )?(?P<x>.+?) compare (?:to|with|against) "
+                                r"(?:an? |the )?(?P<y>.+?)\W*$"),
+             re.compile(_OPEN + r"(?:an? |the )?(?P<x>[^,?]+?) (?:vs\.?|versus) (?:an? |the )?(?P<y>[^,?]+?)\W*$")]
+
+
+def compared_subjects(question: str) -> tuple[str, str] | None:
+    """X and Y of "how does X compare to Y" / "X vs Y", each short enough to be a term."""
+    q = normalize(question).strip()
+    for pattern in _COMPARED:
+        m = pattern.match(q)
+        if m:
+            x, y = (m.group(g).strip(" ?!.") for g in ("x", "y"))
+            if all(0 < len([w for w in words(t) if w not in STOPWORDS]) <= MAX_SUBJECT_WORDS for t in (x, y)):
+                return x, y
+    return None
+
+
 def passing_mention(question: str, units) -> Passing | None:
-    """A "what is X" question about an X the articles only name: where they name it."""
+    """A "what is X" question about an X the articles only name: where they name it. So is a comparison of
+    two terms they only name ("how does LangSmith compare to Weights & Biases")."""
     subject = definition_subject(question)
+    said = subject
     if subject is None:
-        return None
+        pair = compared_subjects(question)
+        if pair is None or any(explained(t, units) is not False for t in pair):
+            return None
+        subject, said = pair[0], " and ".join(pair)
     found = explained(subject, units)
     qualified = _QUALIFIER.search(subject)
     if found is None and qualified:
-        subject = subject[:qualified.start()]
+        subject = said = subject[:qualified.start()]
         found = explained(subject, units)
     if found is not False:
         return None
@@ -179,7 +202,7 @@ def passing_mention(question: str, units) -> Passing | None:
         if unit.is_section and any(all(p in _plain(a.text) for p in probes) and _find(key, a.text)
                                    for a in unit.atoms):
             where.append((unit.title, unit.section))
-    return Passing(subject, where[:2])
+    return Passing(said, where[:2])
 
 
 def other_role(question: str, other_roles: list[str], units, career_terms: frozenset[str] = frozenset()) -> str | None:

@@ -170,3 +170,33 @@ def test_the_askers_own_figures_in_the_context_are_no_terms_when_the_clause_has_
     assert context.factors(weights, ["compens"], unknown=set()) == {"160k": 0.0, "saa": context.CONTEXT_WEIGHT}
     # pointing back ("someone said AI PMs get 20-40% more. is that true?"), the figure is the subject
     assert context.factors(weights, [], unknown=set()) == {}
+
+
+def test_a_clause_pointing_back_points_past_the_askers_own_clauses():
+    q = ("I'm a PM with no engineering degree, I came over from sales. People keep telling me I'll need to learn "
+         "Python to work on AI products. Is that really true?")
+    about, rest = context.background(q)
+    assert about == "I'm a PM with no engineering degree I came over from sales"
+    assert rest.startswith("People keep telling me")
+    # with nothing in the context but the asker's own clause, that clause is what the question is about
+    assert context.background("I've been doing DS PM work for three years and want to try AI PM next. "
+                              "is that even possible?") == ("", "")
+    weights = {"degre": 4.5, "sale": 3.0, "code": 1.6}
+    assert context.factors(weights, [], set(), points_back=True, about_me={"degre", "sale"}) == \
+        {"degre": context.CONTEXT_WEIGHT, "sale": context.CONTEXT_WEIGHT}
+
+
+def test_a_python_question_after_the_askers_background_is_about_coding(coach):
+    answer = coach.index.ask("I'm a PM with no engineering degree, I came over from sales. People keep telling me "
+                             "I'll need to learn Python to work on AI products. Is that really true?")
+    assert answer.found and ("don’t necessarily need to code" in answer.answer
+                             or "don’t need coding skills" in answer.answer), answer.answer
+
+
+def test_an_advice_question_about_the_askers_background_gets_the_recommendation(coach):
+    # the core-difference section shares more of the asker's words (deploying, building, owning); the
+    # section that recommends a role by background answers "which PM flavor makes sense for me"
+    answer = coach.index.ask("I'm an ML engineer with 4 years deploying recommendation models. I'm tired of just "
+                             "building and want to own the product side. Which PM flavor makes the most sense for me?")
+    assert answer.found and answer.citation.section in ("When should I target an AI PM role versus a Data Scientist PM role?",
+                                                        "Choose AI Product Manager if…"), answer.citation

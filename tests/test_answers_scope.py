@@ -160,3 +160,12 @@ def test_a_long_question_is_judged_on_what_its_asking_clause_asks(coach):
 def test_how_to_handle_a_term_the_articles_only_name_is_declined(coach, question, subject):
     answer = coach.index.ask(question)
     assert not answer.found and f"mention {subject} only in passing" in answer.note, answer.note
+
+
+def test_comparing_two_terms_the_articles_only_name_is_declined(coach):
+    # LangSmith and Weights & Biases sit in one table cell; the row is no comparison of them
+    answer = coach.index.ask("how does LangSmith compare to Weights & Biases")
+    assert not answer.found and "mention langsmith and weights & biases only in passing" in answer.note, answer.note
+    for question, fact in [("ai pm vs traditional pm", "AI PM"), ("mixpanel vs amplitude", "Mixpanel: Tracks")]:
+        answer = coach.index.ask(question)
+        assert answer.found and fact in answer.answer, (question, answer.note)
