@@ -18,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import pickle
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
@@ -150,7 +152,23 @@ def _child_start(location: str, root: str, config) -> None:
     from .coach import Coach
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s composer %(levelname)s %(name)s: %(message)s")
+    _exit_with_parent()
     _coach = Coach(storage.open_db(location), content.load(Path(root)), config=config)
+
+
+def _exit_with_parent() -> None:
+    """A `coach run` killed outright (kill -9, the OOM killer) can't shut its pool down: without this its
+    composing process would live on, an orphan holding a database connection. (Its open transaction, if
+    any, is rolled back: nothing it had not committed counts.)"""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch():
+        parent.join()
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _child_ready() -> bool:

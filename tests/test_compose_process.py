@@ -89,3 +89,53 @@ def test_a_composing_process_that_dies_loses_nothing_and_is_replaced(coach, say,
     finally:
         sched.shutdown()
     assert len(rec.sent) == 10
+
+
+CHILD = """
+import os, sys, time
+from bot import content, storage
+from bot.coach import Coach, migrations
+from bot.config import Config
+from bot.scheduled_posts import ProcessComposer, ThreadComposer
+
+if __name__ == "__main__":
+    where = sys.argv[1]
+    coach = Coach(storage.open_db(where, migrations()), content.load(), config=Config(db=where))
+    composer = ProcessComposer(coach, ThreadComposer(None))
+    composer.start()
+    print(composer.pool.submit(os.getpid).result(timeout=60), flush=True)
+    time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited; only its parent may reap it
+    except FileNotFoundError:
+        return False
+
+
+def test_the_composing_process_does_not_outlive_a_coach_run_killed_outright(tmp_path):
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    script = tmp_path / "run.py"
+    script.write_text(CHILD)
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    run = subprocess.Popen([sys.executable, str(script), str(tmp_path / "coach.db")], stdout=subprocess.PIPE,
+                           text=True, cwd=root, env=env)
+    try:
+        composer = int(run.stdout.readline())
+        assert _alive(composer)
+        run.kill()  # kill -9: no shutdown, no atexit
+        run.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while _alive(composer) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(composer), "the composing process outlived its coach run"
+    finally:
+        run.kill()
