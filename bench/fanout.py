@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing as mp
+import os
 import random
 import resource
 import statistics
@@ -125,7 +127,8 @@ class BenchSender:
                     raise PermanentError(f"HTTP {resp.status}")
                 if resp.status >= 400:
                     raise TransientError(f"HTTP {resp.status}")
-                return (await resp.json())["id"]
+                # the body is JSON; json.loads skips aiohttp's content-type and charset checks (~0.05 ms a post)
+                return json.loads(await resp.read())["id"]
         except aiohttp.ClientError as exc:
             raise TransientError(repr(exc)) from exc
 
@@ -234,16 +237,26 @@ def aim(db, burst: int, target: datetime, seed: int) -> int:
     return expected
 
 
-def rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+def rss_mb(pid: int | str = "self") -> float:
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+    except OSError:  # the process is gone
+        return 0.0
+
+
+def composer_rss_mb(sched: DailyScheduler) -> float:
+    """The composing process's memory (part of what a `coach run` holds)."""
+    pool = getattr(sched.composer, "pool", None)
+    return sum(rss_mb(pid) for pid in (getattr(pool, "_processes", None) or {}))
 
 
 # ------------------------------------------------------------ the run
-async def fan_out(coach: Coach, url: str, target: datetime, burst: int, subscribes: int) -> dict:
+async def fan_out(coach: Coach, url: str, target: datetime, burst: int, subscribes: int,
+                  compose_in_process: bool = True) -> dict:
     out: dict = {}
     sender = BenchSender(url)
-    sched = DailyScheduler(coach, {PLATFORM: sender})
+    sched = DailyScheduler(coach, {PLATFORM: sender}, compose_in_process=compose_in_process)  # as `coach run` has it
     stalls: list[float] = []
     handle_ms: list[float] = []
     burst_started = asyncio.Event()
@@ -303,6 +316,7 @@ async def fan_out(coach: Coach, url: str, target: datetime, burst: int, subscrib
             await asyncio.sleep(max(0.0, wait - 0.5))
             burst_started.set()
             fire = time.perf_counter()
+            cpu_before = _cpu_by_thread(sched)
             deadline = fire + 600
             due_at = stamp(target)
 
@@ -318,6 +332,7 @@ async def fan_out(coach: Coach, url: str, target: datetime, burst: int, subscrib
                     if not states.get("pending"):
                         break
             out["seconds"] = time.perf_counter() - fire - 0.5  # from the minute boundary
+            out["cpu_s"] = {name: t - cpu_before.get(name, 0.0) for name, t in _cpu_by_thread(sched).items()}
             await asyncio.sleep(1.0)  # anything still in flight (a duplicate would arrive now)
             burst_started.clear()
             stats = await stand_in_stats(session, url, "daily:")
@@ -340,6 +355,7 @@ async def fan_out(coach: Coach, url: str, target: datetime, burst: int, subscrib
                 times.append((time.perf_counter() - t1) * 1000)
                 assert reply[0].kind == "subscription", reply[0].text
             out["rss_mb"] = max(out["rss_mb"], rss_mb())
+            out["composer_rss_mb"] = composer_rss_mb(sched)
             # chat requests per second through bot.workers, the scheduler idle: `stats` reads and `answer`-free
             # commands from 50 people at once, as the adapters would send them
             reqs = [Request(platform="console", workspace="W3", channel=f"dm-r{k % 50}", user=f"r{k % 50}",
@@ -366,23 +382,48 @@ async def fan_out(coach: Coach, url: str, target: datetime, burst: int, subscrib
 
 
 # ------------------------------------------------------------ several processes, one database
-def _scheduler_process(location: str, index: str, url: str, ready, firing, finished, cpu_used) -> None:
+def _cpu_s(pid: int | str) -> float:
+    """A process's CPU seconds so far (user + system), 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_by_thread(sched: DailyScheduler) -> dict[str, float]:
+    """CPU seconds so far of this process's event loop, of its other threads together, and of the composing process."""
+    import threading
+
+    out = {"loop": 0.0, "threads": 0.0}
+    loop_tid = threading.get_native_id()
+    for tid in os.listdir("/proc/self/task"):
+        out["loop" if int(tid) == loop_tid else "threads"] += _cpu_s(f"self/task/{tid}")
+    out["composer"] = sum(map(_cpu_s, getattr(getattr(sched.composer, "pool", None), "_processes", None) or ()))
+    return out
+
+
+def _scheduler_process(location: str, index: str, url: str, ready, firing, finished, cpu_used,
+                       compose_in_process: bool = True) -> None:
     """(in a process of its own) What `coach run` runs for the scheduler: start(), then the minute fires."""
     async def run():
         library = content.load()
         coach = Coach(storage.open_db(location, migrations()), library,
                       config=Config(db=location, index=index))
         sender = BenchSender(url)
-        sched = DailyScheduler(coach, {PLATFORM: sender})
+        sched = DailyScheduler(coach, {PLATFORM: sender}, compose_in_process=compose_in_process)  # as `coach run`
         await sched.start()
         workers.keep_loop_responsive()
         ready.put(sched.owner)
         while not firing.is_set():
             await asyncio.sleep(0.05)
-        cpu = time.process_time()
+        composer = list(getattr(getattr(sched.composer, "pool", None), "_processes", None) or ())
+        cpu = time.process_time() + sum(map(_cpu_s, composer))
         while not finished.is_set():
             await asyncio.sleep(0.1)
-        cpu_used.put(time.process_time() - cpu)  # from half a second before the minute to the end of the burst
+        # from half a second before the minute to the end of the burst, the composing process's included
+        cpu_used.put(time.process_time() + sum(map(_cpu_s, composer)) - cpu)
         sched.shutdown()
         await sender.close()
 
@@ -452,7 +493,8 @@ def multi_process(args, burst: int) -> int:
             # each process its own content index, as each machine has (the first builds it; copies are cheap)
             child_index = str(tmp / f"index-{k}.db")
             children.append(ctx.Process(target=_scheduler_process,
-                                        args=(location, child_index, url, ready, firing, finished, cpu_used)))
+                                        args=(location, child_index, url, ready, firing, finished, cpu_used,
+                                              args.compose == "process")))
             children[-1].start()
         owners = [ready.get(timeout=120) for _ in children]
         if datetime.now(timezone.utc) > target - timedelta(seconds=5):
@@ -598,6 +640,9 @@ def main(argv=None) -> int:
                         help="where state lives (postgres: a pgserver PostgreSQL started in a temporary folder)")
     parser.add_argument("--processes", type=int, default=1,
                         help="scheduler processes sharing the database and the stand-in")
+    parser.add_argument("--compose", choices=("process", "thread"), default="process",
+                        help="where posts are composed: a process of their own, as `coach run` has it, or a thread "
+                             "of the scheduler's process, for comparison")
     args = parser.parse_args(argv)
     burst = min(args.n, 10_000) if args.burst is None else min(args.burst, args.n)
     if args.processes > 1 or args.db != "sqlite":
@@ -622,7 +667,7 @@ def main(argv=None) -> int:
         if datetime.now(timezone.utc) > target - timedelta(seconds=15):
             print("the raw run took too long for the chosen minute; use a smaller --burst")
             return 2
-        out = asyncio.run(fan_out(coach, url, target, burst, args.subscribes))
+        out = asyncio.run(fan_out(coach, url, target, burst, args.subscribes, args.compose == "process"))
         coach.db.conn.close()
         raw.append(asyncio.run(raw_posts(url, expected)))
     platform.kill()
@@ -637,8 +682,9 @@ def main(argv=None) -> int:
           f"p99_loop_stall_ms={out['p99_loop_stall_ms']:.0f} max_loop_busy_ms={out['max_loop_busy_ms']:.0f} "
           f"max_gc_ms={out['max_gc_ms']:.0f} "
           f"subscribe_ms={out['subscribe_ms_p50']:.2f} requests_per_s={out['requests_per_s']:.0f} "
-          f"rss_mb={out['rss_mb']:.0f} "
-          f"duplicates={out['duplicates']} lost={out['lost']}")
+          f"rss_mb={out['rss_mb']:.0f} composer_rss_mb={out['composer_rss_mb']:.0f} "
+          + "".join(f"{name}_cpu_ms_per_post={cpu * 1000 / max(1, out['posted']):.2f} " for name, cpu in out["cpu_s"].items())
+          + f"duplicates={out['duplicates']} lost={out['lost']}")
     return 0 if out["duplicates"] == 0 and out["lost"] == 0 else 1
 
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from . import practice, reminders, subscriptions
+from . import reminders, scheduled_posts, subscriptions
 from .delivery import ConsoleSender, PermanentError, RateLimited, Sender, Target
 from .messages import Button, Reply, channel_ref
 from .review import parse_stamp, stamp
@@ -144,8 +144,12 @@ def _occurrences(trigger, after: datetime, until: datetime, limit: int = 16):
 
 class DailyScheduler:
     def __init__(self, coach, senders: dict[str, Sender], *, concurrency: int = CONCURRENCY, tries: int = TRIES,
-                 backoff: float = BACKOFF, sleep=None, owner: str | None = None):
+                 backoff: float = BACKOFF, sleep=None, owner: str | None = None, compose_in_process: bool = False):
         self.coach = coach
+        # ``coach run`` composes in a process of its own (see scheduled_posts); tests and run-due in a thread
+        thread = scheduled_posts.ThreadComposer(lambda c: _lane(c, "compose"))
+        self.composer = (scheduled_posts.ProcessComposer(coach, thread)
+                         if compose_in_process and workers.db_file(coach) else thread)
         self.senders = senders  # platform -> Sender; adapters add theirs as they connect
         self.tries = tries
         self.backoff = backoff
@@ -200,6 +204,7 @@ class DailyScheduler:
         logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
         # Paused while thousands of jobs are added: a running scheduler wakes up for each one.
         self._aps.start(paused=True)
+        self.composer.start()  # a composing process warms up while the jobs are built
         subscriptions.LISTENERS.append(self._changed)
         rows, reveals = await workers.call(self.coach, self._load)
         self._apply(rows)
@@ -224,6 +229,7 @@ class DailyScheduler:
         if self._aps is not None and self._aps.running:
             self._aps.shutdown(wait=False)
         self._aps = None
+        self.composer.close()
         self._groups.clear()
         self._schedule_of.clear()
         self._reveals.clear()
@@ -608,66 +614,6 @@ class DailyScheduler:
         return items
 
     # ------------------------------------------------------------ one delivery
-    def _compose(self, coach, item: Item) -> list[Reply]:
-        """(in a worker thread) The post's messages: choosing a drill and building a reveal read and write."""
-        sub = item.sub
-        if item.kind == "daily":
-            want = self._wanted(item)
-            post_id, replies = practice.daily_drill(coach, want.platform, want.workspace, want.channel,
-                                                    user=want.user, track=want.track, post_key=want.post_key)
-            item.post_id = post_id  # recorded with the result; a re-send after a crash gets the same post anyway
-            return replies
-        if item.kind == "reveal":
-            return practice.reveal_post(coach, item.post_id)
-        return practice.weekly_digest(coach, sub.platform, sub.workspace, sub.channel)
-
-    def _compose_batch(self, coach, items: list[Item]) -> dict[int, list[Reply] | Exception]:
-        """(in a worker thread) Compose several posts in one write transaction (one commit, not one
-        each). The daily drills are chosen and registered together (practice.daily_drills: a few
-        statements for the batch, not several per post); should that fail, and for reveals and
-        digests, each post is composed on its own, and one that fails is rolled back alone and comes
-        back as its exception.
-
-        Not serialized: composing is correct statement by statement (each post once committed on its
-        own, a unique key settling a race), and what needs the one writer (a reveal's scoring) takes
-        it in its own nested transaction. With the lock, on PostgreSQL every process's batch of 25
-        queued for it in turn."""
-        out: dict[int, list[Reply] | Exception] = {}
-        daily = [item for item in items if item.kind == "daily"]
-        with transaction(coach.db, serialized=False):
-            if daily:
-                coach.db.execute("SAVEPOINT compose")
-                try:
-                    made = practice.daily_drills(coach, [self._wanted(item) for item in daily])
-                except Exception:
-                    log.exception("composing %d daily drills together failed; composing them one by one", len(daily))
-                    coach.db.execute("ROLLBACK TO compose")
-                else:
-                    for item, got in zip(daily, made):
-                        if isinstance(got, Exception):
-                            out[item.id] = got
-                        else:
-                            item.post_id, out[item.id] = got
-                coach.db.execute("RELEASE compose")
-            for item in items:
-                if item.id in out:
-                    continue
-                coach.db.execute("SAVEPOINT compose")
-                try:
-                    out[item.id] = self._compose(coach, item)
-                except Exception as exc:
-                    log.exception("composing %s failed", item.key)
-                    coach.db.execute("ROLLBACK TO compose")
-                    out[item.id] = exc
-                coach.db.execute("RELEASE compose")
-        return out
-
-    @staticmethod
-    def _wanted(item: Item) -> "practice.Wanted":
-        sub = item.sub
-        return practice.Wanted(sub.platform, sub.workspace, sub.channel, f"sub:{sub.id}:{item.local_date}",
-                               user=sub.user if sub.is_dm else None, track=sub.track)
-
     def _still_mine(self, item: Item) -> bool:
         """Renew the lease when half of it is used up; False if another process has taken the claim over."""
         now = self.coach.clock()
@@ -920,11 +866,14 @@ class _Outbox:
             self.taken.set()
             items = [item for unit in batch for item in unit]
             try:
-                composed = await workers.call_in(_lane(self.sched.coach, "compose"), self.sched.coach,
-                                                  self.sched._compose_batch, items)
+                composed = await self.sched.composer.compose(self.sched.coach, items)
             except Exception as exc:  # the batch's transaction itself failed: none of them was composed
                 log.exception("composing %d posts failed", len(items))
                 composed = {item.id: exc for item in items}
+            for item in items:  # the post each became, recorded with its result (a re-send finds the same)
+                got = composed[item.id]
+                if not isinstance(got, Exception):
+                    item.post_id, composed[item.id] = got
             self.tasks += [asyncio.ensure_future(self._send(unit, composed)) for unit in batch]
 
     async def wants_more(self, backlog: int) -> None:

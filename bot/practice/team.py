@@ -10,6 +10,7 @@ from .. import drills, progress, review, users
 from ..drills import TRACK_NAMES
 from ..messages import Reply, error
 from ..review import stamp
+from ..storage import transaction
 from ..text import tokens
 from . import choosing, render, store
 from .choosing import tz_of
@@ -44,23 +45,28 @@ def daily_drills(coach, wanted: list[Wanted]) -> list[tuple[int, list[Reply]] | 
     whole batch at once — a few statements per workspace, not several per post — and the new posts are
     registered in one statement. Returns, in order, (post id, replies) or the exception for that post (a
     library without drills); a failing statement raises for the whole batch."""
-    out: list = [None] * len(wanted)
     groups: dict[tuple[str, str], list[int]] = {}
     for i, want in enumerate(wanted):
         groups.setdefault((want.platform, want.workspace), []).append(i)
-    for (platform, workspace), indexes in groups.items():
-        group = [wanted[i] for i in indexes]
-        # Chosen before looking for posts already made: a post exists beforehand only after a crash or a
-        # race, and then create_posts keeps it (its drill is among the person's recent ones, so the
-        # choices after it are those one post after the other would make). One read fewer per batch.
-        chosen = _choose(coach, platform, workspace, group)
-        new = [(w.channel, w.user or "", drill.id, w.post_key) for w, drill in chosen.items()
-               if not isinstance(drill, Exception)]
-        posts = store.create_posts(coach.db, coach.clock(), platform, workspace, new)
-        failed = [w.post_key for w, drill in chosen.items() if isinstance(drill, Exception)]
-        posts.update(store.posts_by_keys(coach.db, platform, workspace, failed))  # made before: not failed
-        for i, want in zip(indexes, group):
-            out[i] = _card(coach, posts[want.post_key]) if want.post_key in posts else chosen[want]
+    # Chosen before looking for posts already made: a post exists beforehand only after a crash or a
+    # race, and then create_posts keeps it (its drill is among the person's recent ones, so the
+    # choices after it are those one post after the other would make). One read fewer per batch.
+    # Reads and rendering happen outside the write transaction: on SQLite it holds the one write lock,
+    # which the scheduler's claims and send results (another thread or process) are waiting for.
+    chosen = {key: _choose(coach, *key, [wanted[i] for i in indexes]) for key, indexes in groups.items()}
+    posts: dict[tuple[str, str], dict] = {}
+    with transaction(coach.db, serialized=False):
+        for (platform, workspace), picks in chosen.items():
+            new = [(w.channel, w.user or "", drill.id, w.post_key) for w, drill in picks.items()
+                   if not isinstance(drill, Exception)]
+            made = posts[platform, workspace] = store.create_posts(coach.db, coach.clock(), platform, workspace, new)
+            failed = [w.post_key for w, drill in picks.items() if isinstance(drill, Exception)]
+            made.update(store.posts_by_keys(coach.db, platform, workspace, failed))  # made before: not failed
+    out: list = []
+    for want in wanted:
+        made = posts[want.platform, want.workspace]
+        out.append(_card(coach, made[want.post_key]) if want.post_key in made
+                   else chosen[want.platform, want.workspace][want])
     return out
 
 

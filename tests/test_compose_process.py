@@ -1,0 +1,141 @@
+"""`coach run` composes scheduled posts in a process of its own (bot.scheduled_posts.ProcessComposer):
+the same drills as composing in the scheduler's thread, at the scheduler's clock, each post once,
+and a composing process that dies costs nothing."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from datetime import timedelta
+
+from bot.scheduled_posts import ProcessComposer
+from bot.scheduler import DailyScheduler
+
+BOTH_BACKENDS = True  # each test here runs on SQLite and on PostgreSQL (conftest)
+
+
+class Recorder:
+    def __init__(self):
+        self.sent: dict[str, str] = {}  # post key -> the drill the post shows
+        self.pid = os.getpid()
+
+    async def send(self, target, replies, key):
+        assert key not in self.sent, f"{key} sent twice"
+        reveal = next(b.action for b in replies[0].buttons if b.label == "Reveal")
+        self.sent[key] = reveal.split(":")[2]
+        return f"m{len(self.sent)}"
+
+
+def subscribe_some(say):
+    for user in ("alice", "bob", "carol"):
+        say("subscribe at 9:00 tz UTC", user=user)
+    say("subscribe channel at 9:00 tz UTC", user="dana", channel="team")
+    say("subscribe channel at 9:00 tz Europe/London", user="dana", channel="team-london")  # UTC in winter
+
+
+def ledger(coach):
+    return coach.db.execute("SELECT subscription_id, state, post_id FROM deliveries WHERE kind = 'daily' ORDER BY subscription_id").fetchall()
+
+
+def test_a_process_of_its_own_composes_what_the_thread_would_at_the_schedulers_clock(coach, say, clock):
+    subscribe_some(say)
+    at = clock.advance(days=1).replace(hour=9, minute=0, second=30)
+    rec = Recorder()
+    sched = DailyScheduler(coach, {"console": rec}, compose_in_process=True)
+    assert isinstance(sched.composer, ProcessComposer)
+    try:
+        summary = asyncio.run(sched.run_due(at))
+        [child] = list(sched.composer.pool._processes)  # it really was another process
+        assert child != os.getpid()
+    finally:
+        sched.shutdown()
+    assert summary.sent == 5 and summary.failed == 0, summary.text()
+    rows = ledger(coach)
+    assert [state for _, state, _ in rows] == ["sent"] * 5 and all(post_id for *_, post_id in rows)
+    # the posts were registered at the scheduler's (the test's) clock, not the child's own
+    assert {r[0] for r in coach.db.execute("SELECT created_at FROM practice_posts").fetchall()} == \
+        {coach.db.execute("SELECT MAX(created_at) FROM practice_posts").fetchone()[0]}
+    assert coach.db.execute("SELECT MIN(created_at) FROM practice_posts").fetchone()[0].startswith(
+        at.strftime("%Y-%m-%dT%H:%M"))
+
+    # The same day composed again in the scheduler's thread, on the same state: the same drills.
+    coach.db.execute("DELETE FROM deliveries")
+    coach.db.execute("DELETE FROM practice_posts")
+    again = Recorder()
+    summary = asyncio.run(DailyScheduler(coach, {"console": again}).run_due(at))
+    assert summary.sent == 5
+    assert again.sent == rec.sent
+
+
+def test_a_composing_process_that_dies_loses_nothing_and_is_replaced(coach, say, clock):
+    subscribe_some(say)
+    rec = Recorder()
+    sched = DailyScheduler(coach, {"console": rec}, compose_in_process=True)
+    try:
+        sched.composer.start()
+        first = sched.composer.pool.submit(os.getpid).result(timeout=60)
+        os.kill(first, signal.SIGKILL)
+        at = clock.advance(days=1).replace(hour=9, minute=0, second=30)
+        summary = asyncio.run(sched.run_due(at))
+        assert summary.sent == 5 and summary.failed == 0, summary.text()  # composed in this process instead
+        assert [state for _, state, _ in ledger(coach)] == ["sent"] * 5
+        assert asyncio.run(sched.run_due(at + timedelta(minutes=1))).sent == 0  # once is once
+
+        # the next day's posts are composed by a new process
+        summary = asyncio.run(sched.run_due(at + timedelta(days=1)))
+        assert summary.sent == 5
+        [second] = list(sched.composer.pool._processes)
+        assert second not in (first, os.getpid())
+    finally:
+        sched.shutdown()
+    assert len(rec.sent) == 10
+
+
+CHILD = """
+import os, sys, time
+from bot import content, storage
+from bot.coach import Coach, migrations
+from bot.config import Config
+from bot.scheduled_posts import ProcessComposer, ThreadComposer
+
+if __name__ == "__main__":
+    where = sys.argv[1]
+    coach = Coach(storage.open_db(where, migrations()), content.load(), config=Config(db=where))
+    composer = ProcessComposer(coach, ThreadComposer(None))
+    composer.start()
+    print(composer.pool.submit(os.getpid).result(timeout=60), flush=True)
+    time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited; only its parent may reap it
+    except FileNotFoundError:
+        return False
+
+
+def test_the_composing_process_does_not_outlive_a_coach_run_killed_outright(tmp_path):
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    script = tmp_path / "run.py"
+    script.write_text(CHILD)
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    run = subprocess.Popen([sys.executable, str(script), str(tmp_path / "coach.db")], stdout=subprocess.PIPE,
+                           text=True, cwd=root, env=env)
+    try:
+        composer = int(run.stdout.readline())
+        assert _alive(composer)
+        run.kill()  # kill -9: no shutdown, no atexit
+        run.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while _alive(composer) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(composer), "the composing process outlived its coach run"
+    finally:
+        run.kill()
