@@ -91,7 +91,9 @@ def background(question: str) -> tuple[str, str]:
 
 
 # "is that the right approach?": an asking clause pointing back at the context has no subject of its own
-_POINTS_BACK = re.compile(r"^(?:is|was|would|does|do|will|could|can|should|are)\s+(?:that|this|it|these|those)\b")
+# ("is it worth making the move", "is it too early to switch": that "it" is the move, said after it)
+_POINTS_BACK = re.compile(r"^(?:is|was|would|does|do|will|could|can|should|are)\s+"
+                          r"(?:that|this|these|those|it(?!\s+(?:\w+\s+){0,2}?(?:worth|to)\b))\b")
 
 
 def factors(weights: dict[str, float], asking: list[str] | None, unknown: set[str],

@@ -347,8 +347,8 @@ def asks_advice(question: str) -> bool:
     framing = [*v.content_questions, *(p for p, canon in v.query_phrases.items() if canon == "")]
     spans = [(i, i + len(p)) for p in framing for i in range(len(ws)) if tuple(ws[i:i + len(p)]) == p]
 
-    def inside(i: int, n: int) -> bool:
-        return any(a <= i and i + n <= b for a, b in spans)
+    def inside(i: int, n: int) -> bool:  # strictly: "is it worth" framing a question still asks for advice
+        return any(a <= i and i + n <= b and b - a > n for a, b in spans)
     return any(tuple(ws[i:i + len(p)]) == p and not inside(i, len(p)) for p in v.advice_questions for i in range(len(ws)))
 
 

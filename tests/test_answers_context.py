@@ -200,3 +200,21 @@ def test_an_advice_question_about_the_askers_background_gets_the_recommendation(
                              "building and want to own the product side. Which PM flavor makes the most sense for me?")
     assert answer.found and answer.citation.section in ("When should I target an AI PM role versus a Data Scientist PM role?",
                                                         "Choose AI Product Manager if…"), answer.citation
+
+
+def test_an_it_said_after_it_points_nowhere_back():
+    # "is it worth making the move": "it" is the move; "is it a good idea?" points at the context
+    assert not context.refers_back("is it worth making that move or should I stay put?")
+    assert not context.refers_back("is it too early to switch?")
+    assert context.refers_back("is it a good idea?") and context.refers_back("is that worth it?")
+
+
+def test_is_it_worth_frames_an_advice_question_without_being_its_subject():
+    assert asks_advice("is it worth moving to ai pm just for the money")
+    assert "worth" not in terms("is it worth moving to ai pm just for the money", query=True)
+    assert not asks_advice("what should I prep for an ai pm loop")  # "should I" inside "what should I"
+
+
+def test_pushing_for_model_targets_is_negotiating_milestone_equity(coach):
+    answer = coach.index.ask("the offer has stock tied to hitting model targets, what should i push for")
+    assert answer.found and "performance‑based vesting rather than flat grants" in answer.answer, answer.answer
