@@ -291,8 +291,10 @@ def terms(text: str, query: bool = False, gaps: bool = False) -> list[str]:
     ws = words(text)
     if query:
         ws = [x for w in ws for x in v.chat.get(w, w).split()]
-    if query:  # "6 years as a PM": the number says who is asking, not what about
-        ws = [w for i, w in enumerate(ws) if not (w[0].isdigit() and i + 1 < len(ws) and ws[i + 1] in v.context_units)]
+    if query:  # "6 years as a PM", "after 12 to 18 months": the number says who is asking, not what about
+        ws = [w for i, w in enumerate(ws) if not (w[0].isdigit() and (
+            i + 1 < len(ws) and ws[i + 1] in v.context_units
+            or i + 3 < len(ws) and ws[i + 1] in ("to", "or") and ws[i + 2][0].isdigit() and ws[i + 3] in v.context_units))]
     if query and "much" in ws:  # "how much do AI PMs make": make is earn
         ws = ["earn" if w in v.how_much_make else w for w in ws]
     phrases = v.query_phrases if query else v.phrases

@@ -218,3 +218,16 @@ def test_is_it_worth_frames_an_advice_question_without_being_its_subject():
 def test_pushing_for_model_targets_is_negotiating_milestone_equity(coach):
     answer = coach.index.ask("the offer has stock tied to hitting model targets, what should i push for")
     assert answer.found and "performance‑based vesting rather than flat grants" in answer.answer, answer.answer
+
+
+def test_a_range_of_months_or_years_is_the_askers_context_too():
+    assert "12" not in terms("is there a catch if I end up leaving after 12 to 18 months", query=True)
+    assert "4" in terms("is the ai pm process 4 to 6 weeks", query=True)  # weeks: what is asked about
+
+
+def test_someone_with_my_background_asks_for_a_recommendation(coach):
+    assert asks_advice("where would someone with my background land best?")
+    answer = coach.index.ask("Quick context: I'm a data scientist, 3 years doing churn models and A/B tests at a "
+                             "streaming company. I want to move into product. Between AI PM and DS PM, where would "
+                             "someone with my background land best?")
+    assert answer.found and answer.citation.section.startswith("When should I target an AI PM role"), answer.citation
