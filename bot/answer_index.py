@@ -19,7 +19,10 @@ from .text import words
 MAX_QUESTION_TERMS = 64  # a pasted essay is not a question; its first words say what it's about
 MAX_SECTION_CHARS = 2800  # Slack section blocks stop at 3000
 BUTTON_LABEL = 72
-CLAUSE_AGREES_TOP = 3  # a long question's asking clause, answered alone, must land among the whole question's nearest
+CLAUSE_AGREES_TOP = 3
+# "what is an AI PM", "define AI product management": a subject whose terms weigh this little (idf) is the
+# library's own domain, in every section; its definition is the sentence that opens with it ("An AI PM is…")
+DOMAIN_TERM_WEIGHT = 1.5  # a long question's asking clause, answered alone, must land among the whole question's nearest
 # an agent noun whose stem is not itself ("designer" -> "design", "recruiters" -> "recruit")
 _AGENT = re.compile(r"[a-z]{4,}(?:er|or)s?")
 
@@ -181,6 +184,9 @@ class AnswerIndex:
         if declined:
             return Answer(question, False, None, nearest=distinct_topics([c.unit for c in ranked])[:3], note=declined)
         topics = distinct_topics([c.unit for c in ranked])
+        defined = self.domain_definition(question, topics)
+        if defined is not None:
+            return defined
         ranked, role = self.naming_roles(ranked, terms(" ".join(self.speller.correct_all(words(question))), query=True,
                                                        gaps=True))
         role_note = (f"The articles don't cover that for the {role} role; the nearest topics I have are "
@@ -209,6 +215,31 @@ class AnswerIndex:
         if fit.asks_count(question, synonyms.current().count_questions) and not fit.has_number(answer.answer):
             return Answer(question, False, None, score=score, nearest=topics[:3])  # "how many…" without a number
         return answer
+
+    def domain_definition(self, question: str, topics: list[Topic]) -> Answer | None:
+        """ "What is an AI PM": the first sentence of the library that opens with the subject and defines it,
+        when the subject is the library's own domain (its terms weigh next to nothing, so ranking can't tell)."""
+        subject = scope.definition_subject(question)
+        key = terms(subject, query=True) if subject else []
+        if not key:
+            return None
+        weights = retrieval.idf(retrieval.document_frequency(self.db, key), self.units)
+        if any(w > DOMAIN_TERM_WEIGHT for w in weights.values()):
+            return None
+        found = [(section, i) for section in self.sections for i, atom in enumerate(section.atoms)
+                 if atom.kind == "sentence" and scope.opens_defining(key, atom.text)]
+        if not found:
+            return None
+        # the user's own words first ("AI product management focuses on…" for "define AI product management")
+        said = " ".join(w for w in words(subject) if w not in ("a", "an", "the"))
+        section, i = next(((s, i) for s, i in found if " ".join(words(s.atoms[i].text)).startswith(said)
+                           or " ".join(words(s.atoms[i].text)[1:]).startswith(said)), found[0])
+        text = compose.compose(section, {t: 1.0 for t in key}, forced=i)
+        return Answer(question, True, text,
+                      sources=[{"article": section.article, "title": section.title, "section": section.section,
+                                "unit": section.key}],
+                      score=1.0, unit_key=section.key, citation=Citation(section.article, section.title, section.section),
+                      related=[t for t in topics if t.key != section.key][:3])
 
     def naming_roles(self, ranked: list[Candidate], qterms: list[str]) -> tuple[list[Candidate], str | None]:
         """The candidates from places that name every role the question names (fit.missing_role),

@@ -119,6 +119,22 @@ def explained(subject: str, units) -> bool | None:
     return False if mentioned else None
 
 
+MAX_OPENING_WORDS = 6  # "An AI PM is…", "AI product management focuses on…": the subject opens the sentence
+# ...and goes on saying what it is or does ("AI PMs require deep intuition…" says what they need)
+_OPENS_DEFINING = frozenset("""is are means refers focuses focus sit sits own owns manage manages leverage leverages
+operate operates""".split())
+
+
+def opens_defining(key: list[str], text: str) -> bool:
+    """Whether the sentence opens with these terms (articles aside) and goes on with a defining word."""
+    raw = words(text)
+    start = 1 if raw and raw[0] in ("a", "an", "the") else 0
+    for end in range(start + 1, min(len(raw), start + MAX_OPENING_WORDS) + 1):
+        if terms(" ".join(raw[start:end])) == key:
+            return end < len(raw) and raw[end] in _OPENS_DEFINING
+    return False
+
+
 def _holds(phrasings, named: tuple[str, ...]) -> bool:
     n = len(named)
     return bool(n) and any(p[i:i + n] == named for p in phrasings for i in range(len(p) - n + 1))

@@ -169,3 +169,22 @@ def test_comparing_two_terms_the_articles_only_name_is_declined(coach):
     for question, fact in [("ai pm vs traditional pm", "AI PM"), ("mixpanel vs amplitude", "Mixpanel: Tracks")]:
         answer = coach.index.ask(question)
         assert answer.found and fact in answer.answer, (question, answer.note)
+
+
+@pytest.mark.parametrize("question, opening", [
+    ("what is an AI PM", "An AI PM is primarily responsible"),
+    ("what are AI PMs", "AI PMs sit at the intersection"),
+    ("define AI product management", "AI product management focuses on solving customer problems"),
+    ("what does a DS PM do", "A Data Scientist PM leverages advanced analytics"),
+    ("what is a traditional PM", "Traditional PMs manage feature roadmaps"),
+])
+def test_the_librarys_own_roles_are_defined_by_the_sentence_that_opens_with_them(coach, question, opening):
+    # "AI PM" is in every section, so ranking alone answered with the McKinsey survey sentence
+    answer = coach.index.ask(question)
+    assert answer.found and answer.answer.startswith(opening), answer.answer
+
+
+def test_a_sentence_opening_with_a_term_defines_it_only_when_it_says_what_it_is():
+    assert scope.opens_defining(["ai", "pm"], "An AI PM is primarily responsible for productizing models.")
+    assert not scope.opens_defining(["ai", "pm"], "AI PMs require deep intuition for ML system design.")
+    assert not scope.opens_defining(["ai", "pm"], "Most AI PMs are former traditional PMs.")
