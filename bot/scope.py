@@ -129,6 +129,8 @@ def opens_defining(key: list[str], text: str) -> bool:
     """Whether the sentence opens with these terms (articles aside) and goes on with a defining word."""
     raw = words(text)
     start = 1 if raw and raw[0] in ("a", "an", "the") else 0
+    if start >= len(raw) or not terms(raw[start]):
+        return False  # "Most AI PMs are…" opens with a quantifier, not the subject
     for end in range(start + 1, min(len(raw), start + MAX_OPENING_WORDS) + 1):
         if terms(" ".join(raw[start:end])) == key:
             return end < len(raw) and raw[end] in _OPENS_DEFINING
