@@ -21,6 +21,7 @@ SHORT_LEAD_CHARS = 40  # "Not necessarily." is the answer's first word, not all 
 SECOND_GAIN, SECOND_SCORE = 0.25, 0.6  # a second atom joins when it adds this much, or matches this well
 LIST_LEAD_IN_PREFERENCE = 1.5  # a sentence introducing a list ("three key roles:") sums it up
 HEADING_QUESTION_SHARE = 0.5  # a question sharing this much with a "…?" heading asks that heading's question
+HEADING_TOPIC_SHARE = 0.5  # ...with any heading, asks for that section's gist (its lead sentence first)
 SHORT_LIST = 6  # a list this long is shown whole when it is the answer
 WHOLE_LIST = 12  # ...this long when the question asks for all of it ("the full checklist")
 LONG_LIST_SHOWN = 3  # of a longer list, at most this many matching items, then "and N more"
@@ -101,7 +102,13 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
     if _STORY.match(atoms[best].text) and best + 1 < len(atoms) and atoms[best + 1].block == atoms[best].block:
         picks.append(best + 1)  # an anecdote's point is in how it goes on, not in how it opens
     # a section headed by a question answers it in its first sentence
-    if best > 0 and (section.section.endswith("?") or lead_first or scores[0] > 0 and scores[0] >= LEAD_KEEP * scores[best]):
+    # ...and so does one whose heading says most of the question ("accuracy vs cost tradeoff" of "Balancing
+    # Accuracy vs Cost…"): these articles state the gist first
+    # (not when the answer is a list: "three key roles:" and its items hold the fact)
+    names_heading = atoms[0].kind == "sentence" and atoms[best].kind == "sentence" and not atoms[best].text.endswith(":") \
+        and in_heading >= HEADING_TOPIC_SHARE * (sum(undamped.values()) or 1.0)
+    if best > 0 and (section.section.endswith("?") or lead_first or names_heading
+                     or scores[0] > 0 and scores[0] >= LEAD_KEEP * scores[best]):
         picks.append(0)
     if 0 in picks and len(atoms[0].text) < SHORT_LEAD_CHARS and len(atoms) > 1 and atoms[1].block == atoms[0].block:
         picks.insert(picks.index(0) + 1, 1)  # "Not necessarily." is the answer's first word, not all of it
@@ -154,7 +161,7 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
     # lead_first: an advice question answered by a section that advises ("When should I…") — its
     # first sentence states the recommendation or the conditions
     asks_heading = lead_first or in_heading >= HEADING_QUESTION_SHARE * (sum(undamped.values()) or 1.0)
-    if section.section.endswith("?") and asks_heading and 0 in shown:
+    if (section.section.endswith("?") and asks_heading or names_heading) and 0 in shown:
         # a question its heading asks is answered by the first sentence ("Not necessarily. …")
         lead = [0, 1] if len(atoms[0].text) < SHORT_LEAD_CHARS and 1 in shown else [0]
         head = lead + [i for i in head if i not in lead]

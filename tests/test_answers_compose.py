@@ -101,3 +101,11 @@ def test_a_who_question_gets_the_list_item_labelled_with_the_role(coach):
     answer = coach.index.ask("who actually puts models into production on the team")
     assert answer.found and "ML Engineers: Handle productization" in answer.answer, answer.answer
     assert not answer.answer.startswith("These roles need to work together")
+
+
+def test_a_question_naming_the_heading_gets_the_sections_gist_first(coach):
+    # "accuracy vs cost tradeoff" is most of "Balancing Accuracy vs Cost…": its lead states the gist, before
+    # the closing sentence that merely repeats "tradeoffs"
+    answer = coach.index.ask("accuracy vs cost tradeoff in AI products")
+    assert answer.found and answer.answer.startswith("A “perfect” AI model that combines speed, accuracy, and low cost"), \
+        answer.answer
