@@ -139,3 +139,12 @@ def test_the_composing_process_does_not_outlive_a_coach_run_killed_outright(tmp_
         assert not _alive(composer), "the composing process outlived its coach run"
     finally:
         run.kill()
+
+
+def test_coach_compose_thread_keeps_composing_in_the_schedulers_process(monkeypatch):
+    from bot.config import Config
+
+    monkeypatch.delenv("COACH_COMPOSE", raising=False)
+    assert Config.from_env().compose_in_process
+    monkeypatch.setenv("COACH_COMPOSE", " Thread ")
+    assert not Config.from_env().compose_in_process
