@@ -247,8 +247,8 @@ def rss_mb(pid: int | str = "self") -> float:
 
 def composer_rss_mb(sched: DailyScheduler) -> float:
     """The composing process's memory (part of what a `coach run` holds)."""
-    pool = getattr(sched.composer, "pool", None)
-    return sum(rss_mb(pid) for pid in (getattr(pool, "_processes", None) or {}))
+    pid = getattr(sched.composer, "pid", None)
+    return rss_mb(pid) if pid else 0.0
 
 
 # ------------------------------------------------------------ the run
@@ -400,7 +400,8 @@ def _cpu_by_thread(sched: DailyScheduler) -> dict[str, float]:
     loop_tid = threading.get_native_id()
     for tid in os.listdir("/proc/self/task"):
         out["loop" if int(tid) == loop_tid else "threads"] += _cpu_s(f"self/task/{tid}")
-    out["composer"] = sum(map(_cpu_s, getattr(getattr(sched.composer, "pool", None), "_processes", None) or ()))
+    pid = getattr(sched.composer, "pid", None)
+    out["composer"] = _cpu_s(pid) if pid else 0.0
     return out
 
 
@@ -418,7 +419,7 @@ def _scheduler_process(location: str, index: str, url: str, ready, firing, finis
         ready.put(sched.owner)
         while not firing.is_set():
             await asyncio.sleep(0.05)
-        composer = list(getattr(getattr(sched.composer, "pool", None), "_processes", None) or ())
+        composer = [pid for pid in [getattr(sched.composer, "pid", None)] if pid]
         cpu = time.process_time() + sum(map(_cpu_s, composer))
         while not finished.is_set():
             await asyncio.sleep(0.1)

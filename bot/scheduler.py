@@ -56,6 +56,7 @@ SWEEP_SECONDS = 60
 CONCURRENCY = 50  # sends in flight at once (a slot is held from the send until its result is written)
 CLAIM_BATCH = 100  # deliveries claimed per write transaction
 COMPOSE_BATCH = 25  # posts composed per worker call, in one write transaction
+COMPOSING = 2  # compose batches in flight at once (queued in the composer: one starts as the other ends)
 LOOKAHEAD = 2 * CONCURRENCY  # subscriptions composed and waiting to be sent, at most
 COALESCE_SECONDS = 0.2  # jobs firing within this of each other are planned and posted by one run
 TRIES = 3  # transient failures: this many attempts, then the delivery is recorded as failed
@@ -831,8 +832,8 @@ class _Ledger:
 
 
 class _Outbox:
-    """Claimed posts on their way out: composed a batch at a time in a worker thread (a bounded number
-    ahead of sending), then sent, each subscription's posts in order (on Mondays the digest first)."""
+    """Claimed posts on their way out: composed a batch at a time by the composer (``COMPOSING`` batches at
+    once, a bounded number ahead of sending), then sent, each subscription's posts in order (on Mondays the digest first)."""
 
     ORDER = {"digest": 0, "daily": 1, "reveal": 2}
 
@@ -843,6 +844,9 @@ class _Outbox:
         self.room = asyncio.Event()
         self.taken = asyncio.Event()  # set whenever the pump takes subscriptions off ``waiting``
         self.pump: asyncio.Task | None = None
+        # Batches being composed at once: with one, the composer sat idle while each batch travelled
+        # back and its sends were started, which capped a burst near 1,800 posts/s with no sending at all.
+        self.composing = asyncio.Semaphore(COMPOSING)
         self.tasks: list[asyncio.Task] = []
 
     def add(self, items: list[Item]) -> None:
@@ -864,17 +868,23 @@ class _Outbox:
                 n += len(batch[-1])
             self.open += len(batch)
             self.taken.set()
-            items = [item for unit in batch for item in unit]
-            try:
-                composed = await self.sched.composer.compose(self.sched.coach, items)
-            except Exception as exc:  # the batch's transaction itself failed: none of them was composed
-                log.exception("composing %d posts failed", len(items))
-                composed = {item.id: exc for item in items}
-            for item in items:  # the post each became, recorded with its result (a re-send finds the same)
-                got = composed[item.id]
-                if not isinstance(got, Exception):
-                    item.post_id, composed[item.id] = got
-            self.tasks += [asyncio.ensure_future(self._send(unit, composed)) for unit in batch]
+            await self.composing.acquire()
+            self.tasks.append(asyncio.ensure_future(self._compose(batch)))
+
+    async def _compose(self, batch: list[list[Item]]) -> None:
+        items = [item for unit in batch for item in unit]
+        try:
+            composed = await self.sched.composer.compose(self.sched.coach, items)
+        except Exception as exc:  # the batch's transaction itself failed: none of them was composed
+            log.exception("composing %d posts failed", len(items))
+            composed = {item.id: exc for item in items}
+        finally:
+            self.composing.release()
+        for item in items:  # the post each became, recorded with its result (a re-send finds the same)
+            got = composed[item.id]
+            if not isinstance(got, Exception):
+                item.post_id, composed[item.id] = got
+        self.tasks += [asyncio.ensure_future(self._send(unit, composed)) for unit in batch]
 
     async def wants_more(self, backlog: int) -> None:
         """Return once fewer than ``backlog`` claimed subscriptions wait to be composed."""

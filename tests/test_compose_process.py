@@ -45,8 +45,8 @@ def test_a_process_of_its_own_composes_what_the_thread_would_at_the_schedulers_c
     assert isinstance(sched.composer, ProcessComposer)
     try:
         summary = asyncio.run(sched.run_due(at))
-        [child] = list(sched.composer.pool._processes)  # it really was another process
-        assert child != os.getpid()
+        child = sched.composer.pid  # it really was another process
+        assert child and child != os.getpid()
     finally:
         sched.shutdown()
     assert summary.sent == 5 and summary.failed == 0, summary.text()
@@ -73,7 +73,7 @@ def test_a_composing_process_that_dies_loses_nothing_and_is_replaced(coach, say,
     sched = DailyScheduler(coach, {"console": rec}, compose_in_process=True)
     try:
         sched.composer.start()
-        first = sched.composer.pool.submit(os.getpid).result(timeout=60)
+        first = sched.composer.pid
         os.kill(first, signal.SIGKILL)
         at = clock.advance(days=1).replace(hour=9, minute=0, second=30)
         summary = asyncio.run(sched.run_due(at))
@@ -84,11 +84,35 @@ def test_a_composing_process_that_dies_loses_nothing_and_is_replaced(coach, say,
         # the next day's posts are composed by a new process
         summary = asyncio.run(sched.run_due(at + timedelta(days=1)))
         assert summary.sent == 5
-        [second] = list(sched.composer.pool._processes)
-        assert second not in (first, os.getpid())
+        second = sched.composer.pid
+        assert second not in (None, first, os.getpid())
     finally:
         sched.shutdown()
     assert len(rec.sent) == 10
+
+
+def test_a_composing_process_killed_mid_burst_loses_and_repeats_nothing(coach, say, clock):
+    for k in range(60):  # three compose batches: two in flight when the first post goes out
+        say("subscribe at 9:00 tz UTC", user=f"p{k}")
+    sched = DailyScheduler(coach, {}, compose_in_process=True)
+
+    class KillsTheComposer(Recorder):
+        async def send(self, target, replies, key):
+            if not self.sent:
+                os.kill(sched.composer.pid, signal.SIGKILL)
+                await asyncio.sleep(0.2)  # it is gone, with whatever it had in hand
+            return await super().send(target, replies, key)
+
+    rec = KillsTheComposer()
+    sched.senders["console"] = rec
+    try:
+        sched.composer.start()
+        summary = asyncio.run(sched.run_due(clock.advance(days=1).replace(hour=9, minute=0, second=30)))
+    finally:
+        sched.shutdown()
+    assert summary.sent == 60 and summary.failed == 0, summary.text()
+    assert len(rec.sent) == 60  # each once (Recorder fails on a second send of a key)
+    assert coach.db.execute("SELECT COUNT(*) FROM practice_posts").fetchone()[0] == 60
 
 
 CHILD = """
@@ -103,7 +127,7 @@ if __name__ == "__main__":
     coach = Coach(storage.open_db(where, migrations()), content.load(), config=Config(db=where))
     composer = ProcessComposer(coach, ThreadComposer(None))
     composer.start()
-    print(composer.pool.submit(os.getpid).result(timeout=60), flush=True)
+    print(composer.pid, flush=True)
     time.sleep(120)
 """
 
@@ -139,3 +163,12 @@ def test_the_composing_process_does_not_outlive_a_coach_run_killed_outright(tmp_
         assert not _alive(composer), "the composing process outlived its coach run"
     finally:
         run.kill()
+
+
+def test_coach_compose_thread_keeps_composing_in_the_schedulers_process(monkeypatch):
+    from bot.config import Config
+
+    monkeypatch.delenv("COACH_COMPOSE", raising=False)
+    assert Config.from_env().compose_in_process
+    monkeypatch.setenv("COACH_COMPOSE", " Thread ")
+    assert not Config.from_env().compose_in_process
