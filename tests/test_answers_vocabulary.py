@@ -147,3 +147,10 @@ def test_more_users_words_reach_the_articles_ideas(coach):
     for question, expected in cases:
         answer = coach.index.ask(question)
         assert answer.found and expected in answer.answer, (question, answer.answer)
+
+
+def test_a_pay_raise_is_not_the_articles_verb_raises(coach):
+    # "AI product management raises this challenge" is no answer to asking for a raise
+    assert not coach.index.ask("how do I ask my boss for a raise").found
+    answer = coach.index.ask("how do ai products raise ambiguity")
+    assert answer.found and "raises this challenge" in answer.answer
