@@ -231,3 +231,8 @@ def test_someone_with_my_background_asks_for_a_recommendation(coach):
                              "streaming company. I want to move into product. Between AI PM and DS PM, where would "
                              "someone with my background land best?")
     assert answer.found and answer.citation.section.startswith("When should I target an AI PM role"), answer.citation
+
+
+def test_what_should_i_do_to_x_asks_how_not_whether():
+    assert not asks_advice("what should I do to prep when switching to ai pm")
+    assert asks_advice("I'm torn between AI PM and DS PM, what should I do?")
