@@ -20,6 +20,7 @@ import itertools
 import logging
 import multiprocessing
 import pickle
+import signal
 import threading
 from datetime import datetime
 
@@ -152,11 +153,15 @@ class _Child:
 
     def __init__(self, args: tuple):
         ctx = multiprocessing.get_context("spawn")
-        mine, theirs = ctx.Pipe()
-        self.process = ctx.Process(target=_child_main, args=(theirs, *args), name="coach-composer", daemon=True)
+        # Two one-way pipes, not one two-way: closing our end of the requests is how the child learns to stop,
+        # and a socket another thread is blocked reading (the answers) would not close until that read ended.
+        their_requests, self.requests = ctx.Pipe(duplex=False)
+        self.answers, their_answers = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=_child_main, args=(their_requests, their_answers, *args),
+                                   name="coach-composer", daemon=True)
         self.process.start()
-        theirs.close()  # the child's end is the child's: when it dies, our reads end
-        self.conn = mine
+        their_requests.close()  # the child's ends are the child's: when it dies, our reads end
+        their_answers.close()
         self.pending: dict[int, asyncio.Future] = {}
         self.seq = itertools.count()
         self.alive = True
@@ -168,7 +173,7 @@ class _Child:
         seq = next(self.seq)
         done = self.pending[seq] = asyncio.get_running_loop().create_future()
         try:
-            self.conn.send_bytes(pickle.dumps((seq, items, now), pickle.HIGHEST_PROTOCOL))
+            self.requests.send_bytes(pickle.dumps((seq, items, now), pickle.HIGHEST_PROTOCOL))
         except (OSError, ValueError) as exc:  # the child is gone (a broken pipe) or we closed it
             self.pending.pop(seq, None)
             raise ComposerGone() from exc
@@ -177,7 +182,7 @@ class _Child:
     def _read(self) -> None:
         try:
             while True:
-                seq, out = pickle.loads(self.conn.recv_bytes())
+                seq, out = pickle.loads(self.answers.recv_bytes())
                 done = self.pending.pop(seq, None)
                 if done is not None:
                     done.get_loop().call_soon_threadsafe(_settle, done, out)
@@ -193,7 +198,7 @@ class _Child:
 
     def close(self) -> None:
         self.alive = False
-        self.conn.close()  # the child sees the end of its input and exits after the batch in hand
+        self.requests.close()  # the child sees the end of its input and exits after the batch in hand
 
 
 def _settle(done: asyncio.Future, out) -> None:
@@ -206,18 +211,21 @@ def _settle(done: asyncio.Future, out) -> None:
 
 
 # ------------------------------------------------------------ in the child process
-def _child_main(conn, location: str, root: str, config) -> None:
+def _child_main(requests, answers, location: str, root: str, config) -> None:
     """Compose each batch the parent sends, until its end of the pipe closes (it stopped, or died)."""
     from pathlib import Path
 
     from . import content, storage
     from .coach import Coach
 
+    # Ctrl-C in a terminal reaches the whole process group: the coach run stops and closes the pipe, and
+    # this process ends with it instead of printing a KeyboardInterrupt traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s composer %(levelname)s %(name)s: %(message)s")
     coach = Coach(storage.open_db(location), content.load(Path(root)), config=config)
     while True:
         try:
-            seq, items, now = pickle.loads(conn.recv_bytes())
+            seq, items, now = pickle.loads(requests.recv_bytes())
         except (EOFError, OSError):
             return
         coach.clock = lambda now=now: now  # the parent's clock (a test's, or simply ahead of ours)
@@ -227,7 +235,7 @@ def _child_main(conn, location: str, root: str, config) -> None:
             log.exception("composing %d posts failed", len(items))
             out = {item.id: _crossable_error(exc) for item in items}
         try:
-            conn.send_bytes(pickle.dumps((seq, out), pickle.HIGHEST_PROTOCOL))
+            answers.send_bytes(pickle.dumps((seq, out), pickle.HIGHEST_PROTOCOL))
         except (OSError, ValueError):
             return
 

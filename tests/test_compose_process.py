@@ -165,6 +165,27 @@ def test_the_composing_process_does_not_outlive_a_coach_run_killed_outright(tmp_
         run.kill()
 
 
+def test_ctrl_c_stops_the_coach_run_not_the_composer_and_it_ends_with_the_pipe(coach, say, clock):
+    subscribe_some(say)
+    sched = DailyScheduler(coach, {"console": Recorder()}, compose_in_process=True)
+    try:
+        sched.composer.start()
+        child = sched.composer.pid
+        summary = asyncio.run(sched.run_due(clock.advance(days=1).replace(hour=9, minute=0, second=30)))
+        assert summary.sent == 5
+        os.kill(child, signal.SIGINT)  # what a terminal's Ctrl-C sends every process of the group
+        assert sched.composer.child.process.join(0.5) is None and sched.composer.child.process.exitcode is None
+    finally:
+        sched.shutdown()  # closes the pipe
+    process = sched.composer.child.process if sched.composer.child else None
+    assert process is None  # the scheduler let go of it ...
+    import time
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)  # ... and it ended once its input did
+
+
 def test_coach_compose_thread_keeps_composing_in_the_schedulers_process(monkeypatch):
     from bot.config import Config
 
