@@ -120,27 +120,43 @@ class ProcessComposer:
     ~0.07 ms of CPU a post under its one GIL. Here the loop writes a batch (a few KB) and one thread
     that sleeps in ``recv`` hands each finished batch back."""
 
+    GIVE_UP_AFTER = 3  # children dead in a row (one that can't even start: a bad content folder, no database)
+
     def __init__(self, coach, fallback: ThreadComposer):
         self.args = (coach.db.location, str(coach.library.root), coach.config)
         self.fallback = fallback
         self.child: _Child | None = None
+        self.deaths = 0  # in a row; a batch composed resets it
 
     @property
     def pid(self) -> int | None:
         return self.child.process.pid if self.child else None
 
+    @property
+    def given_up(self) -> bool:
+        return self.deaths >= self.GIVE_UP_AFTER
+
     def start(self) -> None:
-        if self.child is None or not self.child.alive:
+        if not self.given_up and (self.child is None or not self.child.alive):
             self.child = _Child(self.args)
 
     async def compose(self, coach, items: list) -> dict:
         self.start()
-        try:
-            return await self.child.compose(items, coach.clock())
-        except ComposerGone:
-            log.warning("the composing process died; composing %d posts in this process, starting a new one",
-                        len(items))
+        if self.given_up:
             return await self.fallback.compose(coach, items)
+        try:
+            out = await self.child.compose(items, coach.clock())
+        except ComposerGone:
+            self.deaths += 1
+            if self.given_up:
+                log.error("the composing process died %d times in a row; composing in this process from now on "
+                          "(its own log lines say why)", self.deaths)
+            else:
+                log.warning("the composing process died; composing %d posts in this process, starting a new one",
+                            len(items))
+            return await self.fallback.compose(coach, items)
+        self.deaths = 0
+        return out
 
     def close(self) -> None:
         child, self.child = self.child, None
@@ -222,7 +238,11 @@ def _child_main(requests, answers, location: str, root: str, config) -> None:
     # this process ends with it instead of printing a KeyboardInterrupt traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s composer %(levelname)s %(name)s: %(message)s")
-    coach = Coach(storage.open_db(location), content.load(Path(root)), config=config)
+    try:
+        coach = Coach(storage.open_db(location), content.load(Path(root)), config=config)
+    except Exception as exc:  # one line for the operator, not a traceback; the scheduler composes without us
+        log.error("the composing process could not start: %s", str(exc).splitlines()[0] if str(exc) else repr(exc))
+        return
     while True:
         try:
             seq, items, now = pickle.loads(requests.recv_bytes())

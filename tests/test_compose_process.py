@@ -186,6 +186,27 @@ def test_ctrl_c_stops_the_coach_run_not_the_composer_and_it_ends_with_the_pipe(c
     assert not _alive(child)  # ... and it ended once its input did
 
 
+def test_a_composer_that_cannot_start_is_given_up_and_nothing_is_lost(coach, say, clock, tmp_path, capfd):
+    import dataclasses
+
+    coach.library = dataclasses.replace(coach.library, root=tmp_path / "no-such-content")  # the child can't load it
+    for k in range(60):
+        say("subscribe at 9:00 tz UTC", user=f"p{k}")
+    rec = Recorder()
+    sched = DailyScheduler(coach, {"console": rec}, compose_in_process=True)
+    try:
+        summary = asyncio.run(sched.run_due(clock.advance(days=1).replace(hour=9, minute=0, second=30)))
+        assert summary.sent == 60 and len(rec.sent) == 60  # composed in this process instead
+        assert sched.composer.given_up
+        tried = sched.composer.child
+        assert asyncio.run(sched.run_due(clock.advance(days=1))).sent == 60
+        assert sched.composer.child is tried  # no new process for every batch
+    finally:
+        sched.shutdown()
+    err = capfd.readouterr().err
+    assert "the composing process could not start" in err and "Traceback" not in err
+
+
 def test_coach_compose_thread_keeps_composing_in_the_schedulers_process(monkeypatch):
     from bot.config import Config
 
