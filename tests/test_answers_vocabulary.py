@@ -9,6 +9,13 @@ from bot.config import Config
 from bot.text import stem
 
 
+def assert_answered(coach, cases) -> None:
+    """Each (question, expected) is answered with a text holding ``expected``."""
+    for question, expected in cases:
+        answer = coach.index.ask(question)
+        assert answer.found and expected in answer.answer, (question, answer.answer)
+
+
 def _copy_content(tmp_path):
     root = tmp_path / "content"
     shutil.copytree(content.DEFAULT_ROOT, root)
@@ -101,9 +108,7 @@ def test_users_words_for_the_articles_ideas_reach_them(coach):
              ("do people actually want ai when they call customer support",
               "64% of customers would prefer not to use AI for customer service"),
              ("how does a feedback loop help customer support", "human experts can guide AI models")]
-    for question, expected in cases:
-        answer = coach.index.ask(question)
-        assert answer.found and expected in answer.answer, (question, answer.answer)
+    assert_answered(coach, cases)
 
 
 def test_idioms_and_weak_words_are_not_a_subject(coach):
@@ -144,9 +149,7 @@ def test_more_users_words_reach_the_articles_ideas(coach):
              ("whats the single number that blends precision and recall", "F1 Score: Balanced average"),
              ("I'm a product manager and I really like clear success metrics and predictable launches. Is AI PM a "
               "bad fit for me?", "PMs who prefer deterministic, measurable product behavior")]
-    for question, expected in cases:
-        answer = coach.index.ask(question)
-        assert answer.found and expected in answer.answer, (question, answer.answer)
+    assert_answered(coach, cases)
 
 
 def test_a_pay_raise_is_not_the_articles_verb_raises(coach):
