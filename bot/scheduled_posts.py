@@ -126,7 +126,8 @@ class ProcessComposer:
         self.args = (coach.db.location, str(coach.library.root), coach.config)
         self.fallback = fallback
         self.child: _Child | None = None
-        self.deaths = 0  # in a row; a batch composed resets it
+        self.deaths = 0  # children lost in a row (each counted once, however many batches it had)
+        self.closed = False  # shut down: what is still composed goes to the thread, no new child
 
     @property
     def pid(self) -> int | None:
@@ -137,28 +138,46 @@ class ProcessComposer:
         return self.deaths >= self.GIVE_UP_AFTER
 
     def start(self) -> None:
-        if not self.given_up and (self.child is None or not self.child.alive):
-            self.child = _Child(self.args)
+        """(The scheduler's start) a child, warming up in the background."""
+        self.closed = False
+        self._child()
+
+    def _child(self) -> "_Child | None":
+        """The live child, started if need be; None when composing stays in this process."""
+        if self.closed or self.given_up:
+            return None
+        if self.child is None or not self.child.alive:
+            try:
+                self.child = _Child(self.args)
+            except Exception as exc:  # no process to be had (a pids limit, no memory): compose here
+                self.child = None
+                self._lost(f"could not be started ({exc})")
+        return self.child
+
+    def _lost(self, why: str) -> None:
+        self.deaths += 1
+        if self.given_up:
+            log.error("the composing process %s, %d times in a row; composing in this process from now on "
+                      "(its own log lines say why)", why, self.deaths)
+        else:
+            log.warning("the composing process %s; composing in this process meanwhile, starting a new one", why)
 
     async def compose(self, coach, items: list) -> dict:
-        self.start()
-        if self.given_up:
+        child = self._child()
+        if child is None:
             return await self.fallback.compose(coach, items)
         try:
-            out = await self.child.compose(items, coach.clock())
+            out = await child.compose(items, coach.clock())
         except ComposerGone:
-            self.deaths += 1
-            if self.given_up:
-                log.error("the composing process died %d times in a row; composing in this process from now on "
-                          "(its own log lines say why)", self.deaths)
-            else:
-                log.warning("the composing process died; composing %d posts in this process, starting a new one",
-                            len(items))
+            if not child.mourned:  # one death, however many batches it had in hand
+                child.mourned = True
+                self._lost("died")
             return await self.fallback.compose(coach, items)
         self.deaths = 0
         return out
 
     def close(self) -> None:
+        self.closed = True
         child, self.child = self.child, None
         if child is not None:
             child.close()
@@ -175,12 +194,15 @@ class _Child:
         self.answers, their_answers = ctx.Pipe(duplex=False)
         self.process = ctx.Process(target=_child_main, args=(their_requests, their_answers, *args),
                                    name="coach-composer", daemon=True)
-        self.process.start()
-        their_requests.close()  # the child's ends are the child's: when it dies, our reads end
-        their_answers.close()
+        try:
+            self.process.start()
+        finally:
+            their_requests.close()  # the child's ends are the child's: when it dies, our reads end
+            their_answers.close()
         self.pending: dict[int, asyncio.Future] = {}
         self.seq = itertools.count()
         self.alive = True
+        self.mourned = False  # its death counted
         threading.Thread(target=self._read, name="coach-composer-results", daemon=True).start()
 
     async def compose(self, items: list, now: datetime) -> dict:
@@ -188,6 +210,8 @@ class _Child:
             raise ComposerGone()
         seq = next(self.seq)
         done = self.pending[seq] = asyncio.get_running_loop().create_future()
+        # a run cancelled meanwhile (a stop, asyncio.run ending) forgets its batch: nothing to settle later
+        done.add_done_callback(lambda _, seq=seq: self.pending.pop(seq, None))
         try:
             self.requests.send_bytes(pickle.dumps((seq, items, now), pickle.HIGHEST_PROTOCOL))
         except (OSError, ValueError) as exc:  # the child is gone (a broken pipe) or we closed it
@@ -201,20 +225,31 @@ class _Child:
                 seq, out = pickle.loads(self.answers.recv_bytes())
                 done = self.pending.pop(seq, None)
                 if done is not None:
-                    done.get_loop().call_soon_threadsafe(_settle, done, out)
+                    _hand_back(done, out)
         except (EOFError, OSError):  # the child exited, or we closed the pipe
             pass
         except Exception:
             log.exception("the composing process's answer could not be read")
+            self.process.kill()  # no one reads its answers any more: what it had goes to the thread
         finally:
             self.alive = False
-            for done in list(self.pending.values()):
-                done.get_loop().call_soon_threadsafe(_settle, done, ComposerGone())
-            self.pending.clear()
+            while self.pending:
+                _hand_back(self.pending.popitem()[1], ComposerGone())
 
     def close(self) -> None:
         self.alive = False
         self.requests.close()  # the child sees the end of its input and exits after the batch in hand
+
+
+def _hand_back(done: asyncio.Future, out) -> None:
+    """(in the reader thread) Settle ``done`` in its own loop, unless that loop is gone (a run that ended)."""
+    loop = done.get_loop()
+    if done.done() or loop.is_closed():
+        return
+    try:
+        loop.call_soon_threadsafe(_settle, done, out)
+    except RuntimeError:  # the loop closed just now
+        pass
 
 
 def _settle(done: asyncio.Future, out) -> None:

@@ -190,21 +190,133 @@ def test_a_composer_that_cannot_start_is_given_up_and_nothing_is_lost(coach, say
     import dataclasses
 
     coach.library = dataclasses.replace(coach.library, root=tmp_path / "no-such-content")  # the child can't load it
-    for k in range(60):
+    for k in range(30):  # two batches a day, both in the day's child when it dies
         say("subscribe at 9:00 tz UTC", user=f"p{k}")
     rec = Recorder()
     sched = DailyScheduler(coach, {"console": rec}, compose_in_process=True)
+    at = clock.advance(days=1).replace(hour=9, minute=0, second=30)
     try:
-        summary = asyncio.run(sched.run_due(clock.advance(days=1).replace(hour=9, minute=0, second=30)))
-        assert summary.sent == 60 and len(rec.sent) == 60  # composed in this process instead
-        assert sched.composer.given_up
+        for day in range(3):
+            summary = asyncio.run(sched.run_due(at + timedelta(days=day)))
+            assert summary.sent == 30 and summary.failed == 0  # composed in this process instead
+        assert sched.composer.given_up  # three children, each dead at start, each counted once
         tried = sched.composer.child
-        assert asyncio.run(sched.run_due(clock.advance(days=1))).sent == 60
+        assert asyncio.run(sched.run_due(at + timedelta(days=3))).sent == 30
         assert sched.composer.child is tried  # no new process for every batch
     finally:
         sched.shutdown()
+    assert len(rec.sent) == 120
     err = capfd.readouterr().err
     assert "the composing process could not start" in err and "Traceback" not in err
+
+
+def many(say, n):
+    for k in range(n):
+        say("subscribe at 9:00 tz UTC", user=f"p{k}")
+
+
+def test_a_stop_mid_burst_leaves_no_traceback_and_no_new_composer(coach, say, clock, caplog):
+    # coach run's stop: scheduler.shutdown(), then asyncio.run cancels what runs and closes the loop;
+    # the child's answers to the batches it had arrive after that
+    import logging
+    import threading
+    import time
+
+    many(say, 120)
+    sched = DailyScheduler(coach, {"console": Recorder()}, compose_in_process=True)
+    thread_errors = []
+    old, threading.excepthook = threading.excepthook, lambda args: thread_errors.append(args.exc_value)
+    try:
+        sched.composer.start()
+
+        async def serve():
+            asyncio.ensure_future(sched.run_due(clock.advance(days=1).replace(hour=9, minute=0, second=30)))
+            while not (sched.composer.child and len(sched.composer.child.pending) >= 2):
+                await asyncio.sleep(0.001)
+            first = sched.composer.child
+            sched.shutdown()
+            await asyncio.sleep(0.5)  # the burst goes on composing in the thread: no new process for it
+            assert sched.composer.child is None
+            return first
+
+        with caplog.at_level(logging.INFO):
+            first = asyncio.run(serve())
+            first.process.join(10)
+            time.sleep(0.5)
+    finally:
+        threading.excepthook = old
+    assert not first.process.is_alive()
+    assert not [r for r in caplog.records if r.exc_info] and not thread_errors
+
+
+def test_a_run_cancelled_mid_compose_does_not_hang_the_next(coach, say, clock):
+    many(say, 120)
+    at = clock.advance(days=1).replace(hour=9, minute=0, second=30)
+    sched = DailyScheduler(coach, {"console": Recorder()}, compose_in_process=True)
+    try:
+        async def first():
+            task = asyncio.ensure_future(sched.run_due(at))
+            while not (sched.composer.child and len(sched.composer.child.pending) >= 2):
+                await asyncio.sleep(0.001)
+            task.cancel()
+
+        asyncio.run(first())  # the child's answers come after this loop is closed
+
+        async def second():
+            return await asyncio.wait_for(sched.run_due(at + timedelta(minutes=6)), 60)  # leases expired
+
+        summary = asyncio.run(second())
+    finally:
+        sched.shutdown()
+    sent = coach.db.execute("SELECT COUNT(*) FROM deliveries WHERE kind = 'daily' AND state = 'sent'").fetchone()[0]
+    assert sent == 120, summary.text()
+
+
+def test_one_death_counts_once_however_many_batches_the_child_had(coach, say, clock):
+    many(say, 75)  # three batches: two in flight in the first child, the third in its replacement
+    sched = DailyScheduler(coach, {"console": Recorder()}, compose_in_process=True)
+    sched.composer.start()
+    killed = []
+
+    async def go():
+        task = asyncio.ensure_future(sched.run_due(clock.advance(days=1).replace(hour=9, minute=0, second=30)))
+        while len(killed) < 2 and not task.done():
+            child = sched.composer.child
+            if child and child.pending and child.process.pid not in killed and (killed or len(child.pending) >= 2):
+                os.kill(child.process.pid, signal.SIGKILL)
+                killed.append(child.process.pid)
+            await asyncio.sleep(0.001)
+        return await task
+
+    try:
+        summary = asyncio.run(go())
+    finally:
+        sched.shutdown()
+    assert summary.sent == 75 and len(killed) >= 1
+    assert sched.composer.deaths <= len(killed) and not sched.composer.given_up
+
+
+def test_no_process_to_be_had_means_composing_here_not_failing(coach, say, clock, monkeypatch):
+    import errno
+    import multiprocessing.context
+
+    def no_more_processes(self):  # a pids limit reached, no memory for one more
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", no_more_processes)
+    many(say, 30)
+    rec = Recorder()
+    sched = DailyScheduler(coach, {"console": rec}, compose_in_process=True)
+
+    async def run():
+        await sched.start()  # coach run starts anyway
+        try:
+            return await sched.run_due(clock.advance(days=1).replace(hour=9, minute=0, second=30))
+        finally:
+            sched.shutdown()
+
+    summary = asyncio.run(run())
+    assert summary.sent == 30 and summary.failed == 0, summary.text()
 
 
 def test_coach_compose_thread_keeps_composing_in_the_schedulers_process(monkeypatch):
