@@ -19,6 +19,7 @@ import asyncio
 import itertools
 import logging
 import multiprocessing
+import os
 import pickle
 import signal
 import threading
@@ -209,11 +210,12 @@ class _Child:
         if not self.alive:
             raise ComposerGone()
         seq = next(self.seq)
+        request = pickle.dumps((seq, items, now), pickle.HIGHEST_PROTOCOL)  # before anything waits on it
         done = self.pending[seq] = asyncio.get_running_loop().create_future()
         # a run cancelled meanwhile (a stop, asyncio.run ending) forgets its batch: nothing to settle later
         done.add_done_callback(lambda _, seq=seq: self.pending.pop(seq, None))
         try:
-            self.requests.send_bytes(pickle.dumps((seq, items, now), pickle.HIGHEST_PROTOCOL))
+            self.requests.send_bytes(request)
         except (OSError, ValueError) as exc:  # the child is gone (a broken pipe) or we closed it
             self.pending.pop(seq, None)
             raise ComposerGone() from exc
@@ -272,7 +274,9 @@ def _child_main(requests, answers, location: str, root: str, config) -> None:
     # Ctrl-C in a terminal reaches the whole process group: the coach run stops and closes the pipe, and
     # this process ends with it instead of printing a KeyboardInterrupt traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s composer %(levelname)s %(name)s: %(message)s")
+    level = (os.environ.get("COACH_LOG_LEVEL") or "WARNING").upper()  # coach run's own setting, as the parent reads it
+    logging.basicConfig(level=level if isinstance(logging.getLevelName(level), int) else "WARNING",
+                        format="%(asctime)s composer %(levelname)s %(name)s: %(message)s")
     try:
         coach = Coach(storage.open_db(location), content.load(Path(root)), config=config)
     except Exception as exc:  # one line for the operator, not a traceback; the scheduler composes without us
