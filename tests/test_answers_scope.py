@@ -6,6 +6,17 @@ import pytest
 from bot import scope
 
 
+def assert_answered(coach, question: str, fact: str) -> None:
+    answer = coach.index.ask(question)
+    assert answer.found and fact in answer.answer, (question, answer.note)
+
+
+def assert_declined(coach, question: str, why: str) -> None:
+    """Declined, and the note says ``why``."""
+    answer = coach.index.ask(question)
+    assert not answer.found and why in answer.note, (question, answer.note)
+
+
 @pytest.mark.parametrize("question, subject", [
     ("what is prompt engineering", "prompt engineering"), ("whats a feature store?", "feature store"),
     ("explain how a transformer model works", "transformer model"), ("what does MLOps mean", "mlops"),
@@ -130,8 +141,7 @@ def test_how_a_named_term_works_in_depth_is_a_definition_question():
                                       "how do I become a machine learning engineer"])
 def test_an_alternative_role_asked_about_as_a_career_is_declined(coach, question):
     # the articles weigh Platform PM, AI Strategy Lead, ML Engineer against AI PM; they give no pay or hiring facts
-    answer = coach.index.ask(question)
-    assert not answer.found and "only as an alternative" in answer.note
+    assert_declined(coach, question, "only as an alternative")
 
 
 @pytest.mark.parametrize("question, fact", [
@@ -141,8 +151,7 @@ def test_an_alternative_role_asked_about_as_a_career_is_declined(coach, question
     ("should i become an ml engineer instead of an ai pm", "Machine Learning Engineer"),
 ])
 def test_an_alternative_role_weighed_as_an_option_is_answered(coach, question, fact):
-    answer = coach.index.ask(question)
-    assert answer.found and fact in answer.answer, (question, answer.note)
+    assert_answered(coach, question, fact)
 
 
 def test_a_long_question_is_judged_on_what_its_asking_clause_asks(coach):
@@ -158,8 +167,7 @@ def test_a_long_question_is_judged_on_what_its_asking_clause_asks(coach):
 @pytest.mark.parametrize("question, subject", [("how do I detect concept drift in a live model", "concept drift"),
                                                ("how do I reduce model latency in production", "model latency")])
 def test_how_to_handle_a_term_the_articles_only_name_is_declined(coach, question, subject):
-    answer = coach.index.ask(question)
-    assert not answer.found and f"mention {subject} only in passing" in answer.note, answer.note
+    assert_declined(coach, question, f"mention {subject} only in passing")
 
 
 def test_comparing_two_terms_the_articles_only_name_is_declined(coach):
@@ -167,8 +175,7 @@ def test_comparing_two_terms_the_articles_only_name_is_declined(coach):
     answer = coach.index.ask("how does LangSmith compare to Weights & Biases")
     assert not answer.found and "mention langsmith and weights & biases only in passing" in answer.note, answer.note
     for question, fact in [("ai pm vs traditional pm", "AI PM"), ("mixpanel vs amplitude", "Mixpanel: Tracks")]:
-        answer = coach.index.ask(question)
-        assert answer.found and fact in answer.answer, (question, answer.note)
+        assert_answered(coach, question, fact)
 
 
 @pytest.mark.parametrize("question, opening", [
