@@ -358,7 +358,7 @@ def parse(args: str) -> Parsed:
     def once(what: str, value, word: str) -> None:
         """Two different answers to one question ("at 9am at 10am") would let the last silently win."""
         if what in given and given[what][0] != value:
-            raise ParseError(f"Use one {what} — you gave {given[what][1]} and {_shown(word)}; nothing was changed.")
+            raise ParseError(f"Use one {what} — you gave {given[what][1]} and {_shown(word)}.")
         given.setdefault(what, (value, _shown(word)))
 
     def add_days(value: tuple[str, ...], named: bool, word: str) -> None:
@@ -366,7 +366,7 @@ def parse(args: str) -> Parsed:
         for prev, prev_named, prev_word in day_words:
             every = frozenset(DAYS) in (frozenset(value), prev)
             if frozenset(value) != prev and ((named and prev_named) or every):
-                raise ParseError(f"Use one set of days — you gave {prev_word} and {_shown(word)}; nothing was changed.")
+                raise ParseError(f"Use one set of days — you gave {prev_word} and {_shown(word)}.")
         day_words.append((frozenset(value), named, _shown(word)))
         days.update(value)
 
