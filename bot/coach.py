@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import answers, content, storage, users
-from .commands import Command
+from .commands import Command, unreadable_number
 from .config import Config
 from .messages import Reply, Request, error, info
 
@@ -177,7 +177,7 @@ class Coach:
     def _action(self, req: Request) -> list[Reply]:
         parts = req.action.split(":")
         handler = self.actions.get(parts[0])
-        if handler is None:
+        if handler is None or unreadable_number(parts):
             return [error("That button is no longer active. Type `help` to see what I can do.")]
         return handler(self, req, parts)
 

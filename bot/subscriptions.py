@@ -20,7 +20,7 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from . import drills, users
-from .commands import Command
+from .commands import Command, row_id
 from .content import TRACKS
 from .drills import TRACK_NAMES
 from .messages import Button, Reply, channel_ref, error, info, user_ref
@@ -650,9 +650,9 @@ def needs_channel_rights(coach, req) -> bool:
         return False
     if req.action:  # sub:stop:<id> / sub:resume:<id>: only a channel's subscription needs the rights
         parts = req.action.split(":")
-        if parts[0] != "sub" or len(parts) != 3 or not parts[2].isdigit():
+        if parts[0] != "sub" or len(parts) != 3 or row_id(parts[2]) is None:
             return False
-        sub = get(coach.db, int(parts[2]))
+        sub = get(coach.db, row_id(parts[2]))
         return sub is not None and not sub.is_dm
     from .coach import clean_text
 

@@ -144,3 +144,28 @@ async def test_every_personal_command_in_a_dm_between_two_people_reaches_only_th
     assert slack.standin.called("chat.postMessage") == []
     assert all("went wrong" not in p.get("text", "") for p in shown)
 
+
+
+# ---------------------------------------------------------------- forged or stale button values
+
+FORGED_IDS = ("99999999999999999999", "²", "١٢")  # past SQLite's 64-bit integers; digits int() can't read or reads oddly
+
+
+async def test_a_button_with_an_id_out_of_range_gets_one_sentence_not_a_traceback(slack, coach, caplog):
+    # Button values come back from the platform as we sent them, but a stale, replayed or forged payload
+    # (Discord clients can send any custom_id) may carry any number: a post, answer or subscription id that
+    # SQLite can't hold (OverflowError) or a digit int() can't read must be "that button is broken", not ERROR.
+    import logging
+
+    caplog.set_level(logging.WARNING)
+    mcq = next(d.id for d in sorted(coach.library.drills.values(), key=lambda d: d.id) if d.type == "mcq")
+    values = [v for n in FORGED_IDS for v in (f"drill:choose:{mcq}:A:{n}", f"drill:reveal:{mcq}:{n}",
+                                              f"fb:up:{n}", f"sub:stop:{n}", f"sub:resume:{n}")]
+    for value in values:
+        await slack.click({"action_id": "coach:0", "value": value, "text": {"type": "plain_text", "text": "A"}},
+                          user="U9", channel="C1")
+    shown = await slack.standin.wait_for("chat.postEphemeral", count=len(values))
+    assert [p["text"] for p in shown if "went wrong" in p["text"]] == []
+    assert all(p["text"].count(".") <= 2 for p in shown)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert coach.db.execute("SELECT COUNT(*) FROM practice_attempts").fetchone()[0] == 0
