@@ -169,3 +169,10 @@ async def test_a_button_with_an_id_out_of_range_gets_one_sentence_not_a_tracebac
     assert all(p["text"].count(".") <= 2 for p in shown)
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert coach.db.execute("SELECT COUNT(*) FROM practice_attempts").fetchone()[0] == 0
+
+
+def test_est_is_answered_with_new_york_not_panama(say):
+    # tzdata links the fixed-offset EST to America/Panama, so `timezone EST` suggested Panama; someone typing
+    # EST means the US East Coast (as EDT/ET already do).
+    reply = say("timezone EST")[0]
+    assert reply.kind == "error" and "Did you mean `America/New_York`?" in reply.text and "Panama" not in reply.text

@@ -54,3 +54,20 @@ async def test_a_stale_or_unknown_slash_command_gets_one_private_sentence_not_an
     assert all("went wrong" not in t for t in texts), texts
     assert "/help" in texts[0] and "astronaut" in texts[1]
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_every_time_zone_the_autocomplete_offers_is_one_the_bot_accepts(discord_client, standin, coach):
+    # The autocomplete listed every name in the host's zone database — US/Eastern, GB, EST5EDT, Japan — which
+    # `/timezone` then refused ("I don't know the time zone 'US/Eastern'"): a choice we offered, refused.
+    from discord_standin import command_payload
+    from test_discord import CALLBACK, call
+
+    from bot import users
+
+    typed = ["US", "GB", "EST", "Jap", "", "Europe/Ber", "berl", "new_y"]
+    for n, text in enumerate(typed, start=1):
+        await call(discord_client, command_payload("timezone", {"tz": text}, focused="tz"))
+        await standin.wait_for("POST", CALLBACK, n)
+    offered = [c["value"] for cb in standin.find("POST", CALLBACK) for c in cb.body["data"]["choices"]]
+    assert "Europe/Berlin" in offered and "America/New_York" in offered
+    assert [z for z in offered if users.resolve_tz(z) != z] == []
