@@ -125,7 +125,7 @@ class Coach:
                 if name is None:
                     return [info("Ask me anything about AI PM, Data Scientist PM or traditional PM careers, "
                                  "or type `help` to see what I can do.")]
-                if name == "ask" and req.text.split(" ", 1)[0].lower().lstrip("/!") != "ask":
+                if name == "ask" and req.text.split(None, 1)[0].lower().lstrip("/!") != "ask":
                     # plain text: a feature with something open (an open drill) may take it as its reply
                     for feature in features():
                         take = getattr(feature, "take_plain_text", None)
@@ -160,7 +160,8 @@ class Coach:
             text = text[len("/coach"):].strip()
         if not text:
             return None, ""
-        first, _, rest = text.partition(" ")
+        # any whitespace ends the command word: "answer⏎<paragraph>" (Shift+Enter) is still `answer`
+        first, rest = (text.split(None, 1) + [""])[:2]
         key = first.lower().lstrip("/!")
         if key in self.commands:
             return self.commands[key].name, rest.strip()

@@ -176,3 +176,17 @@ def test_est_is_answered_with_new_york_not_panama(say):
     # EST means the US East Coast (as EDT/ET already do).
     reply = say("timezone EST")[0]
     assert reply.kind == "error" and "Did you mean `America/New_York`?" in reply.text and "Panama" not in reply.text
+
+
+def test_a_command_word_on_a_line_of_its_own_is_still_the_command(say, coach):
+    # "@coach answer⏎<a paragraph>" (Shift+Enter after the command, as people write long answers) was read as a
+    # question: the answer was never graded and an article section was posted in the channel instead.
+    drill = next(d for d in sorted(coach.library.drills.values(), key=lambda d: d.id) if d.type == "open")
+    say(f"drill {drill.id}", user="u", channel="C1")
+    [graded] = say(f"answer\n{drill.model_answer}", user="u", channel="C1")
+    assert graded.kind == "result" and graded.ephemeral
+    assert coach.db.execute("SELECT COUNT(*) FROM practice_attempts WHERE user = 'u'").fetchone()[0] == 1
+    assert say("drill\tai-pm", user="u", channel="C1")[0].kind == "drill"
+    # and in a DM with a drill open, "ask⏎…" is a question, not the answer
+    say(f"drill {drill.id}", user="v")
+    assert say("ask\nwhat is an F1 score", user="v")[0].kind != "result"
