@@ -7,7 +7,7 @@ import json
 from adapters.console import ConsoleChat
 
 from conftest import make_request
-from test_slack import slack, standin  # noqa: F401  (the real Bolt app against the loopback stand-in)
+from test_slack import BOT_USER, slack, standin  # noqa: F401  (the real Bolt app against the loopback stand-in)
 
 
 def _records(coach, user):
@@ -190,3 +190,15 @@ def test_a_command_word_on_a_line_of_its_own_is_still_the_command(say, coach):
     # and in a DM with a drill open, "ask⏎…" is a question, not the answer
     say(f"drill {drill.id}", user="v")
     assert say("ask\nwhat is an F1 score", user="v")[0].kind != "result"
+
+
+async def test_a_message_with_a_file_attached_is_still_answered(slack, coach):
+    # Slack gives a message that carries a file (a screenshot with "what is this?", an answer pasted as a
+    # snippet) the subtype file_share; it was dropped with edits and joins, so the person got silence.
+    files = [{"id": "F1", "name": "shot.png", "mimetype": "image/png"}]
+    await slack.event({"type": "message", "subtype": "file_share", "channel_type": "im", "user": "U3",
+                       "text": "help", "files": files, "upload": False, "ts": "4.1", "channel": "D3"}, event_id="EvF1")
+    await slack.event({"type": "app_mention", "subtype": "file_share", "user": "U3", "channel": "C1", "ts": "4.2",
+                       "text": f"<@{BOT_USER}> topics", "files": files}, event_id="EvF2")
+    posted = await slack.standin.wait_for("chat.postMessage", count=2)
+    assert sorted(p["channel"] for p in posted) == ["C1", "D3"]
