@@ -112,7 +112,7 @@ class AnswerIndex:
 
     # ------------------------------------------------------------------ ask
     def rank(self, qterms: list[str], asking: list[str] | None = None, points_back: bool = False,
-             about_me: set[str] = frozenset()) -> tuple[list[Candidate], dict[str, float], set[str]]:
+             about_me: set[str] = frozenset(), long: bool = False) -> tuple[list[Candidate], dict[str, float], set[str]]:
         """Candidates from FTS, re-ranked by ranking.score. asking: the terms of a long question's
         asking clause (context.asking_clause); the rest of it is context and counts less."""
         df = retrieval.document_frequency(self.db, qterms)
@@ -120,7 +120,8 @@ class AnswerIndex:
         for t in weights.keys() & weak_terms():
             weights[t] *= ranking.WEAK_FACTOR
         unknown = {t for t, d in df.items() if d == 0}
-        for t, factor in context.factors(weights, asking, unknown, points_back, about_me).items():
+        for t, factor in context.factors(weights, asking, unknown, points_back, about_me,
+                                            long).items():
             weights[t] *= factor
             if not factor:
                 del weights[t], df[t]
@@ -170,7 +171,8 @@ class AnswerIndex:
         points_back = context.refers_back(clause)
         about_me, rest = context.background(question) if points_back else ("", "")
         ranked, weights, unknown = self.rank(qterms, self.question_terms(clause) if clause else None, points_back,
-                                             set(self.question_terms(about_me)) - set(self.question_terms(rest)))
+                                             set(self.question_terms(about_me)) - set(self.question_terms(rest)),
+                                             long=context_ok and len(words(question)) >= context.MIN_CONTEXT_WORDS)
         if not ranked:
             return Answer(question, False, None)
         advice = synonyms.asks_advice(question)

@@ -18,7 +18,8 @@ ADVERB = re.compile(r"[a-z]{3,}(?<!pp)(?:[bcdfghklmnrstvwxz]|e)ly")
 
 MIN_CONTEXT_WORDS = 12  # a question this long may carry context before what it asks
 CONTEXT_WEIGHT = 0.3  # a known word of the context counts this much when the asking clause has a subject
-MIN_SUBJECT_WEIGHT = 1.0  # ...a subject: a term of its own at least this rare (idf; "ai", "pm" are not)
+MIN_SUBJECT_WEIGHT = 1.0
+UNKNOWN_IN_LONG = 0.1  # a word the library never uses, in a message this long, counts this much (see factors)  # ...a subject: a term of its own at least this rare (idf; "ai", "pm" are not)
 
 _CLAUSE_END = re.compile(r"[.;!?]+\s+|,\s+(?:but|so|and)\s+|\s+[-–—]+\s+|,\s+")
 # ("roughly how much…", "realistically, what…": an adverb before the question word still asks)
@@ -97,13 +98,16 @@ _POINTS_BACK = re.compile(r"^(?:is|was|would|does|do|will|could|can|should|are)\
 
 
 def factors(weights: dict[str, float], asking: list[str] | None, unknown: set[str],
-            points_back: bool = False, about_me: set[str] = frozenset()) -> dict[str, float]:
+            points_back: bool = False, about_me: set[str] = frozenset(), long: bool = False) -> dict[str, float]:
     """How much each term of the question counts (terms left out count fully): 0 for a word of the
     context the library never uses, CONTEXT_WEIGHT for a known context word when the asking clause
     has a subject of its own (points_back: it refers to the context instead, see refers_back). asking is
     None for a question without context (a short one)."""
+    # a long message's words the library never uses ("ugh", "hackathon", "bored") are mostly chat: even
+    # in what it asks they count for little, or they outweigh every word that names the topic
+    chat = {t: UNKNOWN_IN_LONG for t in unknown} if long else {}
     if asking is None:
-        return {}
+        return chat
     own = set(asking)
     subject = not points_back and any(weights.get(t, 0.0) >= MIN_SUBJECT_WEIGHT for t in own - unknown)
     out: dict[str, float] = {}
@@ -112,7 +116,7 @@ def factors(weights: dict[str, float], asking: list[str] | None, unknown: set[st
             out[t] = 0.0  # "…making around 160k. How much more would AI PM pay?": the asker's own figures
         elif subject or t in about_me:
             out[t] = CONTEXT_WEIGHT
-    return out
+    return {**chat, **out}
 
 
 # "how do I explain it?", "what should I do about that?": what it asks about is in the context only

@@ -236,3 +236,17 @@ def test_someone_with_my_background_asks_for_a_recommendation(coach):
 def test_what_should_i_do_to_x_asks_how_not_whether():
     assert not asks_advice("what should I do to prep when switching to ai pm")
     assert asks_advice("I'm torn between AI PM and DS PM, what should I do?")
+
+
+def test_words_the_library_never_uses_count_little_in_a_long_message():
+    weights = {"bore": 5.6, "layer": 5.6, "interview": 0.9, "mistak": 2.0}
+    factors = context.factors(weights, None, unknown={"bore", "layer"}, long=True)
+    assert factors == {"bore": context.UNKNOWN_IN_LONG, "layer": context.UNKNOWN_IN_LONG}
+    # in its context they are dropped, as before; in the asking clause they count little
+    factors = context.factors(weights, ["interview", "layer"], unknown={"bore", "layer"}, long=True)
+    assert factors["bore"] == 0.0 and factors["layer"] == context.UNKNOWN_IN_LONG
+
+
+def test_a_long_chatty_message_is_not_declined_for_its_chat_words(coach):
+    answer = coach.index.ask("why do so many product folks feel weird identity-wise after moving into ai")
+    assert answer.found and "role identity continuity" in answer.answer
