@@ -292,6 +292,12 @@ class AnswerIndex:
             if not covered or scope.explained(role, self.sections) is None:
                 return (f"I don't have an answer to that — my library covers AI PM, Data Scientist PM and "
                         f"traditional PM careers, not {role} roles, and I won't guess from articles about other jobs.")
+        employer = scope.employer_asked(clause or question, vocabulary.employers, vocabulary.employer_asks)
+        if employer is not None:
+            said = re.search(r"\W+".join(map(re.escape, employer.split())), question, re.I)
+            return (f"I don't have an answer to that — the articles mention {said[0] if said else employer} only in "
+                    f"passing; they "
+                    f"don't cover hiring or working at any particular company.")
         role = scope.alternative_as_career(clause or question, list(vocabulary.alternative_roles),
                                            vocabulary.alternative_asks, vocabulary.option_words)
         if role is not None:

@@ -181,7 +181,11 @@ def unused_subject(question: str, units) -> str | None:
 # "how does LangSmith compare to Weights & Biases", "jira vs figma": two terms weighed against each other
 _COMPARED = [re.compile(_OPEN + r"how (?:does|do|would) (?:an? |the )?(?P<x>.+?) compare (?:to|with|against) "
                                 r"(?:an? |the )?(?P<y>.+?)\W*$"),
-             re.compile(_OPEN + r"(?:an? |the )?(?P<x>[^,?]+?) (?:vs\.?|versus) (?:an? |the )?(?P<y>[^,?]+?)\W*$")]
+             re.compile(_OPEN + r"(?:an? |the )?(?P<x>[^,?]+?) (?:vs\.?|versus) (?:an? |the )?(?P<y>[^,?]+?)\W*$"),
+             re.compile(_OPEN + r"(?:what(?:'s| is| are|s)|whats) (?:the )?(?:main |key |real |big )?differences? "
+                                r"between (?:an? |the )?(?P<x>[^,?]+?) and (?:an? |the )?(?P<y>[^,?]+?)\W*$"),
+             re.compile(_OPEN + r"how (?:is|are|does|do) (?:an? |the )?(?P<x>[^,?]+?) differ(?:ent)? from "
+                                r"(?:an? |the )?(?P<y>[^,?]+?)\W*$")]
 
 
 def compared_subjects(question: str) -> tuple[str, str] | None:
@@ -196,17 +200,38 @@ def compared_subjects(question: str) -> tuple[str, str] | None:
     return None
 
 
+def only_together(x: str, y: str, units) -> bool:
+    """Whether the articles name x and y only side by side ("regulations like GDPR and CCPA"): never one
+    without the other, in no heading or item label. Then they don't tell them apart."""
+    kx, ky = ([stem(w) for w in words(t) if w not in STOPWORDS] for t in (x, y))
+    if not kx or not ky:
+        return False
+    seen = False
+    for unit in units:
+        if unit.is_section and (_find(kx, unit.section) or _find(ky, unit.section)):
+            return False
+        for atom in unit.atoms:
+            hx, hy = bool(_find(kx, atom.text)), bool(_find(ky, atom.text))
+            label = atom.text.split(":", 1)[0] if atom.kind != "sentence" and ":" in atom.text[:80] else ""
+            if hx != hy or (label and (_find(kx, label) or _find(ky, label))):
+                return False
+            seen = seen or hx
+    return seen
+
+
 def passing_mention(question: str, units) -> Passing | None:
     """A "what is X" question about an X the articles only name: where they name it. So is a comparison of
     two terms they only name ("how does LangSmith compare to Weights & Biases")."""
-    subject = definition_subject(question)
+    pair = compared_subjects(question)  # "what's the difference between X and Y" asks no definition of it all
+    subject = definition_subject(question) if pair is None else None
     said = subject
+    together = False
     if subject is None:
-        pair = compared_subjects(question)
-        if pair is None or any(explained(t, units) is not False for t in pair):
+        together = pair is not None and only_together(*pair, units)
+        if pair is None or (any(explained(t, units) is not False for t in pair) and not together):
             return None
         subject, said = pair[0], " and ".join(pair)
-    found = explained(subject, units)
+    found = False if together else explained(subject, units)
     qualified = _QUALIFIER.search(subject)
     if found is None and qualified:
         subject = said = subject[:qualified.start()]
@@ -238,6 +263,19 @@ def other_role(question: str, other_roles: list[str], units, career_terms: froze
                     return None  # "ML Engineers: Handle productization…" — the articles explain this one
             return role
     return None
+
+
+def employer_asked(question: str, employers, asks) -> str | None:
+    """A company the articles name for one fact only (a survey, an algorithm), asked about as a place to be
+    hired or to work ("how does Amazon's interview process work", "a job at McKinsey"): the company, else None.
+    employers and asks are raw word sequences."""
+    ws = _singular(words(normalize(question)))
+
+    def has(seq) -> bool:
+        key = _singular(list(seq))
+        return any(ws[i:i + len(key)] == key for i in range(len(ws) - len(key) + 1))
+    named = next((e for e in employers if has(e)), None)
+    return " ".join(named) if named and any(has(a) for a in asks) else None
 
 
 def _singular(ws: list[str]) -> list[str]:
