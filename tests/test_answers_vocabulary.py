@@ -157,3 +157,12 @@ def test_a_pay_raise_is_not_the_articles_verb_raises(coach):
     assert not coach.index.ask("how do I ask my boss for a raise").found
     answer = coach.index.ask("how do ai products raise ambiguity")
     assert answer.found and "raises this challenge" in answer.answer
+
+
+def test_chat_idioms_and_everyday_words_reach_the_articles_ideas(coach):
+    cases = [("for tumor detection on hospital scans, can we trade away accuracy to save on compute?",
+              "Medical imaging for cancer detection needs very high accuracy"),
+             ("which boxes do i have to tick before i jump to ai pm", "accept a longer interview cycle"),
+             ("eli5 how feedback loops make a model better", "teacher marking homework"),
+             ("what ai pm tools are out there, name a few", "ProductBoard")]
+    assert_answered(coach, cases)
