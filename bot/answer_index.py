@@ -328,7 +328,7 @@ class AnswerIndex:
                                story=bool(compose.ASKS_STORY.search(question)),
                                lead_first=synonyms.asks_advice(question) and synonyms.advises(section.section),
                                whole_list=synonyms.asks_whole_list(question),
-                               who=bool(compose.ASKS_WHO.search(question)))
+                               who=bool(compose.ASKS_WHO.search(question)), **self._asked_role(question))
         citation = Citation(unit.article, unit.title, unit.section)
         sources = [{"article": unit.article, "title": unit.title, "section": unit.section, "unit": unit.key}]
         text = self._with_other_claims(text, section, weights, sources)
@@ -336,6 +336,13 @@ class AnswerIndex:
                       sources=sources,
                       score=score, unit_key=unit.key, citation=citation,
                       related=[t for t in topics if t.key != unit.section_key][:3])
+
+    def _asked_role(self, question: str) -> dict:
+        """The one role the question names (vocabulary named_roles, as terms) and the others, for compose."""
+        roles = tuple(dict.fromkeys(tuple(terms(r)) for r in synonyms.current().named_roles))
+        qterms = self.question_terms(question)
+        asked = [r for r in roles if r and fit.runs(qterms, r)]
+        return {"role": asked[0], "other_roles": roles} if len(asked) == 1 else {}
 
     def _claim_sentence(self, section: Unit, says: str) -> str:
         return next((a.text for a in section.atoms if disagreements.holds(says, a.text)), "")
