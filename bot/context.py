@@ -23,7 +23,7 @@ UNKNOWN_IN_LONG = 0.1  # a word the library never uses, in a message this long, 
 
 _CLAUSE_END = re.compile(r"[.;!?]+\s+|,\s+(?:but|so|and)\s+|\s+[-–—]+\s+|,\s+")
 # ("roughly how much…", "realistically, what…": an adverb before the question word still asks)
-_ASKING = re.compile(r"^(?:so\s+|but\s+|and\s+|ok\s+|honestly\s+|then\s+|[a-z]+ly,?\s+)?(how|what|which|when|why|where|who|should|can|could|"
+_ASKING = re.compile(r"^(?:so\s+|but\s+|and\s+|or\s+|ok\s+|like\s+|honestly\s+|then\s+|[a-z]+ly,?\s+)?(how|what|which|when|why|where|who|should|can|could|"
                      r"is|are|do|does|did|will|would|am|any)\b")
 
 
@@ -65,7 +65,13 @@ def asking_clause(question: str) -> str:
     for i, c in enumerate(clauses):
         asked = _asks(c)
         if asked is not None:
-            return " ".join([asked, *clauses[i + 1:]]) if i or asked is not c else ""
+            rest = clauses[i + 1:]
+            # "…on the hook for? trying to write the job description lol": after the question mark, a remark
+            # that asks nothing is more context, not part of the question
+            after = question.strip()[question.strip().find(c) + len(c):]
+            if after.startswith("?") and not any(_asks(r) is not None for r in rest):
+                rest = []
+            return " ".join([asked, *rest]) if i or asked is not c or rest != clauses[i + 1:] else ""
     return ""
 
 

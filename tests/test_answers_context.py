@@ -250,3 +250,11 @@ def test_words_the_library_never_uses_count_little_in_a_long_message():
 def test_a_long_chatty_message_is_not_declined_for_its_chat_words(coach):
     answer = coach.index.ask("why do so many product folks feel weird identity-wise after moving into ai")
     assert answer.found and "role identity continuity" in answer.answer
+
+
+def test_a_remark_after_the_question_mark_is_context_not_the_question():
+    q = "my VP keeps saying we need someone who owns the model. like what does an AI PM own? trying to write a JD lol"
+    assert context.asking_clause(q) == "like what does an AI PM own"
+    # a second question after the first still belongs to it
+    q = "I've been a PM at a bank for ages and ages. is it time to switch? or should I stay where I am?"
+    assert context.asking_clause(q) == "is it time to switch or should I stay where I am?"

@@ -166,3 +166,11 @@ def test_chat_idioms_and_everyday_words_reach_the_articles_ideas(coach):
              ("eli5 how feedback loops make a model better", "teacher marking homework"),
              ("what ai pm tools are out there, name a few", "ProductBoard")]
     assert_answered(coach, cases)
+
+
+def test_users_words_for_improving_without_reprogramming_and_for_a_resume_that_may_hurt(coach):
+    cases = [("our fraud model keeps getting better since we launched and no one has touched the code since, how come?",
+              "keep improving without explicit reprogramming"),
+             ("I list 'AI projects' on my CV but none went live. will that help or hurt me with AI PM hiring managers?",
+              "without any production impact")]
+    assert_answered(coach, cases)
