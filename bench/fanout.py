@@ -16,7 +16,9 @@ and after the fan-out (averaged): the ceiling for what the scheduler adds.
 While the burst is posted, a ticker measures how long the event loop stands still
 (``max_loop_stall_ms``: the longest gap beyond its 10 ms sleep) and a "user" sends ``help``
 through ``bot.workers.handle`` every 100 ms, as the adapters do (``handle_max_ms``). After it,
-``subscribe`` commands are timed with the scheduler running. Set-up writes the subscription
+``subscribe`` commands are timed with the scheduler running. CPU per post is reported for each part:
+the loop, the process's other threads, the composing process, the stand-in (``platform_``), and for
+the raw runs the stand-in and the bare client: on a 2-core machine they all share the same cores. Set-up writes the subscription
 rows with SQL (a bench's shortcut; the ``subscribe`` command itself is what is timed after).
 
 ``--processes N`` (and/or ``--db postgres``, a pgserver PostgreSQL 16 started in a temporary
@@ -137,7 +139,11 @@ class BenchSender:
             await self.session.close()
 
 
+RAW_CPU: list[float] = []  # the raw client's CPU seconds, per run
+
+
 async def raw_posts(url: str, n: int, concurrency: int = 50) -> float:
+    cpu = time.process_time()
     sem = asyncio.Semaphore(concurrency)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as session:
         await session.post(url + "/reset")
@@ -155,7 +161,9 @@ async def raw_posts(url: str, n: int, concurrency: int = 50) -> float:
 
         t0 = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(n)))
-        return time.perf_counter() - t0
+        took = time.perf_counter() - t0
+    RAW_CPU.append(time.process_time() - cpu)
+    return took
 
 
 async def stand_in_stats(session: aiohttp.ClientSession, url: str, prefix: str = "") -> dict:
@@ -253,7 +261,7 @@ def composer_rss_mb(sched: DailyScheduler) -> float:
 
 # ------------------------------------------------------------ the run
 async def fan_out(coach: Coach, url: str, target: datetime, burst: int, subscribes: int,
-                  compose_in_process: bool = True) -> dict:
+                  compose_in_process: bool = True, platform_pid: int | None = None) -> dict:
     out: dict = {}
     sender = BenchSender(url)
     sched = DailyScheduler(coach, {PLATFORM: sender}, compose_in_process=compose_in_process)  # as `coach run` has it
@@ -317,6 +325,7 @@ async def fan_out(coach: Coach, url: str, target: datetime, burst: int, subscrib
             burst_started.set()
             fire = time.perf_counter()
             cpu_before = _cpu_by_thread(sched)
+            platform_before = _cpu_s(platform_pid) if platform_pid else 0.0
             deadline = fire + 600
             due_at = stamp(target)
 
@@ -333,6 +342,7 @@ async def fan_out(coach: Coach, url: str, target: datetime, burst: int, subscrib
                         break
             out["seconds"] = time.perf_counter() - fire - 0.5  # from the minute boundary
             out["cpu_s"] = {name: t - cpu_before.get(name, 0.0) for name, t in _cpu_by_thread(sched).items()}
+            out["platform_cpu_s"] = (_cpu_s(platform_pid) - platform_before) if platform_pid else 0.0
             await asyncio.sleep(1.0)  # anything still in flight (a duplicate would arrive now)
             burst_started.clear()
             stats = await stand_in_stats(session, url, "daily:")
@@ -664,13 +674,18 @@ def main(argv=None) -> int:
         target = (datetime.now(timezone.utc) + timedelta(seconds=100)).replace(second=0, microsecond=0)
         expected = aim(coach.db, burst, target, args.seed)
         print(f"{burst} due at {target:%H:%M:%S} UTC: {expected} posts")
+        platform_cpu = {"raw": _cpu_s(platform.pid)}  # the stand-in's CPU: what each way of posting costs it
         raw = [asyncio.run(raw_posts(url, expected))]
+        platform_cpu["raw"] = _cpu_s(platform.pid) - platform_cpu["raw"]
         if datetime.now(timezone.utc) > target - timedelta(seconds=15):
             print("the raw run took too long for the chosen minute; use a smaller --burst")
             return 2
-        out = asyncio.run(fan_out(coach, url, target, burst, args.subscribes, args.compose == "process"))
+        out = asyncio.run(fan_out(coach, url, target, burst, args.subscribes, args.compose == "process",
+                                  platform_pid=platform.pid))
         coach.db.conn.close()
+        before = _cpu_s(platform.pid)
         raw.append(asyncio.run(raw_posts(url, expected)))
+        platform_cpu["raw"] = (platform_cpu["raw"] + _cpu_s(platform.pid) - before) / 2
     platform.kill()
     raw_rate = expected / (sum(raw) / len(raw))  # expected: drills and Monday digests, the most it may post
     rate = out["posted"] / out["seconds"] if out["seconds"] > 0 else 0.0
@@ -685,6 +700,9 @@ def main(argv=None) -> int:
           f"subscribe_ms={out['subscribe_ms_p50']:.2f} requests_per_s={out['requests_per_s']:.0f} "
           f"rss_mb={out['rss_mb']:.0f} composer_rss_mb={out['composer_rss_mb']:.0f} "
           + "".join(f"{name}_cpu_ms_per_post={cpu * 1000 / max(1, out['posted']):.2f} " for name, cpu in out["cpu_s"].items())
+          + f"platform_cpu_ms_per_post={out['platform_cpu_s'] * 1000 / max(1, out['posted']):.2f} "
+          f"raw_platform_cpu_ms_per_post={platform_cpu['raw'] * 1000 / expected:.2f} "
+          f"raw_client_cpu_ms_per_post={statistics.mean(RAW_CPU) * 1000 / expected:.2f} "
           + f"duplicates={out['duplicates']} lost={out['lost']}")
     return 0 if out["duplicates"] == 0 and out["lost"] == 0 else 1
 
