@@ -199,8 +199,11 @@ class AnswerIndex:
         section = self.section_unit(best.unit)
         focus = ranking.focus(best.unit, section, weights)
         score = min(best.coverage, focus)
+        runner_up = next((c.score for c in ranked if c.unit.section_key != best.unit.section_key), 0.0)
         if not ranking.confident(best, section, weights, focus, unknown,
-                                 advice=advice and synonyms.advises(section.section)):
+                                 advice=advice and synonyms.advises(section.section),
+                                 lead=best.score / runner_up if runner_up else float("inf"),
+                                 asked=frozenset(self.question_terms(clause)) if clause else None):
             if context_ok:
                 # "I've been a B2B SaaS PM for 6 years… how do I move into AI PM?": the question is its
                 # last clause; the rest is context the library has no words for

@@ -18,8 +18,11 @@ ADVERB = re.compile(r"[a-z]{3,}(?<!pp)(?:[bcdfghklmnrstvwxz]|e)ly")
 
 MIN_CONTEXT_WORDS = 12  # a question this long may carry context before what it asks
 CONTEXT_WEIGHT = 0.3  # a known word of the context counts this much when the asking clause has a subject
-MIN_SUBJECT_WEIGHT = 1.0
-UNKNOWN_IN_LONG = 0.1  # a word the library never uses, in a message this long, counts this much (see factors)  # ...a subject: a term of its own at least this rare (idf; "ai", "pm" are not)
+MIN_SUBJECT_WEIGHT = 1.0  # ...a subject: a term of its own at least this rare (idf; "ai", "pm" are not)
+# a word the library never uses counts this much in a long message that asks from its start or whose asking
+# clause points back ("…is that normal?"): chat. In an asking clause with a subject ("what does HIPAA
+# require?") it is what is asked, and keeps its weight (see factors)
+UNKNOWN_IN_LONG = 0.1
 
 _CLAUSE_END = re.compile(r"[.;!?]+\s+|,\s+(?:but|so|and)\s+|\s+[-–—]+\s+|,\s+")
 # ("roughly how much…", "realistically, what…": an adverb before the question word still asks)
@@ -109,9 +112,9 @@ def factors(weights: dict[str, float], asking: list[str] | None, unknown: set[st
     context the library never uses, CONTEXT_WEIGHT for a known context word when the asking clause
     has a subject of its own (points_back: it refers to the context instead, see refers_back). asking is
     None for a question without context (a short one)."""
-    # a long message's words the library never uses ("ugh", "hackathon", "bored") are mostly chat: even
-    # in what it asks they count for little, or they outweigh every word that names the topic
-    chat = {t: UNKNOWN_IN_LONG for t in unknown} if long else {}
+    # a long message's words the library never uses ("ugh", "hackathon", "bored") are mostly chat, unless
+    # its asking clause asks about something of its own: then its unknown words are what it asks about
+    chat = {t: UNKNOWN_IN_LONG for t in unknown} if long and (asking is None or points_back) else {}
     if asking is None:
         return chat
     own = set(asking)

@@ -242,9 +242,12 @@ def test_words_the_library_never_uses_count_little_in_a_long_message():
     weights = {"bore": 5.6, "layer": 5.6, "interview": 0.9, "mistak": 2.0}
     factors = context.factors(weights, None, unknown={"bore", "layer"}, long=True)
     assert factors == {"bore": context.UNKNOWN_IN_LONG, "layer": context.UNKNOWN_IN_LONG}
-    # in its context they are dropped, as before; in the asking clause they count little
-    factors = context.factors(weights, ["interview", "layer"], unknown={"bore", "layer"}, long=True)
+    # in its context they are dropped, as before; in an asking clause that points back they count little,
+    # in one asking about something of its own they are what it asks about ("what does HIPAA require?")
+    factors = context.factors(weights, ["interview", "layer"], unknown={"bore", "layer"}, points_back=True, long=True)
     assert factors["bore"] == 0.0 and factors["layer"] == context.UNKNOWN_IN_LONG
+    factors = context.factors(weights, ["interview", "layer"], unknown={"bore", "layer"}, long=True)
+    assert factors["bore"] == 0.0 and "layer" not in factors
 
 
 def test_a_long_chatty_message_is_not_declined_for_its_chat_words(coach):
@@ -258,3 +261,14 @@ def test_a_remark_after_the_question_mark_is_context_not_the_question():
     # a second question after the first still belongs to it
     q = "I've been a PM at a bank for ages and ages. is it time to switch? or should I stay where I am?"
     assert context.asking_clause(q) == "is it time to switch or should I stay where I am?"
+
+
+def test_a_long_message_whose_best_place_stands_out_is_answered_though_its_context_spreads(coach):
+    answer = coach.index.ask("we're building a feature where an LLM drafts replies to customer emails, and QA files a "
+                             "bug every time the draft changes between runs. how should we test it?")
+    assert answer.found and "assess output distributions" in answer.answer
+    # ...but not when what it asks is a word the library never uses
+    assert not coach.index.ask("I'm an AI PM at a healthtech and we just shipped a model on patient data. "
+                               "what does HIPAA require from us?").found
+    assert not coach.index.ask("I lead a team of 4 PMs working on AI features and two of them don't get along. "
+                               "how do I handle conflict between my reports?").found
