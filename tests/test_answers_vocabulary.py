@@ -174,3 +174,14 @@ def test_users_words_for_improving_without_reprogramming_and_for_a_resume_that_m
              ("I list 'AI projects' on my CV but none went live. will that help or hurt me with AI PM hiring managers?",
               "without any production impact")]
     assert_answered(coach, cases)
+
+
+def test_phrases_that_are_one_idea_and_users_words_for_the_articles_verbs(coach):
+    cases = [("should i mention neural networks in my ai pm interview to look smart",
+              "deep learning\u201d answer was a red flag"),
+             ("what do data scientist pms wrestle with day to day", "grapples with statistical significance"),
+             ("do ds pm interviews make you work out why a kpi tanked", "diagnose a drop in a key product metric"),
+             ("should i jump at an ai pm offer because the equity is way bigger",
+              "Assuming AI PM roles guarantee higher equity"),
+             ("in which conditions are rules better than ml", "Teams know exact logic beforehand")]
+    assert_answered(coach, cases)
