@@ -203,7 +203,8 @@ class AnswerIndex:
         if not ranking.confident(best, section, weights, focus, unknown,
                                  advice=advice and synonyms.advises(section.section),
                                  lead=best.score / runner_up if runner_up else float("inf"),
-                                 asked=frozenset(self.question_terms(clause)) if clause else None):
+                                 # a clause pointing back ("is that a bug?") asks about the context
+                                 asked=frozenset(self.question_terms(clause)) if clause and not points_back else None):
             if context_ok:
                 # "I've been a B2B SaaS PM for 6 years… how do I move into AI PM?": the question is its
                 # last clause; the rest is context the library has no words for

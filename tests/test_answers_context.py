@@ -272,3 +272,10 @@ def test_a_long_message_whose_best_place_stands_out_is_answered_though_its_conte
                                "what does HIPAA require from us?").found
     assert not coach.index.ask("I lead a team of 4 PMs working on AI features and two of them don't get along. "
                                "how do I handle conflict between my reports?").found
+
+
+def test_an_unknown_word_in_a_clause_pointing_back_is_chat_not_what_is_asked(coach):
+    # "is that a bug…?" asks about the context before it: "bug" doesn't make it a question about bugs
+    answer = coach.index.ask("so we shipped an LLM summarizer and management is freaking out because the exact same "
+                             "input gives different text on different days. is that a bug or just how these things work?")
+    assert answer.found and "probabilistic" in answer.answer

@@ -185,3 +185,9 @@ def test_phrases_that_are_one_idea_and_users_words_for_the_articles_verbs(coach)
               "Assuming AI PM roles guarantee higher equity"),
              ("in which conditions are rules better than ml", "Teams know exact logic beforehand")]
     assert_answered(coach, cases)
+
+
+def test_real_world_examples_and_crunching_encrypted_data(coach):
+    assert_answered(coach, [("my execs don't believe models can be unfair. any real world examples I can point to?",
+                             "Amazon’s recruitment algorithm"),
+                            ("can we crunch customer data while it stays encrypted", "homomorphic encryption")])
