@@ -22,8 +22,11 @@ _OPEN = r"^(?:(?:hey|hi|so|ok|okay|quick q|q|pls|please|can you|could you)\W+)*"
 _DEFINITION = [
     re.compile(_OPEN + r"how (?:do|can|should|would) (?:i|you|we) (?:calculate|compute|use|set up|build|implement|"
                r"train|read|interpret|apply|write|install|configure|run|do|perform|conduct|detect|reduce|prevent|"
-               r"monitor|debug|mitigate|lower|speed up) (?:an? |the |my )?"
+               r"monitor|debug|mitigate|lower|speed up|learn|master|pick up|get better at) (?:an? |the |my )?"
                r"(?P<x>.+?)\W*$"),
+    # "what's the best way to learn SQL as a PM": how to learn a term is about the term
+    re.compile(_OPEN + r"(?:what(?:'s| is|s)|whats) (?:the )?(?:best|fastest|easiest|quickest) way to "
+               r"(?:learn|master|pick up|get good at) (?:an? |the )?(?P<x>.+?)\W*$"),
     re.compile(_OPEN + r"what (?:is|are|'s|s) (?:an? |the )?(?P<x>.+?) (?:used|good|useful) for\W*$"),
     re.compile(_OPEN + r"what (?:does|do) (?:an? |the )?(?P<x>.+?) do\W*$"),
     re.compile(_OPEN + r"(?:explain )?how (?:does|do) (?:an? |the )?(?P<x>.+?) work(?:\s+(?:\w+ly|in detail|in practice|"
@@ -37,7 +40,7 @@ _SECOND_QUESTION = re.compile(r"\s+and\s+(?=(?:how|why|what|when|where|is|are|do
 MAX_SUBJECT_WORDS = 4  # longer than this, "what is …" asks a question, not for a definition
 # "data leakage in machine learning": a subject the articles never use whole is looked up without
 # the field it is placed in
-_QUALIFIER = re.compile(r"\s+(?:in|for|within)\s+[^,]+$")
+_QUALIFIER = re.compile(r"\s+(?:in|for|within|as)\s+[^,]+$")
 # Words after a term that show the sentence explains it ("X is…", "X that scores…", "X: …", "X (…")
 _DEFINING = frozenset("""is are was means mean refers refer that which helps help measures measure scores score
 tracks track uses use collects collect analyzes analyze creates create handles handle describes describe shows

@@ -218,3 +218,9 @@ def test_a_company_named_for_one_fact_is_no_answer_about_working_there(coach):
 def test_an_mba_program_is_a_resource_the_articles_never_recommend(coach):
     answer = coach.index.ask("which business school has the best program for future pms")
     assert not answer.found and "recommend no books" in answer.note, answer.note
+
+
+@pytest.mark.parametrize("question, subject", [("whats the quickest way to learn SQL as a product manager", "sql"),
+                                               ("how can I get better at sql", "sql")])
+def test_how_to_learn_a_term_the_articles_only_name_is_declined(coach, question, subject):
+    assert_declined(coach, question, f"mention {subject} only in passing")
