@@ -82,6 +82,7 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
         if stories[a.block] or _STORY.match(a.text):
             score *= 1 if story else STORY_FACTOR
         scores.append(score)
+    named: list[bool | None] = [None] * len(atoms)
     if role:
         named = [_names_only(a.text, role, other_roles) for a in atoms]
         # "Their output is…" names whom the sentence before it names
@@ -96,7 +97,8 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
                   for sc, a in zip(scores, atoms)]
     # the lead wins unless another atom holds words the heading doesn't explain
     # (a list or table has no lead: its first item is one of many)
-    lead_bonus = (LEAD_HEADING_BONUS * in_heading + LEAD_BEST_BONUS * max(scores)) if atoms[0].kind == "sentence" else 0.0
+    lead_bonus = (LEAD_HEADING_BONUS * in_heading + LEAD_BEST_BONUS * max(scores)) \
+        if atoms[0].kind == "sentence" and named[0] is not False else 0.0  # a lead about other roles too: no bonus
     if forced is not None and 0 <= forced < len(atoms):
         best = forced
     else:
@@ -173,7 +175,10 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
     # lead_first: an advice question answered by a section that advises ("When should I…") — its
     # first sentence states the recommendation or the conditions
     asks_heading = lead_first or in_heading >= HEADING_QUESTION_SHARE * (sum(undamped.values()) or 1.0)
-    if (section.section.endswith("?") and asks_heading or names_heading) and 0 in shown:
+    # ...but a question about one role gets that role's sentence before a lead about several ("Both AI PM
+    # and Data Scientist PM roles offer…" is no answer to "what gets a DS PM promoted")
+    role_first = bool(named[best]) and named[0] is False
+    if (section.section.endswith("?") and asks_heading or names_heading) and 0 in shown and not role_first:
         # a question its heading asks is answered by the first sentence ("Not necessarily. …")
         lead = [0, 1] if len(atoms[0].text) < SHORT_LEAD_CHARS and 1 in shown else [0]
         head = lead + [i for i in head if i not in lead]

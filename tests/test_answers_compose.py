@@ -124,3 +124,8 @@ def test_a_role_bonus_goes_only_to_a_sentence_naming_that_role_alone():
     roles = (("ai", "pm"), ("ds", "pm"), ("tradit", "pm"))
     text = compose.compose(_section(body, "Growth"), {"ladder": 3.0, "grow": 0.5}, role=("ai", "pm"), other_roles=roles)
     assert "For AI PMs, growth means bigger launches" in text and "Data Scientist PMs, growth" not in text
+
+
+def test_a_question_about_one_role_opens_with_that_roles_sentence_not_a_lead_about_both(coach):
+    text = coach.index.ask("how does a data scientist pm get promoted").answer
+    assert text.startswith("For Data Scientist PMs, advancement often involves"), text
