@@ -153,10 +153,12 @@ def effective_tz(coach, req) -> str:
 
 
 def display_name(coach, platform: str, workspace: str, user: str) -> str:
+    """The person's name as plain text in a post others see: a name written as a Markdown link
+    ("[free nitro](https://…)") must not become a disguised link, so "](" gets a zero-width space."""
     row = coach.db.execute(
         "SELECT name FROM users WHERE platform = ? AND workspace = ? AND user = ?", [platform, workspace, user]
     ).fetchone()
-    return row[0] if row and row[0] else user
+    return (row[0] if row and row[0] else user).replace("](", "]\u200b(")
 
 
 def cmd_timezone(coach, req, args: str) -> list[Reply]:

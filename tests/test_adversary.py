@@ -202,3 +202,24 @@ async def test_a_message_with_a_file_attached_is_still_answered(slack, coach):
                        "text": f"<@{BOT_USER}> topics", "files": files}, event_id="EvF2")
     posted = await slack.standin.wait_for("chat.postMessage", count=2)
     assert sorted(p["channel"] for p in posted) == ["C1", "D3"]
+
+
+def test_a_display_name_cannot_become_a_disguised_link_in_a_public_reveal(coach):
+    # A display name is the person's own text, shown to the whole channel in the reveal and the leaderboard.
+    # "[free nitro](https://evil.example)" became a link labelled "free nitro" (Slack: <url|label>; Discord renders
+    # the Markdown itself in embeds): a phishing link posted by the bot. The name must show as the text it is.
+    import re
+
+    from adapters.slack import render as slack_render
+    from bot.practice import team
+
+    post_id, _ = team.daily_drill(coach, "slack", "T1", "C1", post_key="k")
+    evil = "[free nitro](https://evil.example)"
+    coach.handle(make_request("answer B", user="U0EVE", channel="C1", platform="slack", user_name=evil))
+    coach.clock.advance(hours=9)
+    replies = team.reveal_post(coach, post_id)
+    shown = " ".join([r.text for r in replies] + [value for r in replies for _, value in r.fields])
+    assert "free nitro" in shown and "https://evil.example" in shown
+    assert not re.search(r"\[[^\]\n]+\]\(", shown)  # Discord shows embeds' Markdown as it is: no [label](url)
+    slack = json.dumps([slack_render.messages(r) for r in replies])
+    assert "<https://evil.example|" not in slack
