@@ -223,3 +223,27 @@ def test_a_display_name_cannot_become_a_disguised_link_in_a_public_reveal(coach)
     assert not re.search(r"\[[^\]\n]+\]\(", shown)  # Discord shows embeds' Markdown as it is: no [label](url)
     slack = json.dumps([slack_render.messages(r) for r in replies])
     assert "<https://evil.example|" not in slack
+
+
+async def test_a_slack_reveal_names_everyone_who_answered_however_many(coach, standin):
+    # The reveal's "Answered" list went into one section field, clipped at Slack's 2,000 characters: with ~70
+    # people or more the rest were cut off with "…". Every name must arrive, each message within Slack's limits.
+    from adapters.slack import render as slack_render
+    from adapters.slack.sender import SlackSender, make_client
+    from bot.delivery import Target
+    from bot.practice import team
+
+    post_id, _ = team.daily_drill(coach, "slack", "T1", "C1", post_key="k")
+    for i in range(300):
+        coach.handle(make_request("answer B", user=f"U{i:04d}", channel="C1", platform="slack",
+                                  user_name=f"Person {i:04d} Lastname"))
+    coach.clock.advance(hours=9)
+    replies = team.reveal_post(coach, post_id)
+    sender = SlackSender(make_client("xoxb-test", base_url=standin.url + "/api/"))
+    await sender.send(Target("slack", "T1", "C1"), replies[:1], key="reveal")
+    posted = standin.called("chat.postMessage")
+    assert posted and all(p.get("ts", True) for p in posted)
+    shown = json.dumps([p["blocks"] for p in posted])
+    assert [i for i in range(300) if f"Person {i:04d} Lastname" not in shown] == []
+    assert all(not standin.blocks_problem(p["blocks"]) for p in posted)
+    assert all(len(f["text"]) <= slack_render.MAX_FIELD for p in posted for b in p["blocks"] for f in b.get("fields", []))
