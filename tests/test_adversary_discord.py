@@ -71,3 +71,17 @@ async def test_every_time_zone_the_autocomplete_offers_is_one_the_bot_accepts(di
     offered = [c["value"] for cb in standin.find("POST", CALLBACK) for c in cb.body["data"]["choices"]]
     assert "Europe/Berlin" in offered and "America/New_York" in offered
     assert [z for z in offered if users.resolve_tz(z) != z] == []
+
+
+def test_a_long_list_of_names_is_cut_between_names_not_inside_one(coach):
+    # The reveal's "Answered" list over several fields was cut at any space: "✅ Person 0123" in one field
+    # and "Lastname" in the next. Cut after ", " so each name stays whole.
+    import json
+
+    from adapters.discord import render
+    from bot.messages import Reply
+
+    names = ", ".join(f"✅ Person {i:04d} Lastname" for i in range(400))
+    pages = render.embed_pages(Reply(text="Reveal", fields=(("Answered", names),)))
+    shown = json.dumps([[e.to_dict() for e in page] for page in pages], ensure_ascii=False)
+    assert [i for i in range(400) if f"Person {i:04d} Lastname" not in shown] == []
