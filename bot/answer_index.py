@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import compose, disagreements, ranking, retrieval, scope, synonyms
+from . import compose, disagreements, ranking, retrieval, scope, semantic, synonyms
 from .messages import Citation
 from .ranking import Candidate, Unit
 from .synonyms import terms, weak_terms
@@ -98,6 +98,7 @@ class AnswerIndex:
         self.speller = retrieval.Speller(db)
         self._sections: list[Unit] | None = None
         self.disagreements = disagreements.parse(library.root / disagreements.FILE_NAME)[0]
+        self.meaning = semantic.Meaning(self) if semantic.enabled() else None  # see semantic.py
 
     @property
     def sections(self) -> list[Unit]:
@@ -168,12 +169,15 @@ class AnswerIndex:
         qterms = [foreign.get(t, t) for t in qterms]
         ranked, weights, unknown = self.rank(qterms)
         if not ranked:
-            return Answer(question, False, None)
+            blocked = bool(foreign) or bool(self.out_of_scope(question, qterms))
+            return self._rescued(question, weights, [], blocked) or Answer(question, False, None)
         if synonyms.asks_advice(question):
             for c in ranked:
                 if c.unit.is_section and synonyms.advises(c.unit.section):
                     c.score += ranking.ADVICE_BOOST
             ranked.sort(key=lambda c: -c.score)
+        if self.meaning is not None:
+            ranked = self.meaning.rerank(question, ranked)
         declined = self.out_of_scope(question, qterms)
         if declined:
             return Answer(question, False, None, nearest=distinct_topics([c.unit for c in ranked])[:3], note=declined)
@@ -192,8 +196,20 @@ class AnswerIndex:
                     if found.found:
                         found.question = question
                         return found
-            return Answer(question, False, None, score=score, nearest=topics[:3])
+            return self._rescued(question, weights, topics, bool(foreign)) or \
+                Answer(question, False, None, score=score, nearest=topics[:3])
         return self._answer(question, best.unit, weights, score, topics)
+
+    def _rescued(self, question: str, weights: dict[str, float], topics: list[Topic], blocked: bool) -> Answer | None:
+        """A question lexical retrieval declined, answered by the section nearest in meaning (semantic.py);
+        blocked: a role the articles never name, or out of scope for a reason already known."""
+        if self.meaning is None or blocked:
+            return None
+        found = self.meaning.rescue(question)
+        if found is None:
+            return None
+        unit, atom, closeness = found
+        return self._answer(question, unit, weights, closeness, topics, atom=atom)
 
     def out_of_scope(self, question: str, qterms: list[str]) -> str:
         """Why a question whose words the articles use is still not theirs to answer, or ""."""
@@ -226,9 +242,10 @@ class AnswerIndex:
         return best
 
     def _answer(self, question: str, unit: Unit, weights: dict[str, float], score: float,
-                topics: list[Topic]) -> Answer:
+                topics: list[Topic], atom: int | None = None) -> Answer:
+        """atom: the sentence that answers, when it is known without the question's words (semantic.py)."""
         section = self.section_unit(unit)
-        text = compose.compose(section, weights, None if unit.is_section else unit.atom,
+        text = compose.compose(section, weights, atom if unit.is_section else unit.atom,
                                story=bool(compose.ASKS_STORY.search(question)),
                                lead_first=synonyms.asks_advice(question) and synonyms.advises(section.section))
         citation = Citation(unit.article, unit.title, unit.section)

@@ -425,11 +425,12 @@ def check(root: Path | None = None) -> tuple[Library | None, list[str]]:
                     f"{_rel(path)}:{src_line}: {drill.id}: section '{drill.section}' is not a heading in {drill.article}")
                 continue
             drills[drill.id] = drill
-    from . import disagreements, synonyms  # content/vocabulary.yaml and disagreements.yaml, checked with the rest
+    from . import disagreements, semantic, synonyms  # vocabulary, disagreements, word vectors: checked with the rest
 
     if (root / synonyms.FILE_NAME).is_file():
         problems += synonyms.parse(root / synonyms.FILE_NAME)[1]
     problems += disagreements.check(root, articles)
+    problems += semantic.check(root)
     if problems:
         return None, problems
     return Library(articles, drills, digest.hexdigest(), root), []
