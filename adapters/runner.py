@@ -31,6 +31,11 @@ def main(coach, http: bool = False, port: int | None = None) -> int:
             print(f"{name.capitalize()}: {module.missing_help()}\n", file=sys.stderr)
         print("To talk to the coach without any tokens, run: coach chat", file=sys.stderr)
         return 2
+    for name, module in enabled:  # settings that can't work stop the start with one line, before connecting
+        problem = getattr(module, "settings_error", lambda: None)()
+        if problem:
+            print(f"coach run: {problem}", file=sys.stderr)
+            return 2
     if any(name == "slack" for name, _ in enabled):  # only Slack listens on a port
         port = _port(port if port is not None else os.environ.get("PORT") or 3000)
         if port is None:

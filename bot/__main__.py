@@ -1,4 +1,4 @@
-"""Command line: coach chat | run | ask | content check|gaps | schedule list|run-due.
+"""Command line: coach chat | run | ask | content check|gaps | schedule list|run-due | db copy.
 
 Adapters and heavy libraries are imported inside the commands that need them, so
 ``coach ask`` starts fast.
@@ -101,6 +101,19 @@ def cmd_run(args) -> int:
     return run_main(_coach(args), http=args.http, port=args.port)
 
 
+def cmd_db(args) -> int:
+    from adapters.discord.buttons import MIGRATIONS as discord_buttons
+    from adapters.slack.installations import MIGRATIONS as slack_installations
+
+    from . import db_copy, storage
+    from .coach import migrations
+
+    # every table a `coach run` may make: the core's, Discord's button keys, Slack's installations
+    sets = (*migrations(), discord_buttons, slack_installations)
+    source = args.source or storage.db_path()
+    return db_copy.main(source, args.to, sets, args.force, sys.stdout, sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="coach", description="PM Coach: a coaching bot for product managers.")
     p.add_argument("--db", help="SQLite file (default: $COACH_DB or ./coach.db)")
@@ -126,6 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
     sched.add_argument("action", choices=["list", "run-due"])
     sched.add_argument("--at", help="ISO 8601 time for run-due")
     sched.set_defaults(func=cmd_schedule)
+
+    db = sub.add_parser("db", help="copy a SQLite file's state to PostgreSQL")
+    db.add_argument("action", choices=["copy"])
+    db.add_argument("--to", required=True, metavar="URL", help="the target, postgresql://user:pass@host/db")
+    db.add_argument("--from", dest="source", metavar="PATH", help="the SQLite file (default: $COACH_DB or ./coach.db)")
+    db.add_argument("--force", action="store_true", help="replace the rows a non-empty target holds")
+    db.set_defaults(func=cmd_db)
 
     run = sub.add_parser("run", help="start every adapter that has credentials, plus the scheduler")
     run.add_argument("--http", action="store_true", help="Slack over HTTP (Events API) instead of Socket Mode")

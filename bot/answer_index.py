@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import compose, disagreements, ranking, retrieval, scope, semantic, synonyms
+from . import compose, context, disagreements, fit, ranking, retrieval, scope, semantic, synonyms
 from .messages import Citation
 from .ranking import Candidate, Unit
 from .synonyms import terms, weak_terms
@@ -19,6 +19,7 @@ from .text import words
 MAX_QUESTION_TERMS = 64  # a pasted essay is not a question; its first words say what it's about
 MAX_SECTION_CHARS = 2800  # Slack section blocks stop at 3000
 BUTTON_LABEL = 72
+CLAUSE_AGREES_TOP = 3  # a long question's asking clause, answered alone, must land among the whole question's nearest
 # an agent noun whose stem is not itself ("designer" -> "design", "recruiters" -> "recruit")
 _AGENT = re.compile(r"[a-z]{4,}(?:er|or)s?")
 
@@ -53,22 +54,6 @@ class Answer:
                 "sources": self.sources, "score": round(self.score, 4)}
 
 
-_CLAUSE_END = re.compile(r"[.;!?]+\s+|,\s+(?:but|so|and)\s+|\s+-+\s+|,\s+")
-_ASKING = re.compile(r"^(?:so\s+|but\s+|and\s+)?(how|what|which|when|why|should|can|could|is|are|do|does|will|would)\b")
-MIN_CONTEXT_WORDS = 12  # a question this long may carry context before what it asks
-
-
-def _question_clause(question: str) -> str:
-    """The last clause that asks something, when the question carries context before it."""
-    if len(words(question)) < MIN_CONTEXT_WORDS:
-        return ""
-    clauses = [c.strip() for c in _CLAUSE_END.split(question.strip()) if len(words(c)) >= 3]
-    for clause in reversed(clauses[1:]):
-        if _ASKING.match(clause.lower()):
-            return clause
-    return ""
-
-
 def label(text: str) -> str:
     return text if len(text) <= BUTTON_LABEL else text[: BUTTON_LABEL - 1].rstrip() + "…"
 
@@ -97,6 +82,7 @@ class AnswerIndex:
         self.units = retrieval.unit_count(db)
         self.speller = retrieval.Speller(db)
         self._sections: list[Unit] | None = None
+        self._places: dict[str, list[str]] = {}
         self.disagreements = disagreements.parse(library.root / disagreements.FILE_NAME)[0]
         self.meaning = semantic.Meaning(self) if semantic.enabled() else None  # see semantic.py
 
@@ -123,13 +109,19 @@ class AnswerIndex:
         return self._units("key = ?", [unit.section_key])[0]
 
     # ------------------------------------------------------------------ ask
-    def rank(self, qterms: list[str]) -> tuple[list[Candidate], dict[str, float], set[str]]:
-        """Candidates from FTS, re-ranked by ranking.score."""
+    def rank(self, qterms: list[str], asking: list[str] | None = None) -> tuple[list[Candidate], dict[str, float], set[str]]:
+        """Candidates from FTS, re-ranked by ranking.score. asking: the terms of a long question's
+        asking clause (context.asking_clause); the rest of it is context and counts less."""
         df = retrieval.document_frequency(self.db, qterms)
         weights = retrieval.idf(df, self.units)
         for t in weights.keys() & weak_terms():
             weights[t] *= ranking.WEAK_FACTOR
         unknown = {t for t, d in df.items() if d == 0}
+        for t, factor in context.factors(weights, asking, unknown).items():
+            weights[t] *= factor
+            if not factor:
+                del weights[t], df[t]
+                unknown.discard(t)
         hits = retrieval.search(self.db, retrieval.match_terms(df, self.units))
         if not hits:
             return [], weights, unknown
@@ -167,11 +159,13 @@ class AnswerIndex:
             return Answer(question, False, None)
         foreign = self.foreign_roles(words(question)[:4 * MAX_QUESTION_TERMS])
         qterms = [foreign.get(t, t) for t in qterms]
-        ranked, weights, unknown = self.rank(qterms)
+        clause = context.asking_clause(question) if context_ok else ""
+        ranked, weights, unknown = self.rank(qterms, self.question_terms(clause) if clause else None)
         if not ranked:
             blocked = bool(foreign) or bool(self.out_of_scope(question, qterms))
             return self._rescued(question, weights, [], blocked) or Answer(question, False, None)
-        if synonyms.asks_advice(question):
+        advice = synonyms.asks_advice(question)
+        if advice:
             for c in ranked:
                 if c.unit.is_section and synonyms.advises(c.unit.section):
                     c.score += ranking.ADVICE_BOOST
@@ -181,24 +175,49 @@ class AnswerIndex:
         declined = self.out_of_scope(question, qterms)
         if declined:
             return Answer(question, False, None, nearest=distinct_topics([c.unit for c in ranked])[:3], note=declined)
-        best = self.specific(ranking.primary_first(ranked))
         topics = distinct_topics([c.unit for c in ranked])
+        ranked, role = self.naming_roles(ranked, qterms)
+        role_note = (f"The articles don't cover that for the {role} role; the nearest topics I have are "
+                     f"about other roles.") if role else ""
+        if not ranked:
+            return Answer(question, False, None, nearest=topics[:3], note=role_note)
+        best = self.specific(ranking.primary_first(ranked))
         section = self.section_unit(best.unit)
         focus = ranking.focus(best.unit, section, weights)
         score = min(best.coverage, focus)
-        if not ranking.confident(best, section, weights, focus, unknown):
+        if not ranking.confident(best, section, weights, focus, unknown,
+                                 advice=advice and synonyms.advises(section.section)):
             if context_ok:
                 # "I've been a B2B SaaS PM for 6 years… how do I move into AI PM?": the question is its
                 # last clause; the rest is context the library has no words for
-                clause = _question_clause(question)
                 if clause:
                     found = self.ask(clause, context_ok=False)
-                    if found.found:
+                    # the clause alone must still be about what the whole question points at
+                    if found.found and found.unit_key and any(t.key == self.unit(found.unit_key).section_key
+                                                              for t in topics[:CLAUSE_AGREES_TOP]):
                         found.question = question
                         return found
-            return self._rescued(question, weights, topics, bool(foreign)) or \
-                Answer(question, False, None, score=score, nearest=topics[:3])
-        return self._answer(question, best.unit, weights, score, topics)
+            return self._rescued(question, weights, topics, bool(foreign or role_note)) or \
+                Answer(question, False, None, score=score, nearest=topics[:3], note=role_note)
+        answer = self._answer(question, best.unit, weights, score, topics)
+        if fit.asks_count(question, synonyms.current().count_questions) and not fit.has_number(answer.answer):
+            return Answer(question, False, None, score=score, nearest=topics[:3])  # "how many…" without a number
+        return answer
+
+    def naming_roles(self, ranked: list[Candidate], qterms: list[str]) -> tuple[list[Candidate], str | None]:
+        """The candidates from places that name every role the question names (fit.missing_role),
+        and the role that sank the best one."""
+        roles = synonyms.current().named_roles
+        missing = [fit.missing_role(qterms, self._place(c.unit.section_key), roles) for c in ranked]
+        return [c for c, m in zip(ranked, missing) if m is None], missing[0]
+
+    def _place(self, section_key: str) -> list[str]:
+        """A section's article title, heading and text, as terms in reading order (kept: it never changes)."""
+        if section_key not in self._places:
+            section = next((s for s in self.sections if s.key == section_key), None)
+            text = " ".join([section.title, section.section, *(a.text for a in section.atoms)]) if section else ""
+            self._places[section_key] = terms(text)
+        return self._places[section_key]
 
     def _rescued(self, question: str, weights: dict[str, float], topics: list[Topic], blocked: bool) -> Answer | None:
         """A question lexical retrieval declined, answered by the section nearest in meaning (semantic.py);
@@ -209,7 +228,10 @@ class AnswerIndex:
         if found is None:
             return None
         unit, atom, closeness = found
-        return self._answer(question, unit, weights, closeness, topics, atom=atom)
+        answer = self._answer(question, unit, weights, closeness, topics, atom=atom)
+        if fit.asks_count(question, synonyms.current().count_questions) and not fit.has_number(answer.answer):
+            return None  # "how many…" without a number
+        return answer
 
     def out_of_scope(self, question: str, qterms: list[str]) -> str:
         """Why a question whose words the articles use is still not theirs to answer, or ""."""

@@ -46,7 +46,8 @@ class Sender(Protocol):
         """Post the replies; return a reference to the first message (for threading).
 
         ``key`` is the delivery's idempotency key; platforms that support one (Discord's
-        nonce) pass it on so the platform itself drops a duplicate.
+        nonce) pass it on so the platform itself drops a duplicate. A sender may set
+        ``max_in_flight`` to take fewer sends at once than the scheduler's concurrency.
         """
         ...
 
@@ -57,6 +58,10 @@ class ConsoleSender:
     The message reference it returns is the delivery key, so a reveal shows which post it
     answers, across processes too.
     """
+
+    # One post at a time, as a terminal shows them: with the scheduler holding a send's slot until its
+    # result is written, a kill can leave at most one console post printed but unrecorded.
+    max_in_flight = 1
 
     def __init__(self, out=None):
         self.out = out  # None: sys.stdout at send time (pytest's capsys swaps it)

@@ -45,7 +45,28 @@ def _spread(seed: str, drill_id: str) -> str:
     return hashlib.sha1(f"{seed}\0{drill_id}".encode()).hexdigest()
 
 
-def choose(drills: Iterable[Drill], *, due: Sequence[str] = (), seen: Sequence[str] = (),
+class Pool:
+    """Drills ready for ``choose``: by id, and grouped by level, easier first and a multiple choice
+    before an open prompt of the same difficulty. Build one per library and track and reuse it:
+    a scheduled burst chooses for thousands of people from the same few pools."""
+
+    __slots__ = ("by_id", "levels")
+
+    def __init__(self, drills: Iterable[Drill]):
+        self.by_id = {d.id: d for d in drills}
+        levels: dict[tuple, list[Drill]] = {}
+        for d in self.by_id.values():
+            levels.setdefault((d.difficulty, d.type != "mcq"), []).append(d)
+        self.levels = [levels[k] for k in sorted(levels)]
+
+    def __iter__(self):
+        return iter(self.by_id.values())
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+
+def choose(drills: Iterable[Drill] | Pool, *, due: Sequence[str] = (), seen: Sequence[str] = (),
            recent: Sequence[str] = (), seed: str = "") -> Drill | None:
     """The next drill to serve.
 
@@ -54,7 +75,8 @@ def choose(drills: Iterable[Drill], *, due: Sequence[str] = (), seen: Sequence[s
     first. Order: due reviews, then new drills (easier first, MCQ first), then the review coming up
     soonest, then the least recently served, never one in ``recent`` if anything else is left.
     """
-    pool = {d.id: d for d in drills}
+    ready = drills if isinstance(drills, Pool) else Pool(drills)
+    pool = ready.by_id
     if not pool:
         return None
     recent_set = set(recent)
@@ -62,13 +84,15 @@ def choose(drills: Iterable[Drill], *, due: Sequence[str] = (), seen: Sequence[s
         if drill_id in pool and drill_id not in recent_set:
             return pool[drill_id]
     seen_set = set(seen)
-    fresh = [d for d in pool.values() if d.id not in seen_set and d.id not in recent_set]
-    if fresh:
-        # Easier first, and a quick multiple choice before an open prompt of the same level;
-        # the per-user shuffle (a hash per drill) only breaks ties, so only ties pay for it.
-        level = min((d.difficulty, d.type != "mcq") for d in fresh)
-        tied = [d for d in fresh if (d.difficulty, d.type != "mcq") == level]
-        return min(tied, key=lambda d: _spread(seed, d.id))
+    for level in ready.levels:
+        # new drills, easier first; the per-user shuffle (a hash per drill) only breaks ties at
+        # the first level that has any, so only ties pay for it
+        tied = [d for d in level if d.id not in seen_set and d.id not in recent_set]
+        if len(tied) == 1:
+            return tied[0]
+        if tied:  # _spread's order (a digest orders as its hexdigest does)
+            prefix, sha1 = f"{seed}\0".encode(), hashlib.sha1
+            return min(tied, key=lambda d: sha1(prefix + d.id.encode()).digest())
     for drill_id in seen:
         if drill_id in pool and drill_id not in recent_set:
             return pool[drill_id]

@@ -18,11 +18,12 @@ from __future__ import annotations
 import re
 import sqlite3
 from functools import lru_cache
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import errors as pg
 from psycopg.adapt import Loader
+
+from .storage import shown  # noqa: F401  (the URL without its password; kept here for callers)
 
 dialect = "postgres"
 # pg_advisory_xact_lock key of "the writer": any constant of our own; 0x504d43 is "PMC".
@@ -36,12 +37,22 @@ _ROWID = re.compile(r"\bINTEGER\s+PRIMARY\s+KEY(\s+AUTOINCREMENT)?\b", re.I)
 _UTC_NOW = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"  # CURRENT_TIMESTAMP as SQLite writes it
 
 
+_GROUP_CONCAT = re.compile(r"\bgroup_concat\(\s*(DISTINCT\s+)?([^(),]*(?:\([^()]*\)[^(),]*)*?)\s*(?:,\s*('(?:[^']|'')*'))?\s*\)",
+                           re.I)
+
+
+def _string_agg(m: re.Match) -> str:
+    # group_concat(x [, sep]) joins any type; string_agg wants text and always a separator
+    distinct, expr, sep = m.group(1) or "", m.group(2), m.group(3) or "','"
+    return f"string_agg({distinct.upper()}CAST({expr} AS TEXT), {sep})"
+
+
 @lru_cache(maxsize=4096)
 def translate(sql: str) -> str:
     """SQLite's spelling of a statement in PostgreSQL's (placeholders as psycopg wants them)."""
     if sql.lstrip()[:6].upper() == "PRAGMA":
         raise sqlite3.NotSupportedError(f"PRAGMA has no PostgreSQL meaning: {sql[:60]}")
-    sql = re.sub(r"\bgroup_concat\(([^()]*)\)", r"string_agg(\1, ',')", sql, flags=re.I)
+    sql = _GROUP_CONCAT.sub(_string_agg, sql)
     sql = re.sub(r"\bIFNULL\(", "COALESCE(", sql, flags=re.I)
     ddl = bool(_DDL.match(sql))
     if ddl:
@@ -142,7 +153,7 @@ def _as_sqlite_error(exc: psycopg.Error) -> sqlite3.Error:
             break
     else:
         cls, name = PostgresDatabaseError, ""
-    new = cls(str(exc).strip())
+    new = cls(" ".join(str(exc).split()))  # one line: libpq's messages carry newlines and tabs
     new.sqlite_errorname = name
     return new
 
@@ -227,6 +238,25 @@ class PostgresDatabase:
         self._conn.execute(f"SET lock_timeout = {ms}")
         self._lock_wait = seconds
 
+    # ------------------------------------------------------------ bulk copy (coach db copy)
+    def copy_rows(self, table: str, columns: list[str], rows) -> None:
+        """Insert ``rows`` (tuples in ``columns``' order) with one COPY: far fewer round trips than INSERTs."""
+        names = ", ".join(f'"{c}"' for c in columns)
+        try:
+            with self._conn.cursor() as cur, cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.Error as exc:
+            raise _as_sqlite_error(exc) from exc
+
+    def reset_ids(self, table: str) -> None:
+        """After rows were given their ids explicitly, the next id the database numbers is max + 1."""
+        for (column,) in self.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = ? AND is_identity = 'YES'", [table]).fetchall():
+            self.execute(f'SELECT setval(pg_get_serial_sequence(?, ?), COALESCE(MAX("{column}"), 0) + 1, false) '
+                         f'FROM "{table}"', [f'"{table}"', column])
+
     # ------------------------------------------------------------ the schema
     def table_names(self) -> list[str]:
         return [r[0] for r in self.execute(
@@ -288,15 +318,6 @@ class PostgresDatabase:
 
 def is_url(location: str) -> bool:
     return location.startswith(("postgresql://", "postgres://"))
-
-
-def shown(url: str) -> str:
-    """The URL with its password hidden: it goes in messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def connect(url: str, *, timeout: float) -> PostgresDatabase:

@@ -18,6 +18,9 @@ MIN_COVERAGE = 0.55
 MIN_FOCUS = 0.5
 # ...and either one heading/also-phrasing says this much of it, or one sentence/item (see confident)
 MIN_SAID, MIN_SAID_ATOM = 0.45, 0.3
+# ...or, for a "should I…" question on a section that advises, one sentence/item saying this much: the
+# asker's situation is spread over the question ("we already know the rules… should we use ML?")
+MIN_SAID_ADVICE = 0.2
 # Below those, a question with one word the library never uses is answered when its other words
 # (at least this many) are covered this well by one unit and one sentence of it.
 MIN_KNOWN_TERMS = 4
@@ -151,7 +154,7 @@ def focus(unit: Unit, section: Unit, weights: dict[str, float]) -> float:
 
 
 def confident(best: Candidate, section: Unit, weights: dict[str, float], focus_share: float,
-              unknown: set[str]) -> bool:
+              unknown: set[str], advice: bool = False) -> bool:
     """Whether the best unit answers the question, or only shares some of its words."""
     unit = best.unit
     # one-word questions ("life?") must name what a heading or item is about, not just occur in it
@@ -161,7 +164,7 @@ def confident(best: Candidate, section: Unit, weights: dict[str, float], focus_s
         # what frames a unit (title, section heading) holds the domain's words for every unit
         # in it: the question must also be said together by one of its sentences or phrasings,
         # or it is a neighbouring topic in the same words ("what is a product roadmap")
-        return best.phrasing >= MIN_SAID or said(unit, section, weights) >= MIN_SAID_ATOM
+        return best.phrasing >= MIN_SAID or said(unit, section, weights) >= (MIN_SAID_ADVICE if advice else MIN_SAID_ATOM)
 
     # One word the library never uses ("bandwagon", "blocker") in a question that is otherwise
     # wholly about one place still asks about that place; a question resting on one or two known

@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+from collections import deque
 import heapq
 import itertools
 import logging
 import os
+import random
 import socket
 import uuid
 from collections import Counter
@@ -51,8 +53,10 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)  # a pending claim older than this (and not renewed) belongs to a dead process
 LOOKBACK = timedelta(days=8)  # how far back missed occurrences are looked for (and recorded as skipped)
 SWEEP_SECONDS = 60
-CONCURRENCY = 50
+CONCURRENCY = 50  # sends in flight at once (a slot is held from the send until its result is written)
 CLAIM_BATCH = 100  # deliveries claimed per write transaction
+COMPOSE_BATCH = 25  # posts composed per worker call, in one write transaction
+LOOKAHEAD = 2 * CONCURRENCY  # subscriptions composed and waiting to be sent, at most
 COALESCE_SECONDS = 0.2  # jobs firing within this of each other are planned and posted by one run
 TRIES = 3  # transient failures: this many attempts, then the delivery is recorded as failed
 BACKOFF = 1.0  # seconds before the 2nd attempt; doubled each time
@@ -147,6 +151,8 @@ class DailyScheduler:
         self.backoff = backoff
         self._sleep = sleep or asyncio.sleep  # tests pass one that advances their clock
         self._sem = asyncio.Semaphore(concurrency)
+        self._limits: dict[str, tuple] = {}  # platform -> (sender, its own semaphore or None)
+        self._ledger = _Ledger(self)
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._aps = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -400,14 +406,22 @@ class DailyScheduler:
         at = at or self.coach.clock()
         summary = Summary()
         plan, by_id = await workers.call(self.coach, self._plan, at, only, summary, sweep)
-        tasks = []
-        for start in range(0, len(plan), CLAIM_BATCH):
-            claimed = await workers.call(self.coach, self._claim, plan[start:start + CLAIM_BATCH], at, summary)
-            tasks += self._start(claimed, summary)
-        recovered = await workers.call(self.coach, self._recover_in, at, summary,
-                                       by_id if only is not None and not sweep else None)
-        tasks += self._start(recovered, summary)
-        await asyncio.gather(*tasks)
+        outbox = _Outbox(self, summary)
+        # Every process plans the same list. Taken in the same order, the first one to claim would win
+        # every batch while the others queue behind it for the write lock and find each one taken; in
+        # its own random order each process mostly claims batches nobody has, so the posting is shared.
+        # (A subscription's posts stay in one batch: on Mondays its digest goes before its drill.)
+        batches: list[list] = [[]]
+        for entry in plan:
+            if len(batches[-1]) >= CLAIM_BATCH and entry[0].id != batches[-1][-1][0].id:
+                batches.append([])
+            batches[-1].append(entry)
+        random.shuffle(batches)
+        for batch in filter(None, batches):
+            outbox.add(await workers.call(self.coach, self._claim, batch, at, summary))
+        outbox.add(await workers.call(self.coach, self._recover_in, at, summary,
+                                      by_id if only is not None and not sweep else None))
+        await outbox.finish()
         if only is None or sweep:  # people's evening reminders ride on the sweep (bot/reminders.py)
             sent = await reminders.run_due(self, at)
             summary.sent, summary.failed = summary.sent + sent["sent"], summary.failed + sent["failed"]
@@ -416,17 +430,6 @@ class DailyScheduler:
     def _recover_in(self, coach, at, summary, by_id):
         with transaction(coach.db):
             return self._recover(coach, at, summary, by_id)
-
-    def _start(self, items: list[Item], summary: Summary) -> list[asyncio.Task]:
-        groups: dict[int, list[Item]] = {}
-        for item in items:
-            groups.setdefault(item.sub.id, []).append(item)
-        return [asyncio.ensure_future(self._deliver_in_order(group, summary)) for group in groups.values()]
-
-    async def _deliver_in_order(self, items: list[Item], summary: Summary) -> None:
-        # one subscription's posts one after another: on Mondays the digest, then the drill
-        for item in sorted(items, key=lambda i: {"digest": 0, "daily": 1, "reveal": 2}[i.kind]):
-            await self._deliver(item, summary)
 
     def _plan(self, coach, at: datetime, only: set[int] | None, summary: Summary,
               sweep: bool = False) -> tuple[list, dict[int, Subscription]]:
@@ -611,6 +614,22 @@ class DailyScheduler:
             return practice.reveal_post(coach, item.post_id)
         return practice.weekly_digest(coach, sub.platform, sub.workspace, sub.channel)
 
+    def _compose_batch(self, coach, items: list[Item]) -> dict[int, list[Reply] | Exception]:
+        """(in a worker thread) Compose several posts in one write transaction (one commit, not one
+        each); a post that fails is rolled back alone and comes back as its exception."""
+        out: dict[int, list[Reply] | Exception] = {}
+        with transaction(coach.db):
+            for item in items:
+                coach.db.conn.execute("SAVEPOINT compose")
+                try:
+                    out[item.id] = self._compose(coach, item)
+                except Exception as exc:
+                    log.exception("composing %s failed", item.key)
+                    coach.db.conn.execute("ROLLBACK TO compose")
+                    out[item.id] = exc
+                coach.db.conn.execute("RELEASE compose")
+        return out
+
     def _still_mine(self, item: Item) -> bool:
         """Renew the lease when half of it is used up; False if another process has taken the claim over."""
         now = self.coach.clock()
@@ -623,39 +642,40 @@ class DailyScheduler:
         return bool(cur.rowcount)
 
     def _extend(self, item: Item, wait: timedelta) -> None:
+        """Lengthen the lease when a wait would outlast half of it (a short 429 wait needs no write)."""
+        if item.lease_until and self.coach.clock() + wait < item.lease_until - LEASE / 2:
+            return
         item.lease_until = self.coach.clock() + wait + LEASE
         self.coach.db.execute("UPDATE deliveries SET lease_until = ? WHERE id = ? AND claimed_by = ?",
                               [stamp(item.lease_until), item.id, self.owner])
 
-    def _record(self, item: Item, state: str, error: str = "") -> None:
-        """Write a result the moment it is known, one statement (autocommit) per message sent.
-
-        The window a kill -9 can re-send in is then the messages the platform accepted whose
-        task has not run its next line yet: at most one per concurrent send.
-        """
+    async def _record(self, item: Item, state: str, error: str = "") -> None:
+        """Write a result: it joins the ledger's next group write (see _Ledger); returns once written."""
         now = stamp(self.coach.clock())
         done = state != "pending"
-        self.coach.db.execute(
-            "UPDATE deliveries SET state = ?, parts_sent = ?, message_ref = COALESCE(NULLIF(?, ''), message_ref), "
-            "error = ?, attempts = attempts + ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
-            "lease_until = CASE WHEN ? = 1 THEN NULL ELSE lease_until END, post_id = COALESCE(?, post_id), "
-            "updated_at = ? WHERE id = ? AND state = 'pending'",
-            [state, item.parts_sent, item.ref if item.parts_sent else "", error[:500] or None,
-             item.attempts - item.attempts_recorded, state, now, done, item.post_id, now, item.id])
+        params = [state, item.parts_sent, item.ref if item.parts_sent else "", error[:500] or None,
+                  item.attempts - item.attempts_recorded, state, now, done, item.post_id, now, item.id]
         item.attempts_recorded = item.attempts
+        await self._ledger.write(params)
 
-    async def _deliver(self, item: Item, summary: Summary) -> None:
+    def _limit(self, platform: str):
+        """The sender's own limit on sends at once (``max_in_flight``), as a semaphore, or None."""
+        sender = self.senders[platform]
+        got = self._limits.get(platform)
+        if got is None or got[0] is not sender:
+            n = getattr(sender, "max_in_flight", None)
+            got = self._limits[platform] = (sender, asyncio.Semaphore(n) if n else None)
+        return got[1]
+
+    async def _deliver(self, item: Item, replies, summary: Summary) -> None:
+        """Send a composed post (``replies``, or the exception composing it raised), message by message."""
         sub = item.sub
-        try:
-            async with self._sem:  # compose only when a sending slot is free, so choosing overlaps posting
-                replies = await workers.call(self.coach, self._compose, item)
-        except Exception as exc:
-            log.exception("composing %s failed", item.key)
-            self._record(item, "failed", error=f"could not compose: {exc!r}")
+        if isinstance(replies, Exception):
+            await self._record(item, "failed", error=f"could not compose: {replies!r}")
             summary.failed += 1
             return
         if not replies:  # nothing worth posting (an empty digest): recorded, so no one tries again
-            self._record(item, "skipped", error="nothing to post")
+            await self._record(item, "skipped", error="nothing to post")
             summary.empty += 1
             return
         sender = self.senders[sub.platform]
@@ -667,42 +687,55 @@ class DailyScheduler:
                 log.warning("%s was taken over by another scheduler; not sending", item.key)
                 summary.taken += 1
                 return
-            try:
-                async with self._sem:
+            failure = None
+            own = self._limit(sub.platform)
+            async with self._sem:
+                if own is not None:
+                    await own.acquire()
+                try:
                     ref = await sender.send(target, [replies[index]], item.part_key(index))
-            except RateLimited as exc:  # the platform said when: wait that long, it is not a failure
+                except Exception as exc:  # handled below, once the slot is free
+                    failure = exc
+                else:
+                    item.attempts += 1
+                    item.parts_sent += 1
+                    item.ref = item.ref or ref or ""
+                    tries = waits = 0
+                    # The slot is held until the result is written, so what a kill -9 can leave posted but
+                    # unrecorded is at most one message per slot, as when each result was its own commit.
+                    await self._record(item, "sent" if item.parts_sent == len(replies) else "pending")
+                finally:
+                    if own is not None:
+                        own.release()
+            if failure is None:
+                continue
+            if isinstance(failure, RateLimited):  # the platform said when: wait that long, it is not a failure
                 waits += 1
-                too_late = item.due and self.coach.clock() + timedelta(seconds=exc.retry_after) > item.due + self.grace
+                too_late = item.due and self.coach.clock() + timedelta(seconds=failure.retry_after) > item.due + self.grace
                 if waits > MAX_RATE_WAITS or too_late:
                     why = "past the grace window" if too_late else f"after {waits - 1} waits"
-                    self._record(item, "failed", error=f"still rate limited {why}")
+                    await self._record(item, "failed", error=f"still rate limited {why}")
                     summary.failed += 1
                     return
-                self._extend(item, timedelta(seconds=exc.retry_after))  # the wait may outlast the lease
-                await self._sleep(exc.retry_after)
-            except PermanentError as exc:
+                self._extend(item, timedelta(seconds=failure.retry_after))  # the wait may outlast the lease
+                await self._sleep(failure.retry_after)
+            elif isinstance(failure, PermanentError):
                 item.attempts += 1
-                self._record(item, "failed", error=f"permanent: {exc}")
+                await self._record(item, "failed", error=f"permanent: {failure}")
                 summary.failed += 1
-                if subscriptions.pause(self.coach, sub.id, str(exc) or "the platform refused the post"):
+                if subscriptions.pause(self.coach, sub.id, str(failure) or "the platform refused the post"):
                     summary.paused += 1
-                    await self._tell_subscriber(sub, str(exc))
+                    await self._tell_subscriber(sub, str(failure))
                 return
-            except Exception as exc:  # TransientError, and anything a sender failed to classify
+            else:  # TransientError, and anything a sender failed to classify
                 item.attempts += 1
                 tries += 1
                 if tries >= self.tries:
-                    log.warning("%s failed after %d attempts: %s", item.part_key(index), tries, exc)
-                    self._record(item, "failed", error=f"{type(exc).__name__}: {exc}")
+                    log.warning("%s failed after %d attempts: %s", item.part_key(index), tries, failure)
+                    await self._record(item, "failed", error=f"{type(failure).__name__}: {failure}")
                     summary.failed += 1
                     return
                 await self._sleep(self.backoff * 2 ** (tries - 1))
-            else:
-                item.attempts += 1
-                item.parts_sent += 1
-                item.ref = item.ref or ref or ""
-                tries = waits = 0
-                self._record(item, "sent" if item.parts_sent == len(replies) else "pending")
         summary.sent += 1
         if item.kind == "daily" and not sub.is_dm:
             self._schedule_reveal(item)
@@ -745,6 +778,109 @@ class DailyScheduler:
             await self.senders[sub.platform].send(target, [reply], f"paused:{sub.id}:{stamp(self.coach.clock())}")
         except Exception as exc:
             log.warning("could not tell %s that subscription %s is paused: %s", sub.subscriber, sub.id, exc)
+
+
+_LEDGER = workers.lane("coach-ledger")  # results are written here, never behind the pool's queue
+
+_RESULT = ("UPDATE deliveries SET state = ?, parts_sent = ?, message_ref = COALESCE(NULLIF(?, ''), message_ref), "
+           "error = ?, attempts = attempts + ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
+           "lease_until = CASE WHEN ? = 1 THEN NULL ELSE lease_until END, post_id = COALESCE(?, post_id), "
+           "updated_at = ? WHERE id = ? AND state = 'pending'")
+
+
+def _write_results(coach, rows: list[list]) -> None:
+    with transaction(coach.db):
+        coach.db.conn.executemany(_RESULT, rows)
+
+
+class _Ledger:
+    """Send results written in groups: whatever came in while one write ran goes in the next, as one
+    transaction in a thread of its own. A commit per message cost more than the send; grouped, the
+    crash window stays the same because each send keeps its slot until its result is written."""
+
+    def __init__(self, sched: DailyScheduler):
+        self.sched = sched
+        self.rows: list[list] = []
+        self.written: asyncio.Future | None = None  # resolves once ``rows`` are written
+        self.writer: asyncio.Task | None = None
+
+    def write(self, params: list) -> asyncio.Future:
+        self.rows.append(params)
+        if self.written is None:
+            self.written = asyncio.get_running_loop().create_future()
+        written = self.written
+        if self.writer is None or self.writer.done():
+            self.writer = asyncio.ensure_future(self._run())
+        return written
+
+    async def _run(self) -> None:
+        while self.rows:
+            rows, written = self.rows, self.written
+            self.rows, self.written = [], None
+            try:
+                await workers.call_in(_LEDGER, self.sched.coach, _write_results, rows)
+            except Exception as exc:
+                written.set_exception(exc)
+            else:
+                written.set_result(None)
+
+
+class _Outbox:
+    """Claimed posts on their way out: composed a batch at a time in a worker thread (a bounded number
+    ahead of sending), then sent, each subscription's posts in order (on Mondays the digest first)."""
+
+    ORDER = {"digest": 0, "daily": 1, "reveal": 2}
+
+    def __init__(self, sched: DailyScheduler, summary: Summary):
+        self.sched, self.summary = sched, summary
+        self.waiting: deque[list[Item]] = deque()  # each subscription's items, not composed yet
+        self.open = 0  # subscriptions composed (or being composed) and not sent yet
+        self.room = asyncio.Event()
+        self.pump: asyncio.Task | None = None
+        self.tasks: list[asyncio.Task] = []
+
+    def add(self, items: list[Item]) -> None:
+        units: dict[int, list[Item]] = {}
+        for item in items:
+            units.setdefault(item.sub.id, []).append(item)
+        self.waiting.extend(sorted(u, key=lambda i: self.ORDER[i.kind]) for u in units.values())
+        if self.waiting and (self.pump is None or self.pump.done()):
+            self.pump = asyncio.ensure_future(self._pump())
+
+    async def _pump(self) -> None:
+        while self.waiting:
+            while self.open >= LOOKAHEAD:
+                self.room.clear()
+                await self.room.wait()
+            batch, n = [], 0
+            while self.waiting and n < COMPOSE_BATCH:
+                batch.append(self.waiting.popleft())
+                n += len(batch[-1])
+            self.open += len(batch)
+            items = [item for unit in batch for item in unit]
+            try:
+                composed = await workers.call(self.sched.coach, self.sched._compose_batch, items)
+            except Exception as exc:  # the batch's transaction itself failed: none of them was composed
+                log.exception("composing %d posts failed", len(items))
+                composed = {item.id: exc for item in items}
+            self.tasks += [asyncio.ensure_future(self._send(unit, composed)) for unit in batch]
+
+    async def _send(self, unit: list[Item], composed: dict) -> None:
+        try:
+            for item in unit:
+                await self.sched._deliver(item, composed[item.id], self.summary)
+        finally:
+            self.open -= 1
+            self.room.set()
+
+    async def finish(self) -> None:
+        while True:
+            if self.pump is not None:
+                await self.pump
+            tasks, self.tasks = self.tasks, []
+            if not tasks:
+                return
+            await asyncio.gather(*tasks)
 
 
 def _job_id(schedule: tuple) -> str:

@@ -50,6 +50,14 @@ class SQLiteDatabase:
     def set_lock_wait(self, seconds: float) -> None:
         self.conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
 
+    # ------------------------------------------------------------ bulk copy (coach db copy)
+    def copy_rows(self, table: str, columns: list[str], rows) -> None:
+        names = ", ".join(f'"{c}"' for c in columns)
+        self.conn.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})', rows)
+
+    def reset_ids(self, table: str) -> None:
+        """Nothing to do: SQLite numbers the next rowid after the largest there."""
+
     # ------------------------------------------------------------ the schema
     def table_names(self) -> list[str]:
         return [r[0] for r in self.conn.execute(

@@ -15,6 +15,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from . import sqlite_db
 
@@ -38,11 +39,24 @@ def is_postgres(location: str | os.PathLike | None) -> bool:
 
 
 def shown(location: str) -> str:
-    """The database's name for a message or a log line: a PostgreSQL URL without its password."""
-    if is_postgres(location):
-        from . import postgres_db
-        return postgres_db.shown(location)
-    return str(location)
+    """The database's name for a message or a log line: a PostgreSQL URL without its password
+    (no psycopg needed: this also names a database whose driver is missing)."""
+    location = str(location)
+    parts = urlsplit(location)
+    if not is_postgres(location) or parts.password is None:
+        return location
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))
+
+
+def said(exc: BaseException, location: str) -> str:
+    """What the server or libpq said, as one line without the URL's password (libpq quotes
+    connection strings it can't parse, and its hints come on lines of their own)."""
+    text = " ".join(str(exc).split()).rstrip(".")
+    password = urlsplit(str(location)).password if is_postgres(location) else None
+    if password:
+        for form in {password, unquote(password)}:
+            text = text.replace(form, "***")
+    return text
 
 
 class StorageError(Exception):
@@ -134,7 +148,11 @@ def connect(location: str, *, read_only: bool = False, timeout: float = BATCH_BU
     long for the scheduler and the command line.
     """
     if is_postgres(location):
-        from . import postgres_db  # psycopg only where PostgreSQL is used
+        try:
+            from . import postgres_db  # psycopg only where PostgreSQL is used
+        except ImportError as exc:
+            raise StorageError(f"{shown(location)} is a PostgreSQL database and its driver is not installed: "
+                               "pip install -e '.[postgres]' (psycopg).") from exc
         return postgres_db.connect(location, timeout=timeout)
     return sqlite_db.connect(location, read_only=read_only, timeout=timeout,
                              skip_when_read_only=skip_when_read_only)
@@ -219,7 +237,7 @@ def describe(exc: BaseException, location: str) -> str:
     if is_postgres(location):
         if kind == "busy":
             return f"{where} is busy: another process holds its write lock; try again when it is done."
-        return f"Can't use the PostgreSQL database {where}: {exc}."
+        return f"Can't use the PostgreSQL database {where}: {said(exc, location)}."
     if kind == "damaged":
         return (f"{where} is not a usable PM Coach database (damaged, or not SQLite: {exc}). "
                 "Restore it from a backup or point COACH_DB at another file.")

@@ -20,7 +20,8 @@ DEFAULT_PATH = Path(__file__).resolve().parent.parent / "content" / "vocabulary.
 FILE_NAME = "vocabulary.yaml"
 
 _LISTS = ("question_filler_phrases", "question_filler_words", "question_openers", "polite", "how_much_make",
-          "weak_words", "other_roles", "advice_questions", "advice_headings")
+          "weak_words", "other_roles", "advice_questions", "advice_headings", "context_after_number",
+          "named_roles", "count_questions")
 _TABLES = ("synonyms", "question_synonyms")
 _KNOWN = {*_LISTS, *_TABLES, "chat_spellings"}
 
@@ -39,6 +40,9 @@ class Vocabulary:
     other_roles: tuple[str, ...] = ()  # roles the articles don't cover as careers, as written
     advice_questions: tuple[tuple[str, ...], ...] = ()  # raw words of "should I…" phrasings
     advice_headings: tuple[tuple[str, ...], ...] = ()  # raw words a recommending heading opens with
+    context_units: frozenset[str] = frozenset()  # "years" in "6 years": the number before is context
+    named_roles: tuple[str, ...] = ()  # roles an answer must name to be about them ("Data Scientist PM")
+    count_questions: tuple[tuple[str, ...], ...] = ()  # raw words of "how many…" phrasings
     raw_words: frozenset[str] = frozenset()  # every word the file names
     longest: int = 1
 
@@ -199,7 +203,9 @@ def _parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
         openers=flat("question_openers"), polite=flat("polite"), how_much_make=flat("how_much_make"),
         weak=weak, other_roles=tuple(lists["other_roles"]),
         advice_questions=tuple(tuple(words(p)) for p in lists["advice_questions"]),
-        advice_headings=tuple(tuple(words(p)) for p in lists["advice_headings"]), digest=hashlib.sha256(text.encode()).hexdigest()[:16], raw_words=frozenset(raw),
+        advice_headings=tuple(tuple(words(p)) for p in lists["advice_headings"]),
+        context_units=flat("context_after_number"), named_roles=tuple(lists["named_roles"]),
+        count_questions=tuple(tuple(words(p)) for p in lists["count_questions"]), digest=hashlib.sha256(text.encode()).hexdigest()[:16], raw_words=frozenset(raw),
         longest=max((len(k) for k in query), default=1))
     return vocab, []
 
@@ -253,6 +259,8 @@ def terms(text: str, query: bool = False) -> list[str]:
     ws = words(text)
     if query:
         ws = [x for w in ws for x in v.chat.get(w, w).split()]
+    if query:  # "6 years as a PM": the number says who is asking, not what about
+        ws = [w for i, w in enumerate(ws) if not (w[0].isdigit() and i + 1 < len(ws) and ws[i + 1] in v.context_units)]
     if query and "much" in ws:  # "how much do AI PMs make": make is earn
         ws = ["earn" if w in v.how_much_make else w for w in ws]
     phrases = v.query_phrases if query else v.phrases

@@ -80,6 +80,18 @@ async def call(coach, fn: Callable[..., T], *args, **kwargs) -> T:
     return await loop.run_in_executor(_pool, lambda: fn(for_this_thread(coach), *args, **kwargs))
 
 
+def lane(name: str) -> ThreadPoolExecutor:
+    """A thread of its own, for work that must not queue behind the pool (the ledger's writes)."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+
+
+async def call_in(executor: ThreadPoolExecutor, coach, fn: Callable[..., T], *args) -> T:
+    """``call`` on a given executor (a ``lane``)."""
+    if not db_file(coach):
+        return fn(coach, *args)
+    return await asyncio.get_running_loop().run_in_executor(executor, lambda: fn(for_this_thread(coach), *args))
+
+
 async def handle(coach, request) -> list:
     """``coach.handle(request)`` without blocking the event loop. What adapters call."""
     if type(coach).handle is not getattr(coach.handle, "__func__", None):  # an observed or wrapped handle

@@ -3,6 +3,10 @@ CommandTree and Coach, and discord.py's HTTP pointed at a recording stand-in on 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import discord
 import pytest
@@ -22,6 +26,7 @@ __all__ = ["discord_client", "standin"]  # fixtures
 CALLBACK = r"/interactions/\d+/[^/]+/callback"
 FOLLOWUP = rf"/webhooks/{APP_ID}/[^/]+"
 EPHEMERAL = 64
+ROOT = Path(__file__).resolve().parents[1]
 
 
 async def call(client, payload: dict) -> None:
@@ -76,6 +81,57 @@ def test_client_options_from_the_environment(coach):
     assert isinstance(sharded, discord.AutoShardedClient) and sharded.shard_count is None
     counted = build_client(coach, env={"DISCORD_SHARD_COUNT": "4"})
     assert isinstance(counted, discord.AutoShardedClient) and counted.shard_count == 4
+
+
+def test_shard_ids_of_a_count_start_those_shards_in_this_process(coach):
+    client = build_client(coach, env={"DISCORD_SHARD_IDS": "1, 0", "DISCORD_SHARD_COUNT": "4"})
+    assert isinstance(client, discord.AutoShardedClient)
+    assert (client.shard_ids, client.shard_count) == ([0, 1], 4)
+    other = build_client(coach, env={"DISCORD_SHARD_IDS": "2,3", "DISCORD_SHARD_COUNT": "4"})
+    assert (other.shard_ids, other.shard_count) == ([2, 3], 4)
+    assert build_client(coach, env={"DISCORD_SHARD_COUNT": "4"}).shard_ids is None  # all four here
+
+
+@pytest.mark.parametrize("env, says", [
+    ({"DISCORD_SHARD_IDS": "0,x", "DISCORD_SHARD_COUNT": "4"}, "'x' is not one"),
+    ({"DISCORD_SHARD_IDS": "0,-1", "DISCORD_SHARD_COUNT": "4"}, "'-1' is not one"),
+    ({"DISCORD_SHARD_IDS": "0,,1", "DISCORD_SHARD_COUNT": "4"}, "'' is not one"),
+    ({"DISCORD_SHARD_IDS": "2,4", "DISCORD_SHARD_COUNT": "4"}, "numbered 0 to 3"),
+    ({"DISCORD_SHARD_IDS": "0,1"}, "needs DISCORD_SHARD_COUNT"),
+    ({"DISCORD_SHARD_COUNT": "four"}, "not 'four'"),
+    ({"DISCORD_SHARD_COUNT": "0"}, "1 or more"),
+])
+def test_shard_settings_that_cant_work_are_named_in_one_sentence(coach, env, says):
+    problem = discord_adapter.settings_error(env)
+    assert problem and says in problem and "\n" not in problem
+    with pytest.raises(ValueError):
+        build_client(coach, env=env)
+
+
+@pytest.mark.parametrize("env, says", [
+    ({"DISCORD_SHARD_IDS": "0,1"}, "DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT"),
+    ({"DISCORD_SHARD_IDS": "0,4", "DISCORD_SHARD_COUNT": "4"}, "numbered 0 to 3"),
+])
+def test_coach_run_with_bad_shard_settings_says_so_in_one_line_and_exits_2(tmp_path, env, says):
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))},
+           "COACH_DB": str(tmp_path / "c.db"), "DISCORD_TOKEN": TOKEN, **env}
+    proc = subprocess.run([sys.executable, "-m", "bot", "run"], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and says in proc.stderr
+    assert proc.stderr.startswith("coach run: ") and "Traceback" not in proc.stderr
+
+
+async def test_serve_with_shard_ids_identifies_as_exactly_those_shards(coach, standin):
+    senders: dict = {}
+    task = asyncio.create_task(discord_adapter.serve(coach, senders, env={
+        "DISCORD_TOKEN": TOKEN, "DISCORD_SHARD_IDS": "2", "DISCORD_SHARD_COUNT": "4"}))
+    identify = await standin.wait_for_op(2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert identify["d"]["shard"] == [2, 4]
+    assert [op["d"]["shard"] for op in standin.gateway_ops if op["op"] == 2] == [[2, 4]]
 
 
 async def test_serve_registers_the_sender_prints_the_invite_and_closes_on_cancel(coach, standin, capsys):

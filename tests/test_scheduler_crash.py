@@ -19,6 +19,7 @@ from bot.scheduler import LEASE, DailyScheduler
 BOTH_BACKENDS = True  # each test here using db_file runs on SQLite and on PostgreSQL (conftest)
 UTC = timezone.utc
 ROOT = Path(__file__).resolve().parents[1]
+BOTH_BACKENDS = True  # each test here using db_file runs on SQLite and on PostgreSQL (conftest)
 
 CHILD = """
 import asyncio, os, sys

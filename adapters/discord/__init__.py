@@ -22,7 +22,19 @@ def configured(env=os.environ) -> bool:
 def missing_help() -> str:
     return ("set DISCORD_TOKEN to your bot's token (Discord Developer Portal → your application → Bot → "
             "Reset Token). Optional: DISCORD_GUILD_ID to sync slash commands to one server at once, "
-            "DISCORD_SHARDED=1 or DISCORD_SHARD_COUNT for large bots.")
+            "DISCORD_SHARDED=1 or DISCORD_SHARD_COUNT for large bots (DISCORD_SHARD_IDS=0,1 for this "
+            "process's share of them).")
+
+
+def settings_error(env=os.environ) -> str | None:
+    """One sentence when the Discord settings can't be used (shard ids and count), else None."""
+    from .client import ShardSettingsError, shard_settings
+
+    try:
+        shard_settings(env)
+    except ShardSettingsError as exc:
+        return str(exc)
+    return None
 
 
 def invite_url(application_id) -> str:

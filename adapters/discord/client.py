@@ -146,17 +146,56 @@ def _env_int(env, name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+class ShardSettingsError(ValueError):
+    """DISCORD_SHARD_IDS / DISCORD_SHARD_COUNT can't be used; the message is one sentence for an operator."""
+
+
+def shard_settings(env) -> tuple[bool, list[int] | None, int | None]:
+    """(sharded, shard ids, shard count) from DISCORD_SHARDED, DISCORD_SHARD_COUNT and DISCORD_SHARD_IDS.
+
+    ``DISCORD_SHARD_IDS=0,1`` with ``DISCORD_SHARD_COUNT=4`` runs shards 0 and 1 of 4 in this process
+    (another process runs 2,3): discord.py's AutoShardedClient(shard_ids=…, shard_count=…), which needs
+    the count to place the ids. Each shard carries its own servers' gateway events; posting is REST and
+    needs no shard, so any process's scheduler may post to any server."""
+    count_text = (env.get("DISCORD_SHARD_COUNT") or "").strip()
+    ids_text = (env.get("DISCORD_SHARD_IDS") or "").strip()
+    count = None
+    if count_text:
+        if not count_text.isdigit() or int(count_text) < 1:
+            raise ShardSettingsError(f"DISCORD_SHARD_COUNT must be a whole number of shards, 1 or more, "
+                                     f"not '{count_text}'.")
+        count = int(count_text)
+    ids = None
+    if ids_text:
+        parts = [p.strip() for p in ids_text.split(",")]
+        bad = [p for p in parts if not p.isdigit()]
+        if bad:
+            raise ShardSettingsError(f"DISCORD_SHARD_IDS must be shard numbers separated by commas (like 0,1), "
+                                     f"and '{bad[0]}' is not one.")
+        if count is None:
+            raise ShardSettingsError("DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT too: the total number of shards "
+                                     "across all processes (each process runs the ids it is given).")
+        ids = sorted({int(p) for p in parts})
+        if ids[-1] >= count:
+            raise ShardSettingsError(f"DISCORD_SHARD_IDS has shard {ids[-1]}, but with DISCORD_SHARD_COUNT={count} "
+                                     f"the shards are numbered 0 to {count - 1}.")
+    sharded = env.get("DISCORD_SHARDED", "").strip() in ("1", "true", "yes") or bool(count)
+    return sharded, ids, count
+
+
 def build_client(coach, senders: dict | None = None, *, env=None, guild_id: int | None = None,
                  sharded: bool | None = None, shard_count: int | None = None, sync: bool | None = None,
                  **options) -> discord.Client:
     """A ready-to-start client. Settings not passed come from the environment:
     DISCORD_GUILD_ID (sync commands to one server), DISCORD_SHARDED=1 / DISCORD_SHARD_COUNT
-    (AutoShardedClient), DISCORD_SYNC=0 (skip command sync at start)."""
+    (AutoShardedClient), DISCORD_SHARD_IDS (this process's shards of the count), DISCORD_SYNC=0
+    (skip command sync at start). Raises ShardSettingsError on shard settings it can't use."""
     env = os.environ if env is None else env
     guild_id = guild_id if guild_id is not None else _env_int(env, "DISCORD_GUILD_ID")
-    shard_count = shard_count if shard_count is not None else _env_int(env, "DISCORD_SHARD_COUNT")
+    env_sharded, shard_ids, env_count = shard_settings(env)
+    shard_count = shard_count if shard_count is not None else env_count
     if sharded is None:
-        sharded = env.get("DISCORD_SHARDED", "").strip() in ("1", "true", "yes") or bool(shard_count)
+        sharded = env_sharded or bool(shard_count)
     if sync is None:
         sync = env.get("DISCORD_SYNC", "1").strip() not in ("0", "false", "no")
     options.setdefault("intents", discord.Intents.default())
@@ -166,6 +205,8 @@ def build_client(coach, senders: dict | None = None, *, env=None, guild_id: int 
     if sharded:
         if shard_count:
             options.setdefault("shard_count", shard_count)
+        if shard_ids is not None:
+            options.setdefault("shard_ids", shard_ids)
         client = ShardedCoachClient(**options)
     else:
         client = CoachClient(**options)

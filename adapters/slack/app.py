@@ -8,7 +8,7 @@ from pathlib import Path
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import privacy
+from bot import privacy, storage
 
 from . import listeners
 from .conversation import PLATFORM
@@ -29,7 +29,7 @@ class SlackSettings:
     client_id: str = ""
     client_secret: str = ""
     redirect_uri: str = ""
-    install_db: str = ""  # SQLite file for OAuth installations and states
+    install_db: str = ""  # where OAuth installations and states live: a SQLite file or a postgresql:// URL
     api_url: str = ""  # Web API base URL; only tests and proxies change it
 
     @classmethod
@@ -46,7 +46,8 @@ class SlackSettings:
         return bool(self.client_id and self.client_secret)
 
     def install_db_for(self, coach_db: str) -> str:
-        """Installations live in the coach's SQLite file unless told otherwise (one file to back up)."""
+        """Installations live in the coach's own database unless told otherwise (one place to back up,
+        and shared by every process when that is PostgreSQL)."""
         if self.install_db:
             return self.install_db
         if coach_db and coach_db != ":memory:":
@@ -56,8 +57,8 @@ class SlackSettings:
 
 def oauth_settings(settings: SlackSettings, database: str):
     from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
-    from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
-    from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
+
+    from .installations import STATE_SECONDS, DatabaseInstallationStore, DatabaseOAuthStateStore
 
     return AsyncOAuthSettings(
         client_id=settings.client_id,
@@ -66,8 +67,8 @@ def oauth_settings(settings: SlackSettings, database: str):
         redirect_uri=settings.redirect_uri or None,
         install_path="/slack/install",
         redirect_uri_path="/slack/oauth_redirect",
-        installation_store=SQLite3InstallationStore(database=database, client_id=settings.client_id),
-        state_store=SQLite3OAuthStateStore(database=database, expiration_seconds=600),
+        installation_store=DatabaseInstallationStore(database, client_id=settings.client_id),
+        state_store=DatabaseOAuthStateStore(database, expiration_seconds=STATE_SECONDS),
     )
 
 
@@ -76,12 +77,20 @@ def cover_installations_in_privacy(coach, database: str) -> None:
     exported without tokens; on forget-me the id (and a user token, if one was ever granted)
     is removed and the row stays, so the workspace's bot token keeps working."""
     coach_db = coach.config.db
-    same = bool(coach_db) and coach_db != ":memory:" and Path(database).resolve() == Path(coach_db).resolve()
+    same = _same_database(database, coach_db)
     privacy.register_foreign_table(coach, privacy.ForeignTable(
         "slack_installations", PLATFORM, workspace_column="team_id", person_column="user_id",
         cleared=("user_token", "user_scopes", "user_refresh_token", "user_token_expires_at"),
         withheld=("bot_token", "bot_refresh_token", "user_token", "user_refresh_token"),
         database="" if same else database))
+
+
+def _same_database(a: str, b: str) -> bool:
+    if not a or not b or ":memory:" in (a, b):
+        return False
+    if storage.is_postgres(a) or storage.is_postgres(b):
+        return a == b
+    return Path(a).resolve() == Path(b).resolve()
 
 
 def build_app(coach, client: AsyncWebClient | None = None, *, settings: SlackSettings | None = None,

@@ -16,15 +16,34 @@ def pool(coach, track: str | None) -> list[Drill]:
     return [d for d in coach.library.drills.values() if track is None or d.track == track]
 
 
+_READY: dict[tuple, tuple] = {}
+
+
+def ready_pool(coach, track: str | None) -> drills.Pool:
+    """``pool`` made ready for drills.choose once per library and track (a burst chooses thousands of times)."""
+    library_drills = coach.library.drills
+    got = _READY.get((id(library_drills), track))
+    if got is None or got[0] is not library_drills:
+        if len(_READY) > 64:  # libraries come and go in tests
+            _READY.clear()
+        got = _READY[(id(library_drills), track)] = (library_drills, drills.Pool(pool(coach, track)))
+    return got[1]
+
+
 def next_for_user(coach, platform: str, workspace: str, user: str, track: str | None,
                   due_only: bool = False, allow=None) -> tuple[Drill | None, bool]:
     """(drill, is_review): due reviews first, then new drills, never a recent repeat if avoidable.
     ``allow`` (habit.Allowance): today's limits; without it (a scheduled daily drill) none apply."""
-    cutoff = progress.end_of_local_day(coach.clock(), tz_of(coach, platform, workspace, user))
-    due = review.due_ids(coach.db, platform, workspace, user, cutoff)
-    seen = review.seen_ids(coach.db, platform, workspace, user)
-    suspended = review.suspended_ids(coach.db, platform, workspace, user)
-    candidates = [d for d in pool(coach, track) if d.id not in suspended]
+    cutoff = review.stamp(progress.end_of_local_day(coach.clock(), tz_of(coach, platform, workspace, user)))
+    # review.due_ids, seen_ids and suspended_ids in one read (a scheduled burst does this per person)
+    cards = coach.db.execute(
+        "SELECT drill_id, due, suspended_at FROM practice_cards WHERE platform = ? AND workspace = ? AND user = ? "
+        "ORDER BY due, drill_id", [platform, workspace, user]).fetchall()
+    due = [d for d, when, off in cards if when is not None and when < cutoff and off is None]
+    seen = [d for d, _, _ in cards]
+    suspended = {d for d, _, off in cards if off is not None}
+    ready = ready_pool(coach, track)
+    candidates = ready if not suspended else [d for d in ready if d.id not in suspended]
     recent = store.recent_for_user(coach.db, coach.clock(), platform, workspace, user)
     if allow is not None:
         candidates, due = habit_limits(candidates, due, seen, allow)
@@ -53,5 +72,5 @@ def habit_limits(candidates: list[Drill], due: list[str], seen: list[str], allow
 
 def next_for_channel(coach, platform: str, workspace: str, channel: str, track: str | None) -> Drill | None:
     posted = store.team_drill_ids(coach.db, platform, workspace, channel)
-    return drills.choose(pool(coach, track), seen=posted[::-1], recent=posted[:TEAM_NO_REPEAT],
+    return drills.choose(ready_pool(coach, track), seen=posted[::-1], recent=posted[:TEAM_NO_REPEAT],
                          seed=f"{platform}:{workspace}:{channel}")

@@ -220,6 +220,17 @@ def register(db, now, platform: str, workspace: str, channel: str, user: str, dr
                           [platform, workspace, post_key]).fetchone()[0]
 
 
+def create_post(db, now, platform: str, workspace: str, channel: str, user: str, drill_id: str,
+                post_key: str) -> Post:
+    """``register`` returning the Post itself (the one already stored under ``post_key`` wins a race)."""
+    with transaction(db):
+        rows = db.execute(
+            "INSERT OR IGNORE INTO practice_posts (platform, workspace, channel, user, drill_id, post_key, created_at, "
+            f"shuffled) VALUES (?, ?, ?, ?, ?, ?, ?, 1) RETURNING {_POST_COLS}",
+            [platform, workspace, channel, user, drill_id, post_key, stamp(now)]).fetchall()
+        return _post(rows[0]) if rows else post_by_key(db, platform, workspace, post_key)
+
+
 def reveal(db, post: Post, now) -> None:
     """Close a post to answers; a team post's answers then count on its channel's board. Once only."""
     with transaction(db):

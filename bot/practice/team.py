@@ -34,8 +34,7 @@ def daily_drill(coach, platform: str, workspace: str, channel: str, *, user: str
                      else next_for_channel(coach, platform, workspace, channel, None))
         if drill is None:
             raise LookupError("the library has no drills")
-        post_id = store.register(coach.db, coach.clock(), platform, workspace, channel, user or "", drill.id, post_key)
-        post = store.get_post(coach.db, post_id)
+        post = store.create_post(coach.db, coach.clock(), platform, workspace, channel, user or "", drill.id, post_key)
     drill = coach.library.drills.get(post.drill_id)
     if drill is None:
         return post.id, [error(STALE, ephemeral=False)]

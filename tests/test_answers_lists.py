@@ -1,0 +1,18 @@
+"""List questions: the lead-in and every item of a short list, whatever words frame the request."""
+from __future__ import annotations
+
+
+def test_the_three_roles_question_gets_the_roles_not_the_three_conditions(coach):
+    answer = coach.index.ask("what are the three roles on an ai product team")
+    assert answer.found and answer.answer.startswith("The foundation rests on three key roles:")
+    for item in ("Data Engineers:", "Data Scientists:", "ML Engineers:"):
+        assert item in answer.answer
+
+
+def test_asking_for_a_list_or_the_full_one_is_format_not_topic(coach):
+    answer = coach.index.ask("list the model evaluation metrics a pm should know")
+    assert answer.found and answer.citation.section.startswith("Evaluating Model Performance")
+    assert "depends on knowing these model evaluation metrics:" in answer.answer
+    for item in ("Precision:", "Recall:", "F1 Score:", "Confusion Matrix:"):
+        assert item in answer.answer
+    assert coach.index.ask("give me the full ds pm prep checklist").citation.section == "Preparation Checklist"
