@@ -9,8 +9,9 @@ its nearest heading/also-phrasing and its nearest sentence, item or row are.
 
 Used twice by answer_index.py: as a re-ranking term among the lexical candidates, and as a decline
 rescue when lexical retrieval finds nothing confident (the nearest section answers only when it
-clears RESCUE_MIN and stands RESCUE_MARGIN clear of the next one). ``COACH_SEMANTIC=0`` switches
-the step off (for measuring). Every tuning value is named below.
+clears RESCUE_MIN and agrees with the best word-by-word coverage, RESCUE_MARGIN clear of the next).
+``COACH_SEMANTIC=1`` switches the step on, ``=0`` off; ON_BY_DEFAULT says which without it. Every
+tuning value is named below.
 """
 from __future__ import annotations
 
@@ -39,8 +40,15 @@ MIN_QUESTION_WORDS = 2  # a one-word question has too little meaning to go by
 CACHE_VERSION = "1"  # bump when how section vectors are made changes: the cache beside the index is redone
 
 
+# Off unless COACH_SEMANTIC=1: on the blind sets it moved in-scope answers by +1 of 285 (one set
+# down by one) and answered one more off-topic question — not a rise worth numpy on every ask
+# (README, Answers).
+ON_BY_DEFAULT = False
+
+
 def enabled() -> bool:
-    return os.environ.get("COACH_SEMANTIC", "1") != "0"
+    value = os.environ.get("COACH_SEMANTIC", "")
+    return value == "1" if value else ON_BY_DEFAULT
 
 
 class VectorsError(ValueError):

@@ -16,6 +16,14 @@ PARAPHRASE = "why do shoppers dislike bots handling their support tickets"
 ANSWERING_SECTION = "Strategic Thinking and Customer Empathy in AI Context"
 
 
+@pytest.fixture
+def coach(coach):
+    """The shared coach with the semantic step on, whatever COACH_SEMANTIC's default."""
+    if coach.index.meaning is None:
+        coach.index.meaning = semantic.Meaning(coach.index)
+    return coach
+
+
 def _section(coach, heading):
     return next(s for s in coach.index.sections if s.section == heading)
 
@@ -36,11 +44,23 @@ def test_without_the_step_the_same_paraphrase_is_declined(coach):
     assert not answer.found
 
 
-def test_the_switch_turns_the_step_off(monkeypatch):
+def test_the_switch_turns_the_step_on_and_off(monkeypatch, library, tmp_path):
+    from bot import storage
+    from bot.coach import Coach, migrations
+    from bot.config import Config
+
+    def opened():
+        db = tmp_path / "switch.db"
+        c = Coach(storage.open_db(db, migrations()), library, config=Config(db=str(db)))
+        c.db.conn.close()
+        return c.index.meaning is not None
+
     monkeypatch.setenv("COACH_SEMANTIC", "0")
-    assert not semantic.enabled()
+    assert not semantic.enabled() and not opened()
     monkeypatch.setenv("COACH_SEMANTIC", "1")
-    assert semantic.enabled()
+    assert semantic.enabled() and opened()
+    monkeypatch.delenv("COACH_SEMANTIC")
+    assert semantic.enabled() is semantic.ON_BY_DEFAULT
 
 
 @pytest.mark.parametrize("question", [

