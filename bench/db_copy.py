@@ -76,8 +76,7 @@ def main() -> int:
         started = time.perf_counter()
         rows = build(source, args.people)
         print(f"built {rows:,} rows in {time.perf_counter() - started:.1f} s")
-        (Path(tmp) / "pg").mkdir()
-        server = Server(Path(tmp) / "pg")
+        server = Server()
         try:
             url = server.fresh_database()
             sets = (*migrations(), discord_buttons, slack_installations)

@@ -116,7 +116,7 @@ def cmd_db(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="coach", description="PM Coach: a coaching bot for product managers.")
-    p.add_argument("--db", help="SQLite file (default: $COACH_DB or ./coach.db)")
+    p.add_argument("--db", help="where state lives: a SQLite file or a postgresql:// URL (default: $COACH_DB or ./coach.db)")
     sub = p.add_subparsers(dest="command")
 
     chat = sub.add_parser("chat", help="talk to the coach in the terminal (no tokens needed)")

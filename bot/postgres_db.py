@@ -186,6 +186,19 @@ class PostgresDatabase:
         self._conn = conn
         self.location = location
         self._lock_wait = None
+        self._writing = False  # inside begin_write … commit/rollback
+
+    def _live(self) -> psycopg.Connection:
+        """The connection, a new one if the old one was lost (a server restart, a failover, a network
+        cut): the request that found it lost failed; the next one works again without a restart.
+        Never inside a write transaction, whose earlier statements went with the old connection."""
+        if (self._conn.broken or self._conn.closed) and not self._writing:
+            fresh = _open(self.location)
+            self._conn.close()
+            self._conn = fresh
+            if self._lock_wait is not None:
+                self.set_lock_wait(self._lock_wait)
+        return self._conn
 
     @property
     def conn(self):
@@ -194,13 +207,13 @@ class PostgresDatabase:
     # -------------------------------------------------------------- statements
     def execute(self, sql: str, params=()) -> _Cursor:
         try:
-            return _Cursor(self._conn.execute(translate(sql), _params(params)))
+            return _Cursor(self._live().execute(translate(sql), _params(params)))
         except psycopg.Error as exc:
             raise _as_sqlite_error(exc) from exc
 
     def executemany(self, sql: str, rows) -> _Cursor:
         try:
-            with self._conn.cursor() as cur:
+            with self._live().cursor() as cur:
                 cur.executemany(translate(sql), [_params(r) for r in rows])
                 return _Cursor(cur)
         except psycopg.Error as exc:
@@ -210,23 +223,33 @@ class PostgresDatabase:
         self._conn.close()
 
     @property
+    def broken(self) -> bool:
+        """The connection is gone (the server restarted, a network cut): only a new one will do."""
+        return self._conn.broken or self._conn.closed
+
+    @property
     def in_transaction(self) -> bool:
         return self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
     # ------------------------------------------------------------ transactions
     def begin_write(self) -> None:
         self.execute("BEGIN")
+        self._writing = True
         try:
             self._conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
         except psycopg.Error as exc:
-            self._conn.execute("ROLLBACK")
+            self.rollback()
             raise _as_sqlite_error(exc) from exc
 
     def commit(self) -> None:
-        self.execute("COMMIT")
+        try:
+            self.execute("COMMIT")
+        finally:
+            self._writing = False
 
     def rollback(self) -> None:
-        if self.in_transaction:
+        self._writing = False
+        if not self.broken and self.in_transaction:
             self._conn.execute("ROLLBACK")
 
     def lock_wait(self) -> float:
@@ -235,8 +258,11 @@ class PostgresDatabase:
     def set_lock_wait(self, seconds: float) -> None:
         # lock_timeout 0 means "wait for ever" in PostgreSQL, "don't wait" in SQLite: 1 ms is the latter
         ms = max(int(seconds * 1000), 1)
-        self._conn.execute(f"SET lock_timeout = {ms}")
         self._lock_wait = seconds
+        try:
+            self._live().execute(f"SET lock_timeout = {ms}")
+        except psycopg.Error as exc:
+            raise _as_sqlite_error(exc) from exc
 
     # ------------------------------------------------------------ bulk copy (coach db copy)
     def copy_rows(self, table: str, columns: list[str], rows) -> None:
@@ -320,12 +346,16 @@ def is_url(location: str) -> bool:
     return location.startswith(("postgresql://", "postgres://"))
 
 
-def connect(url: str, *, timeout: float) -> PostgresDatabase:
+def _open(url: str) -> psycopg.Connection:
     try:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.Error as exc:
         raise _as_sqlite_error(exc) from exc
     conn.adapters.register_loader("numeric", _NumericLoader)
-    db = PostgresDatabase(conn, url)
+    return conn
+
+
+def connect(url: str, *, timeout: float) -> PostgresDatabase:
+    db = PostgresDatabase(_open(url), url)
     db.set_lock_wait(timeout)
     return db

@@ -42,17 +42,26 @@ def shown(location: str) -> str:
     """The database's name for a message or a log line: a PostgreSQL URL without its password
     (no psycopg needed: this also names a database whose driver is missing)."""
     location = str(location)
-    parts = urlsplit(location)
-    if not is_postgres(location) or parts.password is None:
+    if not is_postgres(location):
         return location
-    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))
+    try:
+        parts = urlsplit(location)
+        password = parts.password
+    except ValueError:  # a URL too broken to parse (an unclosed "[" host): name no more than its kind
+        return location.split("://", 1)[0] + "://…"
+    if password is None:
+        return location
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{password}@", ":***@", 1)))
 
 
 def said(exc: BaseException, location: str) -> str:
     """What the server or libpq said, as one line without the URL's password (libpq quotes
     connection strings it can't parse, and its hints come on lines of their own)."""
     text = " ".join(str(exc).split()).rstrip(".")
-    password = urlsplit(str(location)).password if is_postgres(location) else None
+    try:
+        password = urlsplit(str(location)).password if is_postgres(location) else None
+    except ValueError:
+        return "the URL can't be read (check its host and port)"
     if password:
         for form in {password, unquote(password)}:
             text = text.replace(form, "***")

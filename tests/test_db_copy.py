@@ -150,3 +150,26 @@ def test_one_line_errors_without_passwords(source, tmp_path, capsys, db_file):
     assert code == 2 and "postgresql://" in err
     code, _, err = _copy(capsys, "--from", db_file, "--to", db_file)
     assert code == 1 and "must be a SQLite file" in err
+
+
+def test_installations_slack_sdks_own_store_wrote_are_copied_and_found_on_postgres(tmp_path, db_file, capsys):
+    # Before installations moved to the coach's database interface, slack_sdk's SQLite3 stores made these
+    # tables in the coach's file (their own column types: boolean, datetime): a team upgrading keeps them.
+    from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+
+    path = str(tmp_path / "coach.db")
+    SQLite3InstallationStore(database=path, client_id="cid").save(
+        _installation(team="T1", user="U1", user_token="xoxp-1", bot_token_expires_in=3600))
+    storage.open_db(path, migrations()).close()
+    code, out, err = _copy(capsys, "--from", path, "--to", db_file)
+    assert code == 0, err
+    store = DatabaseInstallationStore(db_file, client_id="cid")
+    try:
+        found = store.find_installation(enterprise_id=None, team_id="T1", user_id="U1")
+        assert (found.bot_token, found.user_token, found.is_enterprise_install) == ("xoxb-T1", "xoxp-1", False)
+        assert found.bot_token_expires_at > 0 and found.installed_at > 0
+        assert store.find_bot(enterprise_id=None, team_id="T1").bot_token == "xoxb-T1"
+        store.save(_installation(team="T1", bot_token="xoxb-T1-new"))  # ids go on after the copied ones
+        assert store.find_bot(enterprise_id=None, team_id="T1").bot_token == "xoxb-T1-new"
+    finally:
+        store.close()

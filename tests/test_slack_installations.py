@@ -230,3 +230,28 @@ async def test_export_and_forget_cover_the_installation_in_the_coachs_database(c
         assert kept.bot_token == "xoxb-T1" and kept.user_token is None  # the workspace's bot keeps working
     finally:
         store.close()
+
+
+async def test_a_lost_postgres_connection_is_replaced_and_the_request_still_answered(postgres_server, caplog):
+    # PostgreSQL restarted (or failed over) under a running `coach run`: the store's connections are
+    # dead. The next lookup reconnects instead of failing every Slack request until a restart.
+    import psycopg
+
+    url = postgres_server.fresh_database()
+    store = DatabaseInstallationStore(url, client_id="cid")
+    try:
+        await store.async_save(_installation(team="T1"))
+        for _ in range(4):  # let both pool threads open their connections
+            assert (await store.async_find_bot(enterprise_id=None, team_id="T1")).bot_token == "xoxb-T1"
+        pids = [db.execute("SELECT pg_backend_pid()").fetchone()[0] for db in store._connections._all]
+        with psycopg.connect(postgres_server.uri, autocommit=True) as admin:
+            for pid in pids:
+                admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        for _ in range(4):
+            assert (await store.async_find_bot(enterprise_id=None, team_id="T1")).bot_token == "xoxb-T1"
+        await store.async_save(_installation(team="T2", bot_token="xoxb-T2"))
+        assert (await store.async_find_bot(enterprise_id=None, team_id="T2")).bot_token == "xoxb-T2"
+        assert any("reconnected" in r.getMessage() for r in caplog.records)
+    finally:
+        store.close()
+        postgres_server.drop(url)

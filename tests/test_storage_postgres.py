@@ -142,6 +142,13 @@ def test_a_password_in_the_url_never_reaches_a_message_or_the_log(url, caplog):
     assert "hunter2" not in storage.shown(url)
 
 
+def test_a_url_too_broken_to_parse_is_still_one_sentence_without_its_password():
+    with pytest.raises(storage.StorageError) as raised:
+        storage.open_db("postgresql://coach:hunter2@[::1/coach", migrations())
+    assert str(raised.value) == ("Can't use the PostgreSQL database postgresql://…: the URL can't be read "
+                                 "(check its host and port).")
+
+
 def test_an_unreachable_postgres_is_one_line_and_exit_1_for_coach(tmp_path):
     url = "postgresql://coach:hunter2@127.0.0.1:1/coach"
     result = subprocess.run([sys.executable, "-m", "bot", "--db", url, "ask", "what is an F1 score"],
@@ -226,3 +233,25 @@ def test_a_postgres_url_without_the_driver_installed_is_one_line(tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr == ("PM Coach will not start: postgresql://coach:***@db.internal/coach is a PostgreSQL "
                              "database and its driver is not installed: pip install -e '.[postgres]' (psycopg).\n")
+
+
+def test_a_lost_postgres_connection_is_replaced_on_the_next_request(postgres_server, clock, library, index_file):
+    """A server restart or failover drops every connection: the request that finds its connection
+    gone gets a sentence, and the next one works on a new connection, with no restart of the bot."""
+    from bot.coach import Coach
+    from bot.config import Config
+
+    url = postgres_server.fresh_database()
+    coach = Coach(storage.open_db(url, migrations()), library, clock=clock, config=Config(db=url, index=index_file))
+    try:
+        assert "Subscribed" in coach.handle(make_request("subscribe me at 9am"))[0].text
+        pid = coach.db.execute("SELECT pg_backend_pid()").fetchone()[0]
+        postgres_server._admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        first = coach.handle(make_request("subscriptions"))[0]
+        assert "Traceback" not in first.text
+        again = coach.handle(make_request("subscriptions"))[0]
+        assert "09:00" in again.text, again.text
+        assert coach.db.execute("SELECT pg_backend_pid()").fetchone()[0] != pid
+    finally:
+        coach.db.close()
+        postgres_server.drop(url)

@@ -38,8 +38,23 @@ STATE_SECONDS = 600  # an install link works for ten minutes
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="slack-installations")
 
 
-async def _off_loop(fn, *args, **kwargs):
-    return await asyncio.get_running_loop().run_in_executor(_pool, partial(fn, *args, **kwargs))
+async def _off_loop(connections: "_Connections", fn, *args, **kwargs):
+    return await asyncio.get_running_loop().run_in_executor(_pool, partial(_once_more_if_broken, connections, fn,
+                                                                           *args, **kwargs))
+
+
+def _once_more_if_broken(connections: "_Connections", fn, *args, **kwargs):
+    """``fn`` once, and once more on a fresh connection if the thread's connection turned out to be gone
+    (PostgreSQL restarted, a failover): without this every later Slack request would fail until a restart.
+    What failed was rolled back with its connection, so running it again is safe."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception:  # whatever the driver raised (a rollback on a dead connection fails too)
+        if not connections.drop_broken():
+            raise
+        log.warning("slack installations: the connection to %s was lost; reconnected",
+                    storage.shown(connections.location))
+        return fn(*args, **kwargs)
 
 _INSTALLATION_COLUMNS = (
     "app_id", "enterprise_id", "enterprise_name", "enterprise_url", "team_id", "team_name", "bot_token", "bot_id",
@@ -104,6 +119,21 @@ class _Connections:
             with self._lock:
                 self._all.append(db)
         return db
+
+    def drop_broken(self) -> bool:
+        """Forget this thread's connection if it is gone; True when it was (the next get() reconnects)."""
+        db = getattr(self._local, "db", None)
+        if db is None or not getattr(db, "broken", False):
+            return False
+        self._local.db = None
+        with self._lock:
+            if db in self._all:
+                self._all.remove(db)
+        try:
+            db.close()
+        except Exception:  # closing a dead connection may complain: it is going anyway
+            pass
+        return True
 
     def close(self) -> None:
         with self._lock:
@@ -234,31 +264,32 @@ class DatabaseInstallationStore(InstallationStore, AsyncInstallationStore):
 
     # ---------------------------------------------------------------- async (what Bolt's AsyncApp awaits)
     async def async_save(self, installation: Installation) -> None:
-        await _off_loop(self.save, installation)
+        await _off_loop(self._connections, self.save, installation)
 
     async def async_save_bot(self, bot: Bot) -> None:
-        await _off_loop(self.save_bot, bot)
+        await _off_loop(self._connections, self.save_bot, bot)
 
     async def async_find_bot(self, *, enterprise_id: Optional[str], team_id: Optional[str],
                              is_enterprise_install: Optional[bool] = False) -> Optional[Bot]:
-        return await _off_loop(self.find_bot, enterprise_id=enterprise_id, team_id=team_id,
+        return await _off_loop(self._connections, self.find_bot, enterprise_id=enterprise_id, team_id=team_id,
                                is_enterprise_install=is_enterprise_install)
 
     async def async_find_installation(self, *, enterprise_id: Optional[str], team_id: Optional[str],
                                       user_id: Optional[str] = None,
                                       is_enterprise_install: Optional[bool] = False) -> Optional[Installation]:
-        return await _off_loop(self.find_installation, enterprise_id=enterprise_id, team_id=team_id,
-                               user_id=user_id, is_enterprise_install=is_enterprise_install)
+        return await _off_loop(self._connections, self.find_installation, enterprise_id=enterprise_id,
+                               team_id=team_id, user_id=user_id, is_enterprise_install=is_enterprise_install)
 
     async def async_delete_bot(self, *, enterprise_id: Optional[str], team_id: Optional[str]) -> None:
-        await _off_loop(self.delete_bot, enterprise_id=enterprise_id, team_id=team_id)
+        await _off_loop(self._connections, self.delete_bot, enterprise_id=enterprise_id, team_id=team_id)
 
     async def async_delete_installation(self, *, enterprise_id: Optional[str], team_id: Optional[str],
                                         user_id: Optional[str] = None) -> None:
-        await _off_loop(self.delete_installation, enterprise_id=enterprise_id, team_id=team_id, user_id=user_id)
+        await _off_loop(self._connections, self.delete_installation, enterprise_id=enterprise_id, team_id=team_id,
+                        user_id=user_id)
 
     async def async_delete_all(self, *, enterprise_id: Optional[str], team_id: Optional[str]) -> None:
-        await _off_loop(self.delete_all, enterprise_id=enterprise_id, team_id=team_id)
+        await _off_loop(self._connections, self.delete_all, enterprise_id=enterprise_id, team_id=team_id)
 
 
 class DatabaseOAuthStateStore(OAuthStateStore, AsyncOAuthStateStore):
@@ -297,7 +328,7 @@ class DatabaseOAuthStateStore(OAuthStateStore, AsyncOAuthStateStore):
         return bool(used)
 
     async def async_issue(self, *args, **kwargs) -> str:
-        return await _off_loop(self.issue)
+        return await _off_loop(self._connections, self.issue)
 
     async def async_consume(self, state: str) -> bool:
-        return await _off_loop(self.consume, state)
+        return await _off_loop(self._connections, self.consume, state)
