@@ -69,7 +69,7 @@ async def _serve(coach, enabled, http: bool, port: int, host: str = "0.0.0.0") -
     from bot.scheduler import DailyScheduler
 
     senders: dict = {"console": ConsoleSender()}
-    scheduler = DailyScheduler(coach, senders)
+    scheduler = DailyScheduler(coach, senders, compose_in_process=coach.config.compose_in_process)
     tasks = []
     for name, module in enabled:
         kwargs = {"http": http, "port": port, "host": host} if name == "slack" else {}

@@ -13,12 +13,12 @@ import sqlite3
 import sys
 
 
-def _coach(args):
+def _coach(args, answers_only: bool = False):
     from . import content, storage
     from .coach import open_coach
 
     try:
-        return open_coach(getattr(args, "db", None))
+        return open_coach(getattr(args, "db", None), answers_only=answers_only)
     except content.ContentError as exc:
         print("PM Coach will not start: the content has problems.", file=sys.stderr)
         for problem in exc.problems:
@@ -41,7 +41,7 @@ def cmd_chat(args) -> int:
 def cmd_ask(args) -> int:
     from .answers import ask_json, render_plain
 
-    coach = _coach(args)
+    coach = _coach(args, answers_only=True)  # no chat features: their imports would be most of the start-up
     if args.question == ["-"]:
         for line in sys.stdin:
             print(json.dumps(ask_json(coach, line.rstrip("\n")), ensure_ascii=False), flush=True)

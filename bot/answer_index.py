@@ -19,7 +19,10 @@ from .text import words
 MAX_QUESTION_TERMS = 64  # a pasted essay is not a question; its first words say what it's about
 MAX_SECTION_CHARS = 2800  # Slack section blocks stop at 3000
 BUTTON_LABEL = 72
-CLAUSE_AGREES_TOP = 3  # a long question's asking clause, answered alone, must land among the whole question's nearest
+CLAUSE_AGREES_TOP = 3
+# "what is an AI PM", "define AI product management": a subject whose terms weigh this little (idf) is the
+# library's own domain, in every section; its definition is the sentence that opens with it ("An AI PM is…")
+DOMAIN_TERM_WEIGHT = 1.5  # a long question's asking clause, answered alone, must land among the whole question's nearest
 # an agent noun whose stem is not itself ("designer" -> "design", "recruiters" -> "recruit")
 _AGENT = re.compile(r"[a-z]{4,}(?:er|or)s?")
 
@@ -83,7 +86,7 @@ class AnswerIndex:
         self.speller = retrieval.Speller(db)
         self._sections: list[Unit] | None = None
         self._places: dict[str, list[str]] = {}
-        self.disagreements = disagreements.parse(library.root / disagreements.FILE_NAME)[0]
+        self.disagreements = disagreements.parsed(library.root / disagreements.FILE_NAME)
         self.meaning = semantic.Meaning(self) if semantic.enabled() else None  # see semantic.py
 
     @property
@@ -109,7 +112,8 @@ class AnswerIndex:
         return self._units("key = ?", [unit.section_key])[0]
 
     # ------------------------------------------------------------------ ask
-    def rank(self, qterms: list[str], asking: list[str] | None = None) -> tuple[list[Candidate], dict[str, float], set[str]]:
+    def rank(self, qterms: list[str], asking: list[str] | None = None, points_back: bool = False,
+             about_me: set[str] = frozenset()) -> tuple[list[Candidate], dict[str, float], set[str]]:
         """Candidates from FTS, re-ranked by ranking.score. asking: the terms of a long question's
         asking clause (context.asking_clause); the rest of it is context and counts less."""
         df = retrieval.document_frequency(self.db, qterms)
@@ -117,7 +121,7 @@ class AnswerIndex:
         for t in weights.keys() & weak_terms():
             weights[t] *= ranking.WEAK_FACTOR
         unknown = {t for t, d in df.items() if d == 0}
-        for t, factor in context.factors(weights, asking, unknown).items():
+        for t, factor in context.factors(weights, asking, unknown, points_back, about_me).items():
             weights[t] *= factor
             if not factor:
                 del weights[t], df[t]
@@ -150,6 +154,10 @@ class AnswerIndex:
     def question_terms(self, question: str) -> list[str]:
         """The question's terms, its misspelt words first put right."""
         fixed = self.speller.correct_all(words(question)[:4 * MAX_QUESTION_TERMS])
+        adverbs = {w for w in fixed if context.ADVERB.fullmatch(w)}
+        if adverbs:  # "roughly", "commonly": how something is asked, unless the articles use the word
+            unused = adverbs - self.speller._present("answer_words", "word", adverbs) - synonyms.vocabulary()
+            fixed = [w for w in fixed if w not in unused]
         return terms(" ".join(fixed), query=True)[:MAX_QUESTION_TERMS]
 
     def ask(self, question: str, context_ok: bool = True) -> Answer:
@@ -160,7 +168,10 @@ class AnswerIndex:
         foreign = self.foreign_roles(words(question)[:4 * MAX_QUESTION_TERMS])
         qterms = [foreign.get(t, t) for t in qterms]
         clause = context.asking_clause(question) if context_ok else ""
-        ranked, weights, unknown = self.rank(qterms, self.question_terms(clause) if clause else None)
+        points_back = context.refers_back(clause)
+        about_me, rest = context.background(question) if points_back else ("", "")
+        ranked, weights, unknown = self.rank(qterms, self.question_terms(clause) if clause else None, points_back,
+                                             set(self.question_terms(about_me)) - set(self.question_terms(rest)))
         if not ranked:
             blocked = bool(foreign) or bool(self.out_of_scope(question, qterms))
             return self._rescued(question, weights, [], blocked) or Answer(question, False, None)
@@ -170,13 +181,18 @@ class AnswerIndex:
                 if c.unit.is_section and synonyms.advises(c.unit.section):
                     c.score += ranking.ADVICE_BOOST
             ranked.sort(key=lambda c: -c.score)
+            ranked = ranking.advising_first(ranked)
         if self.meaning is not None:
             ranked = self.meaning.rerank(question, ranked)
         declined = self.out_of_scope(question, qterms)
         if declined:
             return Answer(question, False, None, nearest=distinct_topics([c.unit for c in ranked])[:3], note=declined)
         topics = distinct_topics([c.unit for c in ranked])
-        ranked, role = self.naming_roles(ranked, qterms)
+        defined = self.domain_definition(question, topics)
+        if defined is not None:
+            return defined
+        ranked, role = self.naming_roles(ranked, terms(" ".join(self.speller.correct_all(words(question))), query=True,
+                                                       gaps=True))
         role_note = (f"The articles don't cover that for the {role} role; the nearest topics I have are "
                      f"about other roles.") if role else ""
         if not ranked:
@@ -190,7 +206,8 @@ class AnswerIndex:
             if context_ok:
                 # "I've been a B2B SaaS PM for 6 years… how do I move into AI PM?": the question is its
                 # last clause; the rest is context the library has no words for
-                if clause:
+                # "how do I explain it?" asks nothing by itself
+                if clause and not context.asks_nothing_alone(clause, len(self.question_terms(clause))):
                     found = self.ask(clause, context_ok=False)
                     # the clause alone must still be about what the whole question points at
                     if found.found and found.unit_key and any(t.key == self.unit(found.unit_key).section_key
@@ -204,12 +221,43 @@ class AnswerIndex:
             return Answer(question, False, None, score=score, nearest=topics[:3])  # "how many…" without a number
         return answer
 
+    def domain_definition(self, question: str, topics: list[Topic]) -> Answer | None:
+        """ "What is an AI PM": the first sentence of the library that opens with the subject and defines it,
+        when the subject is the library's own domain (its terms weigh next to nothing, so ranking can't tell)."""
+        subject = scope.definition_subject(question)
+        key = terms(subject, query=True) if subject else []
+        if not key:
+            return None
+        weights = retrieval.idf(retrieval.document_frequency(self.db, key), self.units)
+        if any(w > DOMAIN_TERM_WEIGHT for w in weights.values()):
+            return None
+        found = [(section, i) for section in self.sections for i, atom in enumerate(section.atoms)
+                 if atom.kind == "sentence" and scope.opens_defining(key, atom.text)]
+        if not found:
+            return None
+        # the user's own words first ("AI product management focuses on…" for "define AI product management")
+        said = " ".join(w for w in words(subject) if w not in ("a", "an", "the"))
+        section, i = next(((s, i) for s, i in found if " ".join(words(s.atoms[i].text)).startswith(said)
+                           or " ".join(words(s.atoms[i].text)[1:]).startswith(said)), found[0])
+        text = compose.compose(section, {t: 1.0 for t in key}, forced=i)
+        return Answer(question, True, text,
+                      sources=[{"article": section.article, "title": section.title, "section": section.section,
+                                "unit": section.key}],
+                      score=1.0, unit_key=section.key, citation=Citation(section.article, section.title, section.section),
+                      related=[t for t in topics if t.key != section.key][:3])
+
     def naming_roles(self, ranked: list[Candidate], qterms: list[str]) -> tuple[list[Candidate], str | None]:
         """The candidates from places that name every role the question names (fit.missing_role),
         and the role that sank the best one."""
         roles = synonyms.current().named_roles
         missing = [fit.missing_role(qterms, self._place(c.unit.section_key), roles) for c in ranked]
         return [c for c, m in zip(ranked, missing) if m is None], missing[0]
+
+    def said_anywhere(self, subject: list[str]) -> bool:
+        """Whether a section's title, heading, text or also-phrasings use these terms together, in order."""
+        return any(fit.runs(self._place(s.key), tuple(subject)) or any(fit.runs(list(p), tuple(subject))
+                                                                         for p in s.phrasings)
+                   for s in self.sections)
 
     def _place(self, section_key: str) -> list[str]:
         """A section's article title, heading and text, as terms in reading order (kept: it never changes)."""
@@ -239,12 +287,33 @@ class AnswerIndex:
         if passing is not None:
             where = "; ".join(f"{title} › {section}" for title, section in passing.where)
             return f"The articles mention {passing.subject} only in passing ({where}); they don't explain it."
-        role = scope.other_role(question, list(synonyms.current().other_roles), self.sections)
+        unused = scope.unused_subject(question, self.sections)
+        if unused is not None and not self.said_anywhere(terms(unused, query=True)):
+            return (f"I don't have an answer to that — the articles never mention {unused}; my library covers AI PM, "
+                    f"Data Scientist PM and traditional PM roles, skills, interviews and pay.")
+        vocabulary = synonyms.current()
+        # what a long question asks sits in its asking clause: "someone told me I sound like I read one book
+        # on ML…" asks for no book, and "I'm a UX designer… what does a design lead's path look like?" is
+        # about the design lead, whatever the background before it
+        clause = context.asking_clause(question)
+        asked = self.question_terms(clause) if clause else qterms
+        if vocabulary.resources & set(asked):
+            return ("I don't have an answer to that — the articles recommend no books, courses or other resources; "
+                    "my library covers AI PM, Data Scientist PM and traditional PM roles, skills, interviews and pay.")
+        role = scope.other_role(clause or question, list(vocabulary.other_roles), self.sections,
+                                vocabulary.career_words)
         if role is not None:
-            covered = "pm" in qterms  # "TPM or AI PM?" weighs a role the articles compare against
+            # "TPM or AI PM?" weighs a role the articles compare against: a PM beyond the role's own words,
+            # or words that weigh it as an option ("is Platform PM a good alternative")
+            covered = qterms.count("pm") > terms(role).count("pm")
             if not covered or scope.explained(role, self.sections) is None:
                 return (f"I don't have an answer to that — my library covers AI PM, Data Scientist PM and "
                         f"traditional PM careers, not {role} roles, and I won't guess from articles about other jobs.")
+        role = scope.alternative_as_career(clause or question, list(vocabulary.alternative_roles),
+                                           vocabulary.alternative_asks, vocabulary.option_words)
+        if role is not None:
+            return (f"I don't have an answer to that — the articles name {role} only as an alternative to the "
+                    f"PM tracks; they don't cover its pay, hiring or how to get there.")
         return ""
 
     def specific(self, ranked: list[Candidate]) -> Candidate:
@@ -269,7 +338,9 @@ class AnswerIndex:
         section = self.section_unit(unit)
         text = compose.compose(section, weights, atom if unit.is_section else unit.atom,
                                story=bool(compose.ASKS_STORY.search(question)),
-                               lead_first=synonyms.asks_advice(question) and synonyms.advises(section.section))
+                               lead_first=synonyms.asks_advice(question) and synonyms.advises(section.section),
+                               whole_list=synonyms.asks_whole_list(question),
+                               who=bool(compose.ASKS_WHO.search(question)))
         citation = Citation(unit.article, unit.title, unit.section)
         sources = [{"article": unit.article, "title": unit.title, "section": unit.section, "unit": unit.key}]
         text = self._with_other_claims(text, section, weights, sources)

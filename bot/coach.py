@@ -15,15 +15,35 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import answers, content, habit, practice, privacy, reminders, storage, study, subscriptions, users
+from . import answers, content, storage, users
 from .commands import Command
 from .config import Config
 from .messages import Reply, Request, error, info
 
 log = logging.getLogger(__name__)
 
-# Migrations run in this order: privacy's repair the tables of the features before it.
-FEATURES = (users, answers, practice, subscriptions, habit, study, reminders, privacy)
+# Migrations run in this order: privacy's repair the tables of the features before it. Those after
+# answers are imported when a coach that chats is built: `coach ask` needs none of them, and their
+# imports were a third of its start-up.
+_CHAT_FEATURES = ("practice", "subscriptions", "habit", "study", "reminders", "privacy")
+_features: tuple | None = None
+
+
+def features() -> tuple:
+    """Every feature module, in migration order."""
+    global _features
+    if _features is None:
+        import importlib
+
+        _features = (users, answers, *(importlib.import_module(f"{__package__}.{name}") for name in _CHAT_FEATURES))
+    return _features
+
+
+def __getattr__(name: str):
+    if name == "FEATURES":  # the tuple this module used to build at import
+        return features()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 MAX_TEXT = 10_000
 # Rows a reading command writes on the side (the question log, the last answer for `more`):
 # with a read-only database these writes are skipped, so questions still get answers.
@@ -61,13 +81,15 @@ def clean_text(text: str | None) -> str:
     return text.strip()[:MAX_TEXT]
 
 
-def migrations():
-    return tuple(m.MIGRATIONS for m in FEATURES if hasattr(m, "MIGRATIONS"))
+def migrations(*, answers_only: bool = False):
+    """Every feature's migration set, in order; ``answers_only``: the first ones, all that answering reads
+    (the others are applied, in order, by the next start of a coach that chats)."""
+    return tuple(m.MIGRATIONS for m in ((users, answers) if answers_only else features()) if hasattr(m, "MIGRATIONS"))
 
 
 class Coach:
     def __init__(self, db, library: content.Library, clock: Callable[[], datetime] = utcnow,
-                 config: Config | None = None, index_db=None):
+                 config: Config | None = None, index_db=None, *, answers_only: bool = False):
         self.db = db
         self.config = config or Config()
         if index_db is None:  # the content index's SQLite: the state's own file when that is SQLite
@@ -77,7 +99,7 @@ class Coach:
         self.clock = clock
         self.commands: dict[str, Command] = {}
         self.actions: dict[str, Callable] = {}
-        for feature in FEATURES:
+        for feature in (users, answers) if answers_only else features():
             for command in getattr(feature, "COMMANDS", ()):
                 for name in (command.name, *command.aliases):
                     self.commands[name] = command
@@ -105,7 +127,7 @@ class Coach:
                                  "or type `help` to see what I can do.")]
                 if name == "ask" and req.text.split(" ", 1)[0].lower().lstrip("/!") != "ask":
                     # plain text: a feature with something open (an open drill) may take it as its reply
-                    for feature in FEATURES:
+                    for feature in features():
                         take = getattr(feature, "take_plain_text", None)
                         taken = take(self, req) if take else None
                         if taken is not None:
@@ -146,7 +168,7 @@ class Coach:
 
     def _screen(self, req: Request, replies: list[Reply]) -> list[Reply]:
         """Features may hold back what would spoil them (practice: an open team drill's answer)."""
-        for feature in FEATURES:
+        for feature in features():
             screen = getattr(feature, "screen_replies", None)
             if screen:
                 replies = screen(self, req, replies)
@@ -174,8 +196,10 @@ def _help(coach: Coach, req: Request, args: str) -> list[Reply]:
 
 
 def open_coach(db_path: str | Path | None = None, content_root: str | Path | None = None,
-               clock: Callable[[], datetime] = utcnow, config: Config | None = None) -> Coach:
+               clock: Callable[[], datetime] = utcnow, config: Config | None = None, *,
+               answers_only: bool = False) -> Coach:
     """Validate content, open the database with every feature's migrations, build the coach.
+    ``answers_only``: a coach that only answers questions (`coach ask`), without importing the rest.
 
     Raises content.ContentError (with ``file:line: message`` problems) on invalid content and
     storage.StorageError (one sentence) on a database that can't be used.
@@ -186,6 +210,19 @@ def open_coach(db_path: str | Path | None = None, content_root: str | Path | Non
     # the parsed library, beside the index
     cache = Path(f"{index_path}.content.pickle") if index_path != ":memory:" else None
     library = content.load(Path(content_root) if content_root else None, cache=cache)
-    db = storage.open_db(db_path, migrations(), skip_when_read_only=SIDE_WRITES)
+    db = storage.open_db(db_path, migrations(answers_only=answers_only), skip_when_read_only=SIDE_WRITES)
+    if answers_only and not _built(db):
+        db.close()  # a first start builds every feature's tables: the next one may find the file read-only
+        answers_only = False
+        db = storage.open_db(db_path, migrations(), skip_when_read_only=SIDE_WRITES)
     index_db = storage.open_db(index_path, (answers.INDEX,)) if index_path != db_path else None
-    return Coach(db, library, clock=clock, config=config, index_db=index_db)
+    return Coach(db, library, clock=clock, config=config, index_db=index_db, answers_only=answers_only)
+
+
+def _built(db) -> bool:
+    """Every feature's tables were made by an earlier start (their migrations may have more steps since)."""
+    try:
+        applied = {row[0] for row in db.execute("SELECT DISTINCT migration_set FROM _migrations").fetchall()}
+    except Exception:
+        return False
+    return set(_CHAT_FEATURES) <= applied

@@ -21,9 +21,15 @@ SHORT_LEAD_CHARS = 40  # "Not necessarily." is the answer's first word, not all 
 SECOND_GAIN, SECOND_SCORE = 0.25, 0.6  # a second atom joins when it adds this much, or matches this well
 LIST_LEAD_IN_PREFERENCE = 1.5  # a sentence introducing a list ("three key roles:") sums it up
 HEADING_QUESTION_SHARE = 0.5  # a question sharing this much with a "…?" heading asks that heading's question
+HEADING_TOPIC_SHARE = 0.5  # ...with any heading, asks for that section's gist (its lead sentence first)
 SHORT_LIST = 6  # a list this long is shown whole when it is the answer
+WHOLE_LIST = 12  # ...this long when the question asks for all of it ("the full checklist")
 LONG_LIST_SHOWN = 3  # of a longer list, at most this many matching items, then "and N more"
-FORCED_FOLLOW_CHARS = 120  # a unit asked for directly takes on the next sentence when shorter than this
+LIST_ITEM_KEEP = 0.5  # ...matching: scoring at least this share of the best item's score
+FORCED_FOLLOW_CHARS = 120
+# "who puts models into production": a list item labelled with a role ("ML Engineers: Handle
+# productization…") names who; it gains this share of the best atom's score
+WHO_LABEL_BONUS = 0.5  # a unit asked for directly takes on the next sentence when shorter than this
 
 
 # Debrief anecdotes ("In a Q3 debrief, a candidate…") share a question's words ("candidate",
@@ -33,6 +39,7 @@ _STORY = re.compile(r"^(in an? |in one |one candidate |during |i recall|i once|i
 STORY_FACTOR = 0.5  # an anecdote counts this much unless the question asks for one
 # ...unless the question asks what happened ("why did one candidate get…", "an example of…")
 ASKS_STORY = re.compile(r"\b(did|was|were|happened|example|story|anecdote|debrief|once)\b", re.I)
+ASKS_WHO = re.compile(r"\bwho(?:'s|s)?\b", re.I)
 _ANAPHOR = re.compile(r"^(their|they|this|these|those|it|its|such|he|she|his|her)\b", re.I)
 
 
@@ -43,7 +50,7 @@ def _label_terms(atom) -> frozenset[str]:
 
 
 def compose(section: Unit, weights: dict[str, float], forced: int | None = None, story: bool = False,
-            lead_first: bool = False) -> str:
+            lead_first: bool = False, whole_list: bool = False, who: bool = False) -> str:
     """The 1–3 atoms of a section that best answer: the best match, the lead sentence when it
     also matches (these articles answer first), a list's lead-in when the match is an item."""
     atoms = list(section.atoms)
@@ -71,8 +78,13 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
         if stories[a.block] or _STORY.match(a.text):
             score *= 1 if story else STORY_FACTOR
         scores.append(score)
+    if who:
+        top = max(scores)
+        scores = [sc + WHO_LABEL_BONUS * top if sc and a.kind != "sentence" and _label_terms(a) else sc
+                  for sc, a in zip(scores, atoms)]
     # the lead wins unless another atom holds words the heading doesn't explain
-    lead_bonus = LEAD_HEADING_BONUS * in_heading + LEAD_BEST_BONUS * max(scores)
+    # (a list or table has no lead: its first item is one of many)
+    lead_bonus = (LEAD_HEADING_BONUS * in_heading + LEAD_BEST_BONUS * max(scores)) if atoms[0].kind == "sentence" else 0.0
     if forced is not None and 0 <= forced < len(atoms):
         best = forced
     else:
@@ -90,7 +102,13 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
     if _STORY.match(atoms[best].text) and best + 1 < len(atoms) and atoms[best + 1].block == atoms[best].block:
         picks.append(best + 1)  # an anecdote's point is in how it goes on, not in how it opens
     # a section headed by a question answers it in its first sentence
-    if best > 0 and (section.section.endswith("?") or lead_first or scores[0] > 0 and scores[0] >= LEAD_KEEP * scores[best]):
+    # ...and so does one whose heading says most of the question ("accuracy vs cost tradeoff" of "Balancing
+    # Accuracy vs Cost…"): these articles state the gist first
+    # (not when the answer is a list: "three key roles:" and its items hold the fact)
+    names_heading = atoms[0].kind == "sentence" and atoms[best].kind == "sentence" and not atoms[best].text.endswith(":") \
+        and in_heading >= HEADING_TOPIC_SHARE * (sum(undamped.values()) or 1.0)
+    if best > 0 and (section.section.endswith("?") or lead_first or names_heading
+                     or scores[0] > 0 and scores[0] >= LEAD_KEEP * scores[best]):
         picks.append(0)
     if 0 in picks and len(atoms[0].text) < SHORT_LEAD_CHARS and len(atoms) > 1 and atoms[1].block == atoms[0].block:
         picks.insert(picks.index(0) + 1, 1)  # "Not necessarily." is the answer's first word, not all of it
@@ -131,7 +149,7 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
         size += len(atoms[i].text)
     if forced is None:
         shown = _with_sibling_lists(shown, atoms, weights)
-        shown, more = _with_lists(shown, atoms, scores, context)
+        shown, more = _with_lists(shown, atoms, scores, WHOLE_LIST if whole_list else SHORT_LIST)
     else:
         more = {}
     head = [i for i in (context(best), best) if i is not None and i in shown]
@@ -143,10 +161,13 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
     # lead_first: an advice question answered by a section that advises ("When should I…") — its
     # first sentence states the recommendation or the conditions
     asks_heading = lead_first or in_heading >= HEADING_QUESTION_SHARE * (sum(undamped.values()) or 1.0)
-    if section.section.endswith("?") and asks_heading and 0 in shown:
+    if (section.section.endswith("?") and asks_heading or names_heading) and 0 in shown:
         # a question its heading asks is answered by the first sentence ("Not necessarily. …")
         lead = [0, 1] if len(atoms[0].text) < SHORT_LEAD_CHARS and 1 in shown else [0]
         head = lead + [i for i in head if i not in lead]
+    if 0 in shown and 0 not in head and _STORY.match(atoms[best].text) and not _STORY.match(atoms[0].text) \
+            and atoms[0].kind == "sentence":
+        head = [0] + head  # an anecdote illustrates the claim the section opens with: the claim comes first
     order = head + sorted(i for i in shown if i not in head)
     return _render(atoms, order, more)
 
@@ -174,9 +195,9 @@ def _with_sibling_lists(shown: list[int], atoms: list, weights: dict[str, float]
     return shown + extra
 
 
-def _with_lists(shown: list[int], atoms: list, scores: list[float], context) -> tuple[list[int], dict[int, int]]:
-    """A list answer is its lead-in and the items asked for: all of a short list, the matching ones
-    of a long one (with how many more there are). Returns the atoms and {last shown item: n more}."""
+def _with_lists(shown: list[int], atoms: list, scores: list[float], short: int) -> tuple[list[int], dict[int, int]]:
+    """A list answer is its lead-in and the items asked for: all of a short list (up to `short` items),
+    the matching ones of a long one (with how many more there are). Returns the atoms and {last shown item: n more}."""
     out, more = list(shown), {}
     lists: dict[int, tuple[int | None, list[int]]] = {}  # block -> (lead-in, items)
     for i in shown:
@@ -188,10 +209,12 @@ def _with_lists(shown: list[int], atoms: list, scores: list[float], context) -> 
             lead = block[0] - 1 if block[0] > 0 and atoms[block[0] - 1].text.endswith(":") else None
             lists[atoms[i].block] = (lead, block)
     for lead, items in lists.values():
-        if len(items) <= SHORT_LIST:
+        if len(items) <= short:
             chosen = items
         else:
-            matching = sorted((i for i in items if scores[i] > 0), key=lambda i: -scores[i])[:LONG_LIST_SHOWN]
+            top = max(scores[i] for i in items)
+            matching = sorted((i for i in items if scores[i] > 0 and scores[i] >= LIST_ITEM_KEEP * top),
+                              key=lambda i: -scores[i])[:LONG_LIST_SHOWN]
             chosen = sorted(set(matching) | {i for i in items if i in shown}) or items[:LONG_LIST_SHOWN]
             if len(chosen) < len(items):
                 more[chosen[-1]] = len(items) - len(chosen)

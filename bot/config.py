@@ -23,6 +23,9 @@ class Config:
     admin_only_channels: bool = False
     grace_hours: float = 3.0  # missed daily posts younger than this are caught up after downtime
     reveal_hours: float = 8.0  # team drill: model answer posted this long after the daily post
+    # `coach run` composes scheduled posts in a process of its own, on a second core (bot.scheduled_posts);
+    # COACH_COMPOSE=thread keeps it in the scheduler's process (several processes sharing few cores)
+    compose_in_process: bool = True
 
     @classmethod
     def from_env(cls) -> "Config":
@@ -35,4 +38,5 @@ class Config:
             admin_only_channels=bool(admins),
             grace_hours=_float("COACH_GRACE_HOURS", 3.0),
             reveal_hours=_float("COACH_REVEAL_HOURS", 8.0),
+            compose_in_process=(os.environ.get("COACH_COMPOSE") or "process").strip().lower() != "thread",
         )

@@ -12,12 +12,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 # libyaml's parser when PyYAML was built with it (about 10x faster than pure Python); its nodes
-# carry the same marks, so problems keep their file:line.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-YAML_LOADER = "C" if SAFE_LOADER is not yaml.SafeLoader else "Python"
+# carry the same marks, so problems keep their file:line. Set on the first parse (see _yaml).
+SAFE_LOADER = None
 TRACKS = ("ai-pm", "ds-pm", "traditional-pm", "career")
 DRILL_TYPES = ("mcq", "open", "scenario")
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "content"
@@ -166,6 +163,7 @@ def parse_article(path: Path, problems: list[str], text: str | None = None) -> A
         problems.append(f"{name}:1: front matter is not closed with '---'")
         return None
     try:
+        yaml = _yaml()
         meta = yaml.load("\n".join(lines[1:end]), Loader=SAFE_LOADER) or {}
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", 0) + 2
@@ -250,14 +248,30 @@ def _construct_mapping(loader, node):
     return mapping
 
 
-def line_loader(base=SAFE_LOADER):
+def line_loader(base=None):
     """A safe loader that records the line of each mapping (and of each key) in the mapping."""
-    loader = type("LineLoader", (base,), {"__doc__": line_loader.__doc__})
+    import yaml
+
+    loader = type("LineLoader", (base or getattr(yaml, "CSafeLoader", yaml.SafeLoader),),
+                  {"__doc__": line_loader.__doc__})
     loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
     return loader
 
 
-_LineLoader = line_loader()
+_LineLoader = None  # line_loader(), made on the first parse
+
+
+def _yaml():
+    """PyYAML, imported when something is parsed: with a warm content cache (a cold ``coach ask``)
+    nothing is, and the import is a good part of its start-up."""
+    global SAFE_LOADER, _LineLoader
+    import yaml
+
+    if SAFE_LOADER is None:
+        SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    if _LineLoader is None:
+        _LineLoader = line_loader(SAFE_LOADER)
+    return yaml
 
 _FIELDS = {
     "mcq": {"id", "type", "track", "difficulty", "source", "prompt", "choices", "answer", "explanation"},
@@ -277,6 +291,7 @@ def parse_drills(path: Path, problems: list[str], text: str | None = None) -> li
         if read is None:
             return []
         text = read[1]
+    yaml = _yaml()
     try:
         data = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
@@ -427,9 +442,10 @@ def check(root: Path | None = None) -> tuple[Library | None, list[str]]:
             drills[drill.id] = drill
     from . import disagreements, semantic, synonyms  # vocabulary, disagreements, word vectors: checked with the rest
 
-    if (root / synonyms.FILE_NAME).is_file():
-        problems += synonyms.parse(root / synonyms.FILE_NAME)[1]
-    problems += disagreements.check(root, articles)
+    vocabulary_problems = synonyms.parse(root / synonyms.FILE_NAME)[1] if (root / synonyms.FILE_NAME).is_file() else []
+    problems += vocabulary_problems
+    if not vocabulary_problems:  # the disagreements are read through the vocabulary
+        problems += disagreements.check(root, articles)
     problems += semantic.check(root)
     if problems:
         return None, problems
@@ -477,27 +493,29 @@ def _read_cache(cache: Path, key: str) -> Library | None:
 
     try:
         with open(cache, "rb") as fh:
-            stored_key, library, vocabulary = pickle.load(fh)
+            stored_key, library, vocabulary, claims = pickle.load(fh)
     except Exception:  # missing, truncated or from another version: just check the content
         return None
     if stored_key != key or not isinstance(library, Library):
         return None
-    from . import synonyms
+    from . import disagreements, synonyms
 
     synonyms.adopt(vocabulary)  # the vocabulary parsed with it, if its file is unchanged
+    disagreements.adopt(claims)  # and the disagreements the answer index reads at every start
     return library
 
 
 def _write_cache(cache: Path, key: str, library: Library) -> None:
     import pickle
 
-    from . import synonyms
+    from . import disagreements, synonyms
 
     vocabulary = synonyms.parsed_entry(synonyms.path_for(library.root))
+    claims = disagreements.parsed_entry(library.root / disagreements.FILE_NAME)
     tmp = Path(f"{cache}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as fh:
-            pickle.dump((key, library, vocabulary), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((key, library, vocabulary, claims), fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, cache)  # atomic: a concurrent reader sees the old file or the new one
     except OSError:  # a read-only or missing folder only costs the next start its speed
         try:

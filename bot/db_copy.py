@@ -118,6 +118,10 @@ def _copy(src, dst, source: str, target: str, force: bool, started: float) -> Co
                 raise CopyError(f"Row counts differ after the copy ({', '.join(wrong)}); nothing was changed.")
     finally:
         src.execute("COMMIT")
+    # Statistics for the planner now, not when autovacuum first gets round to it: without them
+    # PostgreSQL reads a whole workspace's rows where an index finds a batch's few (measured: a
+    # burst's per-batch reads 0.9 ms → 0.07 ms).
+    dst.execute("ANALYZE")
     report.seconds = time.perf_counter() - started
     return report
 

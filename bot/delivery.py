@@ -59,8 +59,8 @@ class ConsoleSender:
     answers, across processes too.
     """
 
-    # One post at a time, as a terminal shows them: with the scheduler holding a send's slot until its
-    # result is written, a kill can leave at most one console post printed but unrecorded.
+    # One post at a time, as a terminal shows them; the scheduler then writes each result the moment
+    # it is printed, so a kill can leave at most one console post printed but unrecorded.
     max_in_flight = 1
 
     def __init__(self, out=None):

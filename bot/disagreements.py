@@ -7,8 +7,8 @@ from pathlib import Path
 import re
 import unicodedata
 
-import yaml
 
+from . import synonyms
 from .synonyms import terms
 
 FILE_NAME = "disagreements.yaml"
@@ -46,8 +46,18 @@ class Disagreement:
         return any((c.article, c.section) == (article, section) for c in self.claims)
 
 
-class _Lines(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    pass
+_LINES = None
+
+
+def _loader():
+    """(yaml, a loader that keeps each mapping's line), made on the first parse (see parsed)."""
+    global _LINES
+    import yaml
+
+    if _LINES is None:
+        _LINES = type("_Lines", (getattr(yaml, "CSafeLoader", yaml.SafeLoader),), {})
+        _LINES.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+    return yaml, _LINES
 
 
 def _mapping(loader, node):
@@ -56,7 +66,45 @@ def _mapping(loader, node):
     return out
 
 
-_Lines.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_parsed: dict[tuple, list] = {}  # file versions -> parse(path)'s disagreements
+
+
+def _version(path: Path) -> tuple | None:
+    """The disagreements file's version, and the vocabulary's its words are read with."""
+    try:
+        vocabulary = synonyms.path_for(path.parent)
+        return tuple((str(p), st.st_mtime_ns, st.st_size) for p in (path, vocabulary) for st in [p.stat()])
+    except OSError:
+        return None
+
+
+def parsed(path: Path) -> list[Disagreement]:
+    """parse(path)'s disagreements, read once per file version; the content cache keeps them across
+    processes (parsed_entry, adopt), so a start with a warm cache needs no YAML parser at all."""
+    key = _version(path)
+    if key is None:
+        return []
+    if key not in _parsed:
+        _parsed.clear()
+        _parsed[key] = parse(path)[0]
+    return _parsed[key]
+
+
+def parsed_entry(path: Path) -> tuple | None:
+    """parsed(path) with the file version it is for (content.load's cache keeps it)."""
+    result = parsed(path)
+    key = _version(path)
+    return (key, result) if key else None
+
+
+def adopt(entry: tuple | None) -> None:
+    """Take a kept parsed() result if the file is still that version (else the next call reads it)."""
+    if not entry:
+        return
+    key, result = entry
+    if _version(Path(key[0][0])) == key:
+        _parsed.clear()
+        _parsed[key] = result
 
 
 def parse(path: Path, articles: dict | None = None) -> tuple[list[Disagreement], list[str]]:
@@ -65,8 +113,9 @@ def parse(path: Path, articles: dict | None = None) -> tuple[list[Disagreement],
     if not path.is_file():
         return [], []
     name = path.name if not path.parent.name else f"{path.parent.name}/{path.name}"
+    yaml, lines_loader = _loader()
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Lines) or []
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=lines_loader) or []
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         return [], [f"{name}:{mark.line + 1 if mark else 1}: not valid YAML ({getattr(exc, 'problem', exc)})"]

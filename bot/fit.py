@@ -19,7 +19,7 @@ _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|
                      r"half|double|triple)\b", re.I)
 
 
-def _runs(seq: list[str], phrase: tuple[str, ...]) -> bool:
+def runs(seq: list[str], phrase: tuple[str, ...]) -> bool:
     n = len(phrase)
     return any(tuple(seq[i:i + n]) == phrase for i in range(len(seq) - n + 1))
 
@@ -29,14 +29,14 @@ def missing_role(qterms: list[str], place: list[str], roles: tuple[str, ...]) ->
     article's title, heading and text, as terms in order) never names."""
     for role in roles:
         phrase = tuple(terms(role))
-        if phrase and _runs(qterms, phrase) and not _runs(place, phrase):
+        if phrase and runs(qterms, phrase) and not runs(place, phrase):
             return role
     return None
 
 
 def asks_count(question: str, phrasings: tuple[tuple[str, ...], ...]) -> bool:
     ws = words(question)
-    return any(_runs(ws, p) for p in phrasings)
+    return any(runs(ws, p) for p in phrasings)
 
 
 def has_number(text: str) -> bool:

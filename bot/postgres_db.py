@@ -2,6 +2,10 @@
 
 Features write their SQL once, in SQLite's spelling (``?`` placeholders, ``INSERT OR IGNORE``,
 ``INTEGER PRIMARY KEY``); ``translate`` turns a statement into PostgreSQL's once and caches it.
+Placeholders become the server's own ``$1, $2, …`` and statements go through psycopg's
+``RawCursor``, which sends them as they are: psycopg's ``%s`` cursors parse every statement of
+more than 50 parameters again on each call (its cache stops there), and a burst's multi-row
+claims and posts have hundreds.
 Only syntax is translated here — a query whose *meaning* differs between the two (summing a
 boolean, ``CASE WHEN ?``) is written portably in the feature instead.
 
@@ -66,14 +70,14 @@ def translate(sql: str) -> str:
     out: list[str] = []
     depth = 0
     returning_at = None
+    placeholders = 0
     for tok in _TOKEN.findall(sql):
         if tok.startswith("'"):
-            out.append(tok.replace("%", "%%"))
+            out.append(tok)
         elif tok == "?":
             _null_safe(out)
-            out.append("%s")
-        elif tok == "%":
-            out.append("%%")
+            placeholders += 1
+            out.append(f"${placeholders}")
         elif tok.lower() == "user":
             out.append('"user"')  # a column name here, a reserved word there
         elif ddl and tok.upper() in _TYPES:
@@ -96,7 +100,12 @@ def translate(sql: str) -> str:
 
 def _null_safe(out: list[str]) -> None:
     """SQLite's ``a IS ?`` (equal, NULL included) is ``IS NOT DISTINCT FROM`` in PostgreSQL."""
-    words = [i for i, t in enumerate(out) if not t.isspace()][-2:]
+    words: list[int] = []  # the last two words before the placeholder (from the end: a multi-row INSERT has thousands)
+    for i in range(len(out) - 1, -1, -1):
+        if not out[i].isspace():
+            words.insert(0, i)
+            if len(words) == 2:
+                break
     if words and out[words[-1]].upper() == "IS":
         out[words[-1]] = "IS NOT DISTINCT FROM"
     elif len(words) == 2 and out[words[0]].upper() == "IS" and out[words[1]].upper() == "NOT":
@@ -232,11 +241,16 @@ class PostgresDatabase:
         return self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
     # ------------------------------------------------------------ transactions
-    def begin_write(self) -> None:
+    def begin_write(self, serialized: bool = True) -> None:
         self.execute("BEGIN")
         self._writing = True
+        if serialized:
+            self.take_write_lock()
+
+    def take_write_lock(self) -> None:
+        """The one writer's advisory lock, held to the end of the transaction."""
         try:
-            self._conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+            self._conn.execute("SELECT pg_advisory_xact_lock($1)", [WRITE_LOCK])
         except psycopg.Error as exc:
             self.rollback()
             raise _as_sqlite_error(exc) from exc
@@ -348,7 +362,7 @@ def is_url(location: str) -> bool:
 
 def _open(url: str) -> psycopg.Connection:
     try:
-        conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=10, cursor_factory=psycopg.RawCursor)
     except psycopg.Error as exc:
         raise _as_sqlite_error(exc) from exc
     conn.adapters.register_loader("numeric", _NumericLoader)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from . import retrieval
+from .synonyms import advises, weak_terms
 
 # Share of the question's weight (idf) the best unit must cover to be answered; below it we decline.
 MIN_COVERAGE = 0.55
@@ -18,9 +19,11 @@ MIN_COVERAGE = 0.55
 MIN_FOCUS = 0.5
 # ...and either one heading/also-phrasing says this much of it, or one sentence/item (see confident)
 MIN_SAID, MIN_SAID_ATOM = 0.45, 0.3
-# ...or, for a "should I…" question on a section that advises, one sentence/item saying this much: the
-# asker's situation is spread over the question ("we already know the rules… should we use ML?")
-MIN_SAID_ADVICE = 0.2
+# ...neither for a "should I…" question on a section that advises: the asker's situation is spread
+# over the question ("we already know the rules… should we use ML?"), and the section as a whole
+# (coverage, focus) must match it. A long question (this many terms that count) spreads its words
+# too: one sentence/item need only say MIN_SAID_LONG of it.
+LONG_QUESTION_TERMS, MIN_SAID_LONG = 7, 0.1
 # Below those, a question with one word the library never uses is answered when its other words
 # (at least this many) are covered this well by one unit and one sentence of it.
 MIN_KNOWN_TERMS = 4
@@ -31,6 +34,10 @@ CHILD_MARGIN = 0.9  # see specific
 RECAP_MARGIN = 0.08  # see primary_first
 WEAK_FACTOR = 0.4  # content/vocabulary.yaml's weak_words ("day to day", "best") count this much
 ADVICE_BOOST = 0.3  # a recommending section ("When should I…") for a "should I…" question
+# ...and one that covers the question about as well as the best (this share of its coverage, and of its
+# score) goes first: "which PM flavor suits an ML engineer like me" wants the recommendation, not the
+# section that shares most of the asker's background words
+ADVICE_COVERAGE, ADVICE_SCORE = 0.9, 0.8
 PHRASING_LABEL_WORDS = 3  # a one-word question must be named by a phrasing this short (see names)
 
 # Sections that restate the body ("Summary", "Key Takeaways"): on a near tie the body says it first
@@ -125,6 +132,19 @@ def primary_first(ranked: list[Candidate]) -> list[Candidate]:
     return ranked
 
 
+def advising_first(ranked: list[Candidate]) -> list[Candidate]:
+    """For an advice question: a recommending section close behind the best goes first (see ADVICE_COVERAGE)."""
+    best = ranked[0]
+    if best.unit.is_section and advises(best.unit.section):
+        return ranked
+    for i, other in enumerate(ranked[1:6], 1):
+        if other.score < ADVICE_SCORE * best.score:
+            break
+        if other.unit.is_section and advises(other.unit.section) and other.coverage >= ADVICE_COVERAGE * best.coverage:
+            return [other] + ranked[:i] + ranked[i + 1:]
+    return ranked
+
+
 def names(unit: Unit, weights: dict[str, float]) -> bool:
     """A heading, also-phrasing or item label of at most three words is about this word."""
     return any(len(set(p)) <= PHRASING_LABEL_WORDS and weights.keys() & set(p) for p in unit.phrasings)
@@ -157,14 +177,19 @@ def confident(best: Candidate, section: Unit, weights: dict[str, float], focus_s
               unknown: set[str], advice: bool = False) -> bool:
     """Whether the best unit answers the question, or only shares some of its words."""
     unit = best.unit
-    # one-word questions ("life?") must name what a heading or item is about, not just occur in it
-    if len(weights) == 1 and not names(unit, weights):
+    # one-word questions ("life?", "good interview questions": weak words aside) must name what a
+    # heading or item is about, not just occur in it
+    strong = {t: w for t, w in weights.items() if t not in weak_terms()}
+    if len(strong if strong else weights) == 1 and not names(unit, strong or weights):
         return False
     if best.coverage >= MIN_COVERAGE and focus_share >= MIN_FOCUS:
         # what frames a unit (title, section heading) holds the domain's words for every unit
         # in it: the question must also be said together by one of its sentences or phrasings,
         # or it is a neighbouring topic in the same words ("what is a product roadmap")
-        return best.phrasing >= MIN_SAID or said(unit, section, weights) >= (MIN_SAID_ADVICE if advice else MIN_SAID_ATOM)
+        if advice:
+            return True  # the asker's situation, spread over the question, is matched by the section as a whole
+        least = MIN_SAID_LONG if sum(1 for w in weights.values() if w > 0) >= LONG_QUESTION_TERMS else MIN_SAID_ATOM
+        return best.phrasing >= MIN_SAID or said(unit, section, weights) >= least
 
     # One word the library never uses ("bandwagon", "blocker") in a question that is otherwise
     # wholly about one place still asks about that place; a question resting on one or two known

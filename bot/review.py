@@ -23,8 +23,8 @@ LEARNING_STEP = timedelta(minutes=10)
 
 def stamp(dt: datetime) -> str:
     """One fixed-width UTC text form, so columns compare correctly as strings."""
-    # isoformat is several times faster than strftime and gives the same text from the year 1000 on
-    return dt.astimezone(timezone.utc).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+    # isoformat is twice as fast as strftime and gives the same text from the year 1000 on
+    return dt.astimezone(timezone.utc).isoformat(timespec="seconds")[:19] + "Z"
 
 
 def parse_stamp(text: str) -> datetime:

@@ -10,7 +10,7 @@ another process, a claim abandoned by a crash. Jobs give punctuality; the ledger
 correctness.
 
 Once: the ``deliveries`` table has UNIQUE (subscription_id, kind, local_date), kind being
-daily, reveal or digest. Claims are INSERT OR IGNORE inside BEGIN IMMEDIATE; the rows the
+daily, reveal or digest. Claims are one INSERT OR IGNORE per batch (no write lock: the key is the guard); the rows the
 insert returns are the ones this scheduler won. Everyone else — a second process, a
 restarted one, a job firing twice in a DST fall-back hour, a clock jump — finds the row
 and posts nothing. The job store is never the guard: it can't be shared between processes.
@@ -40,11 +40,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from . import practice, reminders, subscriptions
+from . import reminders, scheduled_posts, subscriptions
 from .delivery import ConsoleSender, PermanentError, RateLimited, Sender, Target
 from .messages import Button, Reply, channel_ref
 from .review import parse_stamp, stamp
-from .storage import transaction
+from .storage import is_postgres, transaction
 from . import workers
 from .subscriptions import DAYS, Subscription, fire_times
 
@@ -56,6 +56,7 @@ SWEEP_SECONDS = 60
 CONCURRENCY = 50  # sends in flight at once (a slot is held from the send until its result is written)
 CLAIM_BATCH = 100  # deliveries claimed per write transaction
 COMPOSE_BATCH = 25  # posts composed per worker call, in one write transaction
+COMPOSING = 2  # compose batches in flight at once (queued in the composer: one starts as the other ends)
 LOOKAHEAD = 2 * CONCURRENCY  # subscriptions composed and waiting to be sent, at most
 COALESCE_SECONDS = 0.2  # jobs firing within this of each other are planned and posted by one run
 TRIES = 3  # transient failures: this many attempts, then the delivery is recorded as failed
@@ -144,8 +145,12 @@ def _occurrences(trigger, after: datetime, until: datetime, limit: int = 16):
 
 class DailyScheduler:
     def __init__(self, coach, senders: dict[str, Sender], *, concurrency: int = CONCURRENCY, tries: int = TRIES,
-                 backoff: float = BACKOFF, sleep=None, owner: str | None = None):
+                 backoff: float = BACKOFF, sleep=None, owner: str | None = None, compose_in_process: bool = False):
         self.coach = coach
+        # ``coach run`` composes in a process of its own (see scheduled_posts); tests and run-due in a thread
+        thread = scheduled_posts.ThreadComposer(lambda c: _lane(c, "compose"))
+        self.composer = (scheduled_posts.ProcessComposer(coach, thread)
+                         if compose_in_process and workers.db_file(coach) else thread)
         self.senders = senders  # platform -> Sender; adapters add theirs as they connect
         self.tries = tries
         self.backoff = backoff
@@ -200,6 +205,7 @@ class DailyScheduler:
         logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
         # Paused while thousands of jobs are added: a running scheduler wakes up for each one.
         self._aps.start(paused=True)
+        self.composer.start()  # a composing process warms up while the jobs are built
         subscriptions.LISTENERS.append(self._changed)
         rows, reveals = await workers.call(self.coach, self._load)
         self._apply(rows)
@@ -224,6 +230,7 @@ class DailyScheduler:
         if self._aps is not None and self._aps.running:
             self._aps.shutdown(wait=False)
         self._aps = None
+        self.composer.close()
         self._groups.clear()
         self._schedule_of.clear()
         self._reveals.clear()
@@ -418,9 +425,12 @@ class DailyScheduler:
             batches[-1].append(entry)
         random.shuffle(batches)
         for batch in filter(None, batches):
-            outbox.add(await workers.call(self.coach, self._claim, batch, at, summary))
-        outbox.add(await workers.call(self.coach, self._recover_in, at, summary,
-                                      by_id if only is not None and not sweep else None))
+            # Claim the next batch only when this process is ready to compose it: a process claiming
+            # ahead of its sending would hold posts another process could send sooner.
+            await outbox.wants_more(CLAIM_BATCH)
+            outbox.add(await workers.call_in(_lane(self.coach, "claims"), self.coach, self._claim, batch, at, summary))
+        outbox.add(await workers.call_in(_lane(self.coach, "claims"), self.coach, self._recover_in, at, summary,
+                                         by_id if only is not None and not sweep else None))
         await outbox.finish()
         if only is None or sweep:  # people's evening reminders ride on the sweep (bot/reminders.py)
             sent = await reminders.run_due(self, at)
@@ -481,16 +491,20 @@ class DailyScheduler:
         return plan
 
     def _claim(self, coach, plan: list, at: datetime, summary: Summary) -> list[Item]:
-        """(in a worker thread) Claim a batch: INSERT OR IGNORE every planned delivery inside one BEGIN IMMEDIATE.
+        """(in a worker thread) Claim a batch: INSERT OR IGNORE every planned delivery in one statement.
 
         The rows the statement RETURNs are the ones it inserted — those posts are ours;
         a row someone else inserted first is ignored and not returned (per row, what
-        ``rowcount`` says for a single insert).
+        ``rowcount`` says for a single insert). The unique key is the guard, so on PostgreSQL
+        the claim takes no write lock: processes claiming different batches don't wait for each
+        other, and one inserting a key another has in flight waits for that one's commit, then
+        skips it. Rows go in key order, so two claims that overlap (a sweep's batch and a
+        minute's) wait for each other in one direction only — never a deadlock.
         """
         db = coach.db
         now, lease = stamp(at), at + LEASE
         values, wanted = [], []
-        for sub, kind, local_date, due, extra in plan:
+        for sub, kind, local_date, due, extra in sorted(plan, key=lambda p: (p[0].id, p[1], p[2])):
             late = at - due > self.grace
             if not late and sub.platform not in self.senders:
                 summary.unsent[sub.platform] += 1  # unclaimed: a process that can post will take it
@@ -501,7 +515,7 @@ class DailyScheduler:
             wanted.append((sub, kind, local_date, extra, due))
         if not wanted:
             return []
-        with transaction(db):
+        with transaction(db, serialized=False):
             won = {(r[1], r[2], r[3]): (r[0], r[4]) for r in db.execute(
                 "INSERT OR IGNORE INTO deliveries (subscription_id, kind, local_date, due_at, state, claimed_by, "
                 "lease_until, post_id, message_ref, created_at, updated_at) VALUES "
@@ -601,35 +615,6 @@ class DailyScheduler:
         return items
 
     # ------------------------------------------------------------ one delivery
-    def _compose(self, coach, item: Item) -> list[Reply]:
-        """(in a worker thread) The post's messages: choosing a drill and building a reveal read and write."""
-        sub = item.sub
-        if item.kind == "daily":
-            post_id, replies = practice.daily_drill(
-                coach, sub.platform, sub.workspace, sub.channel, user=sub.user if sub.is_dm else None,
-                track=sub.track, post_key=f"sub:{sub.id}:{item.local_date}")
-            item.post_id = post_id  # recorded with the result; a re-send after a crash gets the same post anyway
-            return replies
-        if item.kind == "reveal":
-            return practice.reveal_post(coach, item.post_id)
-        return practice.weekly_digest(coach, sub.platform, sub.workspace, sub.channel)
-
-    def _compose_batch(self, coach, items: list[Item]) -> dict[int, list[Reply] | Exception]:
-        """(in a worker thread) Compose several posts in one write transaction (one commit, not one
-        each); a post that fails is rolled back alone and comes back as its exception."""
-        out: dict[int, list[Reply] | Exception] = {}
-        with transaction(coach.db):
-            for item in items:
-                coach.db.conn.execute("SAVEPOINT compose")
-                try:
-                    out[item.id] = self._compose(coach, item)
-                except Exception as exc:
-                    log.exception("composing %s failed", item.key)
-                    coach.db.conn.execute("ROLLBACK TO compose")
-                    out[item.id] = exc
-                coach.db.conn.execute("RELEASE compose")
-        return out
-
     def _still_mine(self, item: Item) -> bool:
         """Renew the lease when half of it is used up; False if another process has taken the claim over."""
         now = self.coach.clock()
@@ -650,13 +635,20 @@ class DailyScheduler:
                               [stamp(item.lease_until), item.id, self.owner])
 
     async def _record(self, item: Item, state: str, error: str = "") -> None:
-        """Write a result: it joins the ledger's next group write (see _Ledger); returns once written."""
+        """Write a result: it joins the ledger's next group write (see _Ledger); returns once written.
+
+        A sender that takes one send at a time (the console: a local write, no network) has its
+        results written at once instead: a hop to the ledger thread would be most of its time, and
+        the time a post spends sent but unrecorded is what a kill -9 can turn into a duplicate."""
         now = stamp(self.coach.clock())
         done = state != "pending"
         params = [state, item.parts_sent, item.ref if item.parts_sent else "", error[:500] or None,
                   item.attempts - item.attempts_recorded, state, now, done, item.post_id, now, item.id]
         item.attempts_recorded = item.attempts
-        await self._ledger.write(params)
+        if getattr(self.senders.get(item.sub.platform), "max_in_flight", None) == 1:
+            _write_results(self.coach, [params])
+        else:
+            await self._ledger.write(params)
 
     def _limit(self, platform: str):
         """The sender's own limit on sends at once (``max_in_flight``), as a semaphore, or None."""
@@ -780,7 +772,19 @@ class DailyScheduler:
             log.warning("could not tell %s that subscription %s is paused: %s", sub.subscriber, sub.id, exc)
 
 
-_LEDGER = workers.lane("coach-ledger")  # results are written here, never behind the pool's queue
+# The scheduler's writes (claims, composing posts, send results) in threads of their own: they never
+# queue behind people's commands in the pool. SQLite takes one writer at a time, so there they share
+# one thread: apart they would only wait on each other's lock (and its busy waits sleep in coarse
+# steps). PostgreSQL takes them at once on separate connections, so there each kind has its own
+# thread and one's round trips to the server overlap the others' (one thread for all three was the
+# bottleneck of a burst: claims waited behind compose batches and result writes).
+_WRITER = workers.lane("coach-scheduler")
+_LANES = {kind: workers.lane(f"coach-{kind}") for kind in ("claims", "compose", "results")}
+
+
+def _lane(coach, kind: str):
+    return _LANES[kind] if is_postgres(coach.db.location) else _WRITER
+
 
 _RESULT = ("UPDATE deliveries SET state = ?, parts_sent = ?, message_ref = COALESCE(NULLIF(?, ''), message_ref), "
            "error = ?, attempts = attempts + ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
@@ -789,13 +793,15 @@ _RESULT = ("UPDATE deliveries SET state = ?, parts_sent = ?, message_ref = COALE
 
 
 def _write_results(coach, rows: list[list]) -> None:
-    with transaction(coach.db):
-        coach.db.conn.executemany(_RESULT, rows)
+    # Each update is of a row this process claimed: on PostgreSQL no need for the one writer's lock
+    # (with it, three processes' result writes queued behind each other and behind compose batches).
+    with transaction(coach.db, serialized=False):
+        coach.db.executemany(_RESULT, rows)
 
 
 class _Ledger:
     """Send results written in groups: whatever came in while one write ran goes in the next, as one
-    transaction in a thread of its own. A commit per message cost more than the send; grouped, the
+    transaction in the scheduler's writer thread. A commit per message cost more than the send; grouped, the
     crash window stays the same because each send keeps its slot until its result is written."""
 
     def __init__(self, sched: DailyScheduler):
@@ -818,7 +824,7 @@ class _Ledger:
             rows, written = self.rows, self.written
             self.rows, self.written = [], None
             try:
-                await workers.call_in(_LEDGER, self.sched.coach, _write_results, rows)
+                await workers.call_in(_lane(self.sched.coach, "results"), self.sched.coach, _write_results, rows)
             except Exception as exc:
                 written.set_exception(exc)
             else:
@@ -826,8 +832,8 @@ class _Ledger:
 
 
 class _Outbox:
-    """Claimed posts on their way out: composed a batch at a time in a worker thread (a bounded number
-    ahead of sending), then sent, each subscription's posts in order (on Mondays the digest first)."""
+    """Claimed posts on their way out: composed a batch at a time by the composer (``COMPOSING`` batches at
+    once, a bounded number ahead of sending), then sent, each subscription's posts in order (on Mondays the digest first)."""
 
     ORDER = {"digest": 0, "daily": 1, "reveal": 2}
 
@@ -836,7 +842,11 @@ class _Outbox:
         self.waiting: deque[list[Item]] = deque()  # each subscription's items, not composed yet
         self.open = 0  # subscriptions composed (or being composed) and not sent yet
         self.room = asyncio.Event()
+        self.taken = asyncio.Event()  # set whenever the pump takes subscriptions off ``waiting``
         self.pump: asyncio.Task | None = None
+        # Batches being composed at once: with one, the composer sat idle while each batch travelled
+        # back and its sends were started, which capped a burst near 1,800 posts/s with no sending at all.
+        self.composing = asyncio.Semaphore(COMPOSING)
         self.tasks: list[asyncio.Task] = []
 
     def add(self, items: list[Item]) -> None:
@@ -857,13 +867,30 @@ class _Outbox:
                 batch.append(self.waiting.popleft())
                 n += len(batch[-1])
             self.open += len(batch)
-            items = [item for unit in batch for item in unit]
-            try:
-                composed = await workers.call(self.sched.coach, self.sched._compose_batch, items)
-            except Exception as exc:  # the batch's transaction itself failed: none of them was composed
-                log.exception("composing %d posts failed", len(items))
-                composed = {item.id: exc for item in items}
-            self.tasks += [asyncio.ensure_future(self._send(unit, composed)) for unit in batch]
+            self.taken.set()
+            await self.composing.acquire()
+            self.tasks.append(asyncio.ensure_future(self._compose(batch)))
+
+    async def _compose(self, batch: list[list[Item]]) -> None:
+        items = [item for unit in batch for item in unit]
+        try:
+            composed = await self.sched.composer.compose(self.sched.coach, items)
+        except Exception as exc:  # the batch's transaction itself failed: none of them was composed
+            log.exception("composing %d posts failed", len(items))
+            composed = {item.id: exc for item in items}
+        finally:
+            self.composing.release()
+        for item in items:  # the post each became, recorded with its result (a re-send finds the same)
+            got = composed[item.id]
+            if not isinstance(got, Exception):
+                item.post_id, composed[item.id] = got
+        self.tasks += [asyncio.ensure_future(self._send(unit, composed)) for unit in batch]
+
+    async def wants_more(self, backlog: int) -> None:
+        """Return once fewer than ``backlog`` claimed subscriptions wait to be composed."""
+        while len(self.waiting) >= backlog:
+            self.taken.clear()
+            await self.taken.wait()
 
     async def _send(self, unit: list[Item], composed: dict) -> None:
         try:

@@ -21,16 +21,19 @@ from .text import STOPWORDS, normalize, stem, words
 _OPEN = r"^(?:(?:hey|hi|so|ok|okay|quick q|q|pls|please|can you|could you)\W+)*"
 _DEFINITION = [
     re.compile(_OPEN + r"how (?:do|can|should|would) (?:i|you|we) (?:calculate|compute|use|set up|build|implement|"
-               r"train|read|interpret|apply|write|install|configure|run|do|perform|conduct) (?:an? |the |my )?"
+               r"train|read|interpret|apply|write|install|configure|run|do|perform|conduct|detect|reduce|prevent|"
+               r"monitor|debug|mitigate|lower|speed up) (?:an? |the |my )?"
                r"(?P<x>.+?)\W*$"),
     re.compile(_OPEN + r"what (?:is|are|'s|s) (?:an? |the )?(?P<x>.+?) (?:used|good|useful) for\W*$"),
     re.compile(_OPEN + r"what (?:does|do) (?:an? |the )?(?P<x>.+?) do\W*$"),
-    re.compile(_OPEN + r"(?:explain )?how (?:does|do) (?:an? |the )?(?P<x>.+?) work\W*$"),
+    re.compile(_OPEN + r"(?:explain )?how (?:does|do) (?:an? |the )?(?P<x>.+?) work(?:\s+(?:\w+ly|in detail|in practice|"
+               r"under the hood|step by step|behind the scenes))?\W*$"),
     re.compile(_OPEN + r"(?:explain )?how (?:an? |the )?(?P<x>.+?) works?\W*$"),
     re.compile(_OPEN + r"what (?:does|do) (?:an? |the )?(?P<x>.+?) (?:mean|stand for)\W*$"),
     re.compile(_OPEN + r"(?:what(?:'s| is| are|s)|whats|define|explain|describe|tell me about|meaning of)\s+"
                r"(?:an? |the )?(?P<x>.+?)(?:\s+(?:exactly|in detail|again|actually|for me|mean|means))?\W*$"),
 ]
+_SECOND_QUESTION = re.compile(r"\s+and\s+(?=(?:how|why|what|when|where|is|are|does|do|can|should)\b)")
 MAX_SUBJECT_WORDS = 4  # longer than this, "what is …" asks a question, not for a definition
 # "data leakage in machine learning": a subject the articles never use whole is looked up without
 # the field it is placed in
@@ -42,7 +45,9 @@ show identifies identify lets let allows allow gives give stands stand covers co
 focus focuses lead leads manage manages build builds sit sits spend spends require requires need needs work works
 drive drives combine combines define defines""".split())
 # the user's own background, not the subject ("I'm a data scientist, which PM path…")
-_BACKGROUND = re.compile(r"\b(i'?m|i am|im|coming from|background|former|currently|been an?|work(?:ing)? as)\b")
+_BACKGROUND = re.compile(r"\b(i'?m|i am|im|i was|i've been|ive been|coming from|came from|background|former|formerly|"
+                         r"currently|been an?|work(?:ing|ed)? as|(?:years?|yrs?|months?|time|career) as an?|"
+                         r"before (?:product|pm|moving|switching))\b")
 
 
 @dataclass
@@ -57,7 +62,8 @@ def definition_subject(question: str) -> str | None:
     for pattern in _DEFINITION:
         m = pattern.match(q)
         if m:
-            x = m.group("x").strip(" ?!.")
+            # "what is a data flywheel and how do I build one": the subject ends where a second question starts
+            x = _SECOND_QUESTION.split(m.group("x"))[0].strip(" ?!.")
             raw = words(x)
             content_words = [w for w in raw if w not in STOPWORDS]
             # "what is a traditional pm accountable for" asks about a role, not for a term's definition
@@ -113,6 +119,24 @@ def explained(subject: str, units) -> bool | None:
     return False if mentioned else None
 
 
+MAX_OPENING_WORDS = 6  # "An AI PM is…", "AI product management focuses on…": the subject opens the sentence
+# ...and goes on saying what it is or does ("AI PMs require deep intuition…" says what they need)
+_OPENS_DEFINING = frozenset("""is are means refers focuses focus sit sits own owns manage manages leverage leverages
+operate operates""".split())
+
+
+def opens_defining(key: list[str], text: str) -> bool:
+    """Whether the sentence opens with these terms (articles aside) and goes on with a defining word."""
+    raw = words(text)
+    start = 1 if raw and raw[0] in ("a", "an", "the") else 0
+    if start >= len(raw) or not terms(raw[start]):
+        return False  # "Most AI PMs are…" opens with a quantifier, not the subject
+    for end in range(start + 1, min(len(raw), start + MAX_OPENING_WORDS) + 1):
+        if terms(" ".join(raw[start:end])) == key:
+            return end < len(raw) and raw[end] in _OPENS_DEFINING
+    return False
+
+
 def _holds(phrasings, named: tuple[str, ...]) -> bool:
     n = len(named)
     return bool(n) and any(p[i:i + n] == named for p in phrasings for i in range(len(p) - n + 1))
@@ -136,15 +160,56 @@ def _defines(key: list[str], text: str) -> bool:
     return False
 
 
-def passing_mention(question: str, units) -> Passing | None:
-    """A "what is X" question about an X the articles only name: where they name it."""
+MAX_UNUSED_WORDS = 3  # a "what is X" subject this short that the articles never use together is not theirs
+_COMPOUND = re.compile(r"\b(?:and|or|between|vs|versus|difference|differences)\b")
+
+
+def unused_subject(question: str, units) -> str | None:
+    """X of a "what is X" question (X short and single: not "the difference between A and B") that no
+    heading or sentence uses with its words together, even without the field it is placed in; the
+    caller still looks for X in the vocabulary's terms (fit.said_anywhere) before declining."""
     subject = definition_subject(question)
-    if subject is None:
+    if subject is None or _COMPOUND.search(subject):
         return None
+    qualified = _QUALIFIER.search(subject)
+    for candidate in (subject, subject[:qualified.start()] if qualified else None):
+        if candidate and explained(candidate, units) is not None:
+            return None
+    return subject if len([w for w in words(subject) if w not in STOPWORDS]) <= MAX_UNUSED_WORDS else None
+
+
+# "how does LangSmith compare to Weights & Biases", "jira vs figma": two terms weighed against each other
+_COMPARED = [re.compile(_OPEN + r"how (?:does|do|would) (?:an? |the )?(?P<x>.+?) compare (?:to|with|against) "
+                                r"(?:an? |the )?(?P<y>.+?)\W*$"),
+             re.compile(_OPEN + r"(?:an? |the )?(?P<x>[^,?]+?) (?:vs\.?|versus) (?:an? |the )?(?P<y>[^,?]+?)\W*$")]
+
+
+def compared_subjects(question: str) -> tuple[str, str] | None:
+    """X and Y of "how does X compare to Y" / "X vs Y", each short enough to be a term."""
+    q = normalize(question).strip()
+    for pattern in _COMPARED:
+        m = pattern.match(q)
+        if m:
+            x, y = (m.group(g).strip(" ?!.") for g in ("x", "y"))
+            if all(0 < len([w for w in words(t) if w not in STOPWORDS]) <= MAX_SUBJECT_WORDS for t in (x, y)):
+                return x, y
+    return None
+
+
+def passing_mention(question: str, units) -> Passing | None:
+    """A "what is X" question about an X the articles only name: where they name it. So is a comparison of
+    two terms they only name ("how does LangSmith compare to Weights & Biases")."""
+    subject = definition_subject(question)
+    said = subject
+    if subject is None:
+        pair = compared_subjects(question)
+        if pair is None or any(explained(t, units) is not False for t in pair):
+            return None
+        subject, said = pair[0], " and ".join(pair)
     found = explained(subject, units)
     qualified = _QUALIFIER.search(subject)
     if found is None and qualified:
-        subject = subject[:qualified.start()]
+        subject = said = subject[:qualified.start()]
         found = explained(subject, units)
     if found is not False:
         return None
@@ -155,19 +220,53 @@ def passing_mention(question: str, units) -> Passing | None:
         if unit.is_section and any(all(p in _plain(a.text) for p in probes) and _find(key, a.text)
                                    for a in unit.atoms):
             where.append((unit.title, unit.section))
-    return Passing(subject, where[:2])
+    return Passing(said, where[:2])
 
 
-def other_role(question: str, other_roles: list[str], units) -> str | None:
-    """A role the articles don't cover as a career that the question is about (not the asker's background)."""
+def other_role(question: str, other_roles: list[str], units, career_terms: frozenset[str] = frozenset()) -> str | None:
+    """A role the articles don't cover as a career that the question is about (not the asker's background).
+    A role they explain as a team member ("Data Engineers: …") still counts when the question asks about
+    it as a career (career_terms: "how do I become a data engineer", "data engineer interview")."""
     q = normalize(question)
     if _BACKGROUND.search(q):
         return None
-    qs = [w[:-1] if w.endswith("s") else w for w in words(q)]  # "recruiting" is not "recruiter"
     for role in sorted(other_roles, key=lambda r: -len(r)):
-        key = [w[:-1] if w.endswith("s") else w for w in words(role)]  # as the question's words are read
-        if any(qs[i:i + len(key)] == key for i in range(len(qs) - len(key) + 1)):
+        if _names(q, role):
             if explained(role, units):
-                return None  # "ML Engineers: Handle productization…" — the articles explain this one
+                asked = set(terms(question, query=True)) - set(terms(role, query=True))
+                if not asked & career_terms:
+                    return None  # "ML Engineers: Handle productization…" — the articles explain this one
             return role
     return None
+
+
+def _singular(ws: list[str]) -> list[str]:
+    return [w[:-1] if w.endswith("s") else w for w in ws]  # "recruiting" is not "recruiter"
+
+
+def _names(q: str, role: str) -> bool:
+    """Whether the (normalized) question names the role, singular or plural."""
+    qs, key = _singular(words(q)), _singular(words(role))
+    return any(qs[i:i + len(key)] == key for i in range(len(qs) - len(key) + 1))
+
+
+def alternative_as_career(question: str, alternatives: list[str], career_terms: frozenset[str],
+                          option_terms: frozenset[str]) -> str | None:
+    """An alternative role the articles only weigh against the PM tracks ("Platform PM", "AI Strategy Lead"),
+    asked about as a career of its own ("how much do Platform PMs earn", "how do I become an ML engineer"):
+    the articles have no such facts. Not when the question weighs it as an option ("a good alternative",
+    "instead of AI PM"), compares it with another role, or it is the asker's background."""
+    q = normalize(question)
+    if _BACKGROUND.search(q):
+        return None
+    named = [r for r in alternatives if _names(q, r)]
+    if len({tuple(terms(r)) for r in named}) != 1:
+        return None  # none, or two compared ("who earns more, ML engineers or Platform PMs")
+    role = named[0]
+    qterms = terms(question, query=True)
+    asked = set(qterms) - set(terms(role, query=True))
+    if not asked & career_terms or asked & option_terms:
+        return None
+    if qterms.count("pm") > terms(role).count("pm"):
+        return None  # "Platform PM or AI PM pay": a PM track beside it
+    return role

@@ -31,10 +31,14 @@ class SQLiteDatabase:
         self.conn.close()
 
     # ------------------------------------------------------------ transactions
-    def begin_write(self) -> None:
+    def begin_write(self, serialized: bool = True) -> None:
         # IMMEDIATE takes the write lock up front: writers queue on the busy timeout
-        # instead of failing when a read transaction tries to upgrade.
+        # instead of failing when a read transaction tries to upgrade. (SQLite has one
+        # writer at a time whatever ``serialized`` says.)
         self.conn.execute("BEGIN IMMEDIATE")
+
+    def take_write_lock(self) -> None:
+        pass  # BEGIN IMMEDIATE took it
 
     def commit(self) -> None:
         self.conn.execute("COMMIT")

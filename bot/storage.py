@@ -122,22 +122,32 @@ _local = threading.local()
 
 
 @contextmanager
-def transaction(db) -> Iterator:
+def transaction(db, *, serialized: bool = True) -> Iterator:
     """A write transaction that holds the write lock from its start (SQLite: BEGIN IMMEDIATE;
     PostgreSQL: an advisory lock), so concurrent writers queue on the busy timeout instead of
-    failing half-way; nested use joins the outer one."""
+    failing half-way; nested use joins the outer one.
+
+    ``serialized=False`` is for work whose every statement is safe on its own (updates of rows it
+    owns, inserts a unique key settles): on PostgreSQL it takes no advisory lock, so several
+    processes write at once, each holding only its rows' locks; SQLite has its one write lock
+    either way. A serialized transaction nested in it takes the lock then, to the outer one's end."""
     depth = getattr(_local, "depth", {})
     _local.depth = depth
+    locked = getattr(_local, "locked", {})
+    _local.locked = locked
     key = id(db)
     if depth.get(key):
+        if serialized and not locked.get(key):
+            # every time (PostgreSQL's lock is re-entrant): a savepoint rolled back releases it again
+            db.take_write_lock()
         depth[key] += 1
         try:
             yield db
         finally:
             depth[key] -= 1
         return
-    db.begin_write()
-    depth[key] = 1
+    db.begin_write(serialized=serialized)
+    depth[key], locked[key] = 1, serialized
     try:
         yield db
         db.commit()
@@ -145,7 +155,7 @@ def transaction(db) -> Iterator:
         db.rollback()
         raise
     finally:
-        depth[key] = 0
+        depth[key], locked[key] = 0, False
 
 
 def connect(location: str, *, read_only: bool = False, timeout: float = BATCH_BUSY_S,

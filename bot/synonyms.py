@@ -12,7 +12,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 
 from .text import STOPWORDS, stem, words
 
@@ -21,7 +20,8 @@ FILE_NAME = "vocabulary.yaml"
 
 _LISTS = ("question_filler_phrases", "question_filler_words", "question_openers", "polite", "how_much_make",
           "weak_words", "other_roles", "advice_questions", "advice_headings", "context_after_number",
-          "named_roles", "count_questions")
+          "named_roles", "count_questions", "whole_list_words", "career_words", "resources", "content_questions",
+          "option_words", "alternative_roles", "alternative_asks")
 _TABLES = ("synonyms", "question_synonyms")
 _KNOWN = {*_LISTS, *_TABLES, "chat_spellings"}
 
@@ -39,10 +39,17 @@ class Vocabulary:
     digest: str
     other_roles: tuple[str, ...] = ()  # roles the articles don't cover as careers, as written
     advice_questions: tuple[tuple[str, ...], ...] = ()  # raw words of "should I…" phrasings
+    content_questions: tuple[tuple[str, ...], ...] = ()  # "what should I…": asks for content, not advice
     advice_headings: tuple[tuple[str, ...], ...] = ()  # raw words a recommending heading opens with
     context_units: frozenset[str] = frozenset()  # "years" in "6 years": the number before is context
     named_roles: tuple[str, ...] = ()  # roles an answer must name to be about them ("Data Scientist PM")
     count_questions: tuple[tuple[str, ...], ...] = ()  # raw words of "how many…" phrasings
+    whole_list_words: frozenset[str] = frozenset()  # "the full checklist": all of a long list
+    career_words: frozenset[str] = frozenset()  # terms asking about a role as a career (become, interview, pay)
+    resources: frozenset[str] = frozenset()  # terms of things to read or take the articles never recommend
+    option_words: frozenset[str] = frozenset()  # terms weighing a role as an option ("a good alternative")
+    alternative_roles: tuple[str, ...] = ()  # roles named only as alternatives to the PM tracks, as written
+    alternative_asks: frozenset[str] = frozenset()  # terms asking about such a role as a career of its own
     raw_words: frozenset[str] = frozenset()  # every word the file names
     longest: int = 1
 
@@ -52,20 +59,31 @@ def _canonical(key: str) -> str:
     return " ".join(stem(w) for w in words(key))
 
 
-class _Lines(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml parses it 10x faster when present
-    """Keeps each key's line, for file:line messages."""
+def _loader():
+    """(yaml, a loader that keeps each key's line for file:line messages), made on the first parse:
+    a warm content cache brings the parsed vocabulary, and importing PyYAML is a good part of a
+    cold `coach ask`. libyaml parses it 10x faster when present."""
+    global _LINES
+    import yaml
+
+    if _LINES is None:
+        _LINES = type("_Lines", (getattr(yaml, "CSafeLoader", yaml.SafeLoader),), {})
+        _LINES.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+    return yaml, _LINES
+
+
+_LINES = None
 
 
 def _mapping(loader, node):
     out = {}
     for k, v in node.value:
         key = loader.construct_object(k, deep=True)
+        if key in out:  # YAML keeps the last of two equal keys: the first one's phrasings would vanish unseen
+            out.setdefault("__repeated__", []).append((key, k.start_mark.line + 1))
         out[key] = loader.construct_object(v, deep=True)
         out.setdefault("__lines__", {})[key] = k.start_mark.line + 1
     return out
-
-
-_Lines.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
 _parsed: dict[tuple, tuple[Vocabulary | None, list[str]]] = {}  # (path, mtime, size) -> parse's result
@@ -107,9 +125,10 @@ def adopt(entry: tuple | None) -> None:
 
 def _parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
     name = _display(path)
+    yaml, lines_loader = _loader()
     try:
         text = path.read_text(encoding="utf-8")
-        data = yaml.load(text, Loader=_Lines)
+        data = yaml.load(text, Loader=lines_loader)
     except OSError as exc:
         return None, [f"{name}:1: cannot read the vocabulary ({exc.strerror})"]
     except yaml.YAMLError as exc:
@@ -118,7 +137,8 @@ def _parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
     if not isinstance(data, dict):
         return None, [f"{name}:1: the vocabulary must be a mapping of sections ({', '.join(sorted(_KNOWN))})"]
     lines = data.pop("__lines__", {})
-    problems: list[str] = []
+    problems: list[str] = [f"{name}:{line}: '{key}' is given twice; put its phrasings in one list"
+                           for key, line in data.pop("__repeated__", [])]
 
     def at(key, where=None) -> str:
         return f"{name}:{(where or lines).get(key, 1)}"
@@ -149,6 +169,8 @@ def _parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
             problems.append(f"{at(table)}: '{table}' must map a word to the phrasings that mean it")
             continue
         key_lines = value.pop("__lines__", {})
+        problems.extend(f"{name}:{line}: '{key}' is given twice in '{table}'; put its phrasings in one list"
+                        for key, line in value.pop("__repeated__", []))
         out: dict[tuple[str, ...], str] = {}
         for key, phrases in value.items():
             where = at(key, key_lines)
@@ -178,6 +200,7 @@ def _parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
         problems.append(f"{at('chat_spellings')}: 'chat_spellings' must map a chat spelling to the words it means")
     else:
         chat_lines = chat.pop("__lines__", {})
+        problems.extend(f"{name}:{line}: chat spelling '{key}' is given twice" for key, line in chat.pop("__repeated__", []))
         for short, full in chat.items():
             if not isinstance(short, str) or len(words(short)) != 1 or not isinstance(full, str) or not words(full):
                 problems.append(f"{at(short, chat_lines)}: chat spelling {short!r}: {full!r} must be one word "
@@ -204,8 +227,15 @@ def _parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
         weak=weak, other_roles=tuple(lists["other_roles"]),
         advice_questions=tuple(tuple(words(p)) for p in lists["advice_questions"]),
         advice_headings=tuple(tuple(words(p)) for p in lists["advice_headings"]),
+        content_questions=tuple(tuple(words(p)) for p in lists["content_questions"]),
         context_units=flat("context_after_number"), named_roles=tuple(lists["named_roles"]),
-        count_questions=tuple(tuple(words(p)) for p in lists["count_questions"]), digest=hashlib.sha256(text.encode()).hexdigest()[:16], raw_words=frozenset(raw),
+        count_questions=tuple(tuple(words(p)) for p in lists["count_questions"]),
+        whole_list_words=flat("whole_list_words"),
+        career_words=frozenset(t for w in lists["career_words"] for t in _canonical_via(w, query)),
+        resources=frozenset(t for w in lists["resources"] for t in _canonical_via(w, query)),
+        option_words=frozenset(t for w in lists["option_words"] for t in _canonical_via(w, query)),
+        alternative_roles=tuple(lists["alternative_roles"]),
+        alternative_asks=frozenset(t for w in lists["alternative_asks"] for t in _canonical_via(w, query)), digest=hashlib.sha256(text.encode()).hexdigest()[:16], raw_words=frozenset(raw),
         longest=max((len(k) for k in query), default=1))
     return vocab, []
 
@@ -253,14 +283,18 @@ def current() -> Vocabulary:
     return _active if _active is not None else use(os.environ.get("COACH_CONTENT"))
 
 
-def terms(text: str, query: bool = False) -> list[str]:
-    """Canonical, stemmed terms in order: the unit of matching for the answer index."""
+def terms(text: str, query: bool = False, gaps: bool = False) -> list[str]:
+    """Canonical, stemmed terms in order: the unit of matching for the answer index. gaps: a dropped
+    word leaves "" in its place, so terms side by side were words side by side ("training data, is
+    that on me as a PM" names no "Data PM")."""
     v = current()
     ws = words(text)
     if query:
         ws = [x for w in ws for x in v.chat.get(w, w).split()]
-    if query:  # "6 years as a PM": the number says who is asking, not what about
-        ws = [w for i, w in enumerate(ws) if not (w[0].isdigit() and i + 1 < len(ws) and ws[i + 1] in v.context_units)]
+    if query:  # "6 years as a PM", "after 12 to 18 months": the number says who is asking, not what about
+        ws = [w for i, w in enumerate(ws) if not (w[0].isdigit() and (
+            i + 1 < len(ws) and ws[i + 1] in v.context_units
+            or i + 3 < len(ws) and ws[i + 1] in ("to", "or") and ws[i + 2][0].isdigit() and ws[i + 3] in v.context_units))]
     if query and "much" in ws:  # "how much do AI PMs make": make is earn
         ws = ["earn" if w in v.how_much_make else w for w in ws]
     phrases = v.query_phrases if query else v.phrases
@@ -284,6 +318,8 @@ def terms(text: str, query: bool = False) -> list[str]:
             w = ws[i]
             i += 1
             if w in STOPWORDS or (query and w in v.filler):
+                if gaps and out and out[-1]:
+                    out.append("")
                 continue
             out.append(stem(w))
     return out
@@ -298,10 +334,24 @@ def weak_terms() -> frozenset[str]:
     return current().weak
 
 
+def asks_whole_list(question: str) -> bool:
+    """"Give me the full checklist", "all the tools": a long list is shown whole."""
+    return bool(current().whole_list_words & set(words(question)))
+
+
 def asks_advice(question: str) -> bool:
     """A "should I… / …for me?" question: it wants a recommendation or conditions."""
+    v = current()
     ws = words(question)
-    return any(tuple(ws[i:i + len(p)]) == p for p in current().advice_questions for i in range(len(ws)))
+    # "what should I prep" asks what to do, not whether: an advice phrase inside a content question's
+    # phrase counts only when it goes beyond it ("what should I do")
+    # ("or am I stuck" is a filler phrase: the "am I" in it asks nothing either)
+    framing = [*v.content_questions, *(p for p, canon in v.query_phrases.items() if canon == "")]
+    spans = [(i, i + len(p)) for p in framing for i in range(len(ws)) if tuple(ws[i:i + len(p)]) == p]
+
+    def inside(i: int, n: int) -> bool:  # strictly: "is it worth" framing a question still asks for advice
+        return any(a <= i and i + n <= b and b - a > n for a, b in spans)
+    return any(tuple(ws[i:i + len(p)]) == p and not inside(i, len(p)) for p in v.advice_questions for i in range(len(ws)))
 
 
 def advises(heading: str) -> bool:

@@ -122,6 +122,17 @@ def user_tz(coach, platform: str, workspace: str, user: str) -> str | None:
     return row[0] if row and is_place(row[0]) else None
 
 
+def user_tzs(coach, platform: str, workspace: str, people: list[str]) -> dict[str, str | None]:
+    """``user_tz`` for several people in one read."""
+    if not people:
+        return {}
+    rows = coach.db.execute(
+        f"SELECT user, tz FROM users WHERE platform = ? AND workspace = ? AND user IN ({','.join('?' * len(people))})",
+        [platform, workspace, *people]).fetchall()
+    known = {user: tz for user, tz in rows if is_place(tz)}
+    return {user: known.get(user) for user in people}
+
+
 def workspace_tz(coach, platform: str, workspace: str) -> str:
     row = coach.db.execute(
         "SELECT default_tz FROM workspaces WHERE platform = ? AND workspace = ?", [platform, workspace]

@@ -81,7 +81,7 @@ async def call(coach, fn: Callable[..., T], *args, **kwargs) -> T:
 
 
 def lane(name: str) -> ThreadPoolExecutor:
-    """A thread of its own, for work that must not queue behind the pool (the ledger's writes)."""
+    """A thread of its own, for work that must not queue behind the pool (the scheduler's writes)."""
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
 
 

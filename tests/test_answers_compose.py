@@ -86,3 +86,26 @@ def test_edited_articles_have_no_template_fragments(coach):
     text = " ".join(s.body for a in content.load().articles.values() for s in a.sections)
     for fragment in ("counter‑intuitive truth", "not‑X‑but‑Y", "The judgment therefore", "The insight is that"):
         assert fragment not in text
+
+
+def test_an_anecdote_never_comes_before_the_claim_it_illustrates():
+    body = ("Quokkas sleep most of the day. In a Q3 debrief, the hiring manager said the quokka team slept "
+            "through every standup and the sprint slipped. Teams plan around it.\n")
+    text = compose.compose(_section(body, heading="Quokka habits"), {"quokka": 1.0, "team": 2.0, "sprint": 2.0,
+                                                                     "sleep": 0.5})
+    assert text.startswith("Quokkas sleep most of the day.") and "In a Q3 debrief" in text
+
+
+def test_a_who_question_gets_the_list_item_labelled_with_the_role(coach):
+    # "ML Engineers: Handle productization…" says who; "These roles need to work together… deployment" does not
+    answer = coach.index.ask("who actually puts models into production on the team")
+    assert answer.found and "ML Engineers: Handle productization" in answer.answer, answer.answer
+    assert not answer.answer.startswith("These roles need to work together")
+
+
+def test_a_question_naming_the_heading_gets_the_sections_gist_first(coach):
+    # "accuracy vs cost tradeoff" is most of "Balancing Accuracy vs Cost…": its lead states the gist, before
+    # the closing sentence that merely repeats "tradeoffs"
+    answer = coach.index.ask("accuracy vs cost tradeoff in AI products")
+    assert answer.found and answer.answer.startswith("A “perfect” AI model that combines speed, accuracy, and low cost"), \
+        answer.answer

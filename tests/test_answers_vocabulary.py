@@ -9,6 +9,13 @@ from bot.config import Config
 from bot.text import stem
 
 
+def assert_answered(coach, cases) -> None:
+    """Each (question, expected) is answered with a text holding ``expected``."""
+    for question, expected in cases:
+        answer = coach.index.ask(question)
+        assert answer.found and expected in answer.answer, (question, answer.answer)
+
+
 def _copy_content(tmp_path):
     root = tmp_path / "content"
     shutil.copytree(content.DEFAULT_ROOT, root)
@@ -41,27 +48,112 @@ def test_a_content_author_adds_a_synonym_without_touching_python(tmp_path):
     synonyms.use(None)  # back to the shipped vocabulary for the other tests
 
 
-def test_content_check_names_file_and_line_of_vocabulary_problems(tmp_path):
+def _problems(tmp_path, vocabulary: str) -> list[str]:
+    """What `coach content check` says of the shipped content with this vocabulary.yaml (it must refuse it)."""
     root = _copy_content(tmp_path)
-    (root / "vocabulary.yaml").write_text(
+    (root / "vocabulary.yaml").write_text(vocabulary)
+    library, problems = content.check(root)
+    assert library is None
+    return problems
+
+
+def test_content_check_names_file_and_line_of_vocabulary_problems(tmp_path):
+    text = "\n".join(_problems(
+        tmp_path,
         "synonyms:\n"
         "  pay: [salary, wage]\n"
         "  stock: [equity, salary]\n"  # salary already means pay
         "  yes: [agree]\n"  # YAML reads this key as true
         "  empty: []\n"
         "weak_words: [daily]\n"
-        "colours: [red]\n")
-    library, problems = content.check(root)
-    assert library is None
-    text = "\n".join(problems)
+        "colours: [red]\n"))
     assert "vocabulary.yaml:3: 'salary' already means 'pay'" in text
     assert "vocabulary.yaml:4: True is not a word or phrase" in text
     assert "vocabulary.yaml:5: 'empty' must be a non-empty list" in text
     assert "vocabulary.yaml:7: unknown section 'colours'" in text
 
 
+def test_a_key_given_twice_is_reported_not_silently_dropped(tmp_path):
+    # YAML keeps the last of two equal keys, so the first list of phrasings would stop working unseen
+    text = "\n".join(_problems(
+        tmp_path,
+        "synonyms:\n"
+        "  pay: [salary, wage]\n"
+        "question_synonyms:\n"
+        "  daily: [my day]\n"
+        "  daily: [my week]\n"
+        "chat_spellings: {abt: about, abt: about}\n"))
+    assert "vocabulary.yaml:5: 'daily' is given twice in 'question_synonyms'" in text
+    assert "chat spelling 'abt' is given twice" in text
+
+
 def test_broken_yaml_is_one_clear_message(tmp_path):
+    problems = _problems(tmp_path, "synonyms:\n  pay: [salary\n")
+    assert len(problems) == 1 and "vocabulary.yaml:" in problems[0] and "YAML" in problems[0]
+
+
+def test_users_words_for_the_articles_ideas_reach_them(coach):
+    # "carry over" ~ remain crucial, "basic" ~ core, "a good line" ~ the script,
+    # "reasons outputs vary" ~ the factors behind variability
+    cases = [("do the basic pm skills still carry over when you go into ai",
+              "Customer empathy, strategic thinking, and effective communication"),
+             ("what's a good line to use in an ai pm interview about a metric drop", "F1 score dropped 0.03"),
+             ("what are all the reasons model outputs vary", "User-specific context shapes responses"),
+             # "go from A to B" is a switch, "a few years from now" is later
+             ("can i go from ds pm to ai pm a few years from now", "A DS PM moving to AI PM would need"),
+             # "always come with" asks whether it's guaranteed; "a safe career" asks how stable it is
+             ("do AI PM roles always come with more equity?", "Assuming AI PM roles guarantee higher equity"),
+             ("is traditional PM a safe career long term", "traditional PM skills are being commoditized"),
+             # a user's "customer support" is the articles' "customer service"
+             ("do people actually want ai when they call customer support",
+              "64% of customers would prefer not to use AI for customer service"),
+             ("how does a feedback loop help customer support", "human experts can guide AI models")]
+    assert_answered(coach, cases)
+
+
+def test_idioms_and_weak_words_are_not_a_subject(coach):
+    # "at the end of" is no topic; "good interview" rests on one domain word, which no heading names alone
+    assert not coach.index.ask("what are good questions to ask at the end of an interview").found
+    answer = coach.index.ask("which teams does an AI PM collaborate with besides engineering")
+    assert answer.found and "legal experts, compliance officers" in answer.answer
+
+
+def test_content_check_of_a_broken_vocabulary_prints_problems_not_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
     root = _copy_content(tmp_path)
-    (root / "vocabulary.yaml").write_text("synonyms:\n  pay: [salary\n")
-    library, problems = content.check(root)
-    assert library is None and len(problems) == 1 and "vocabulary.yaml:" in problems[0] and "YAML" in problems[0]
+    path = root / "vocabulary.yaml"
+    path.write_text(path.read_text().replace("  compensation: [comp,", "  compensation: [stochastic, comp,", 1))
+    env = {**os.environ, "COACH_CONTENT": str(root)}
+    proc = subprocess.run([sys.executable, "-m", "bot", "content", "check"], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-500:]
+    assert "'stochastic' already means" in proc.stdout
+
+
+def test_words_the_stemmer_would_merge_with_product_stay_apart():
+    # Porter stems productivity, production and product alike; "more productive" is no "product"
+    assert "product" not in synonyms.terms("more productive", query=True)
+    assert "product" not in synonyms.terms("models in production")
+    assert synonyms.terms("in production") == synonyms.terms("deployment")
+
+
+def test_more_users_words_reach_the_articles_ideas(coach):
+    cases = [("does generative ai actually make product people more productive, any numbers",
+              "increased product manager productivity by 40%"),
+             ("what chunk of their week do ml pms burn on data plumbing", "60 % of time on data pipeline"),
+             ("is it smarter to stay a normal pm if i have zero data skills", "Staying in a traditional PM role is safer"),
+             ("can senior people in these data pm roles make like a million a year", "$1,000,000"),
+             ("whats the single number that blends precision and recall", "F1 Score: Balanced average"),
+             ("I'm a product manager and I really like clear success metrics and predictable launches. Is AI PM a "
+              "bad fit for me?", "PMs who prefer deterministic, measurable product behavior")]
+    assert_answered(coach, cases)
+
+
+def test_a_pay_raise_is_not_the_articles_verb_raises(coach):
+    # "AI product management raises this challenge" is no answer to asking for a raise
+    assert not coach.index.ask("how do I ask my boss for a raise").found
+    answer = coach.index.ask("how do ai products raise ambiguity")
+    assert answer.found and "raises this challenge" in answer.answer

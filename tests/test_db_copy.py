@@ -77,6 +77,11 @@ def test_copy_to_postgres_moves_every_state_table_and_a_coach_there_carries_on(
         assert _rows(db_file, table) == _rows(source, table), table
     assert not set(lines) & derived_tables()  # the content index and _migrations are not state
     assert "every count matches" in out.splitlines()[-1] and "Copied" in out
+    stats = storage.connect(db_file)
+    analyzed = dict(stats.execute("SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                                  "WHERE schemaname = current_schema()").fetchall())
+    stats.close()
+    assert all(analyzed[table] for table in STATE), analyzed  # the planner's statistics come with the copy
 
     sqlite_coach = Coach(storage.open_db(source, migrations()), library, clock=clock, config=Config(db=source))
     pg_coach = _coach_on(db_file, library, clock, index_file)

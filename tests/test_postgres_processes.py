@@ -294,3 +294,32 @@ def test_postgres_one_of_three_processes_killed_mid_fan_out_a_restart_finishes_i
     assert duplicates <= CONCURRENCY, duplicates
     print(f"killed {victim} with {left} claims unrecorded; re-sent {left}, of them {duplicates} already posted; "
           f"drills per process {sorted(owners(coach).values(), reverse=True)}")
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_postgres_unserialized_transaction_takes_the_write_lock_only_when_a_nested_one_needs_it(db_file):
+    """What lets three processes write send results and compose batches at once: no advisory lock for
+    those, while anything inside them that needs the one writer still gets it."""
+    mine, other = storage.connect(str(db_file)), storage.connect(str(db_file))
+    other.set_lock_wait(0.05)
+
+    def other_can_write() -> bool:
+        try:
+            with storage.transaction(other):
+                return True
+        except storage.Error as exc:
+            assert storage.fault(exc) == "busy"
+            return False
+
+    try:
+        with storage.transaction(mine, serialized=False):
+            assert other_can_write()
+            with storage.transaction(mine):  # e.g. a reveal's scoring inside a compose batch
+                assert not other_can_write()
+            assert not other_can_write()  # held to the end of the outer transaction
+        assert other_can_write()
+        with storage.transaction(mine):
+            assert not other_can_write()
+    finally:
+        mine.close()
+        other.close()

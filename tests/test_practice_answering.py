@@ -118,3 +118,12 @@ def test_an_answer_after_hints_is_scheduled_as_hard_at_best(coach, say, clock):
     [result] = say(f"answer {drill.model_answer}")
     assert result.title.startswith("✅") and "I'd say **Hard**" in result.text and "hint" in result.text
     assert coach.db.execute("SELECT rating FROM practice_attempts").fetchall() == [(2,)]
+
+
+@pytest.mark.parametrize("text", ["B", "c)", "option d"])
+def test_a_lone_letter_with_no_drill_open_says_so_instead_of_searching_the_library(coach, say, text):
+    [reply] = say(text)
+    assert "no drill open" in reply.text and "`drill`" in reply.text, reply.text
+    [reply] = say(text, channel="team")
+    assert "no drill open" in reply.text, reply.text
+    assert attempts(coach) == []

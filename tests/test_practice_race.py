@@ -62,7 +62,7 @@ sys.path.insert(0, sys.argv[3])
 from bot.coach import open_coach
 from bot.config import Config
 from bot.messages import Request
-coach = open_coach(sys.argv[1], clock=lambda: datetime(2026, 11, 23, 9, tzinfo=timezone.utc), config=Config(db=sys.argv[1]))
+coach = open_coach(sys.argv[1], clock=lambda: datetime(2026, 11, 23, 9, tzinfo=timezone.utc), config=Config(db=sys.argv[1], index=sys.argv[4]))
 print("ready", flush=True)
 sys.stdin.readline()  # the parent says go once both processes are ready
 replies = coach.handle(Request("console", "T1", "team", "alice", action=sys.argv[2], user_name="alice"))
@@ -70,12 +70,12 @@ print(replies[0].kind, flush=True)
 """
 
 
-def test_racing_answers_from_processes_count_once(coach, db_file):
+def test_racing_answers_from_processes_count_once(coach, db_file, index_file):
     post_id, [post] = practice.daily_drill(coach, "console", "T1", "team", post_key="race")
     drill = coach.library.drills[next(b for b in post.buttons if b.label == "Reveal").action.split(":")[2]]
     action = (next(b.action for b in post.buttons if b.label == "A") if drill.type == "mcq"
               else f"drill:reveal:{drill.id}:{post_id}")
-    procs = [subprocess.Popen([sys.executable, "-c", _CHILD, str(db_file), action, str(ROOT)],
+    procs = [subprocess.Popen([sys.executable, "-c", _CHILD, str(db_file), action, str(ROOT), index_file],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
     for p in procs:

@@ -125,7 +125,7 @@ def test_forget_me_succeeds_after_someone_voted_on_your_answer_in_a_channel(coac
     assert coach.db.execute("SELECT user FROM answer_feedback").fetchall() == []
 
 
-def test_an_existing_database_is_upgraded_so_votes_go_with_their_question(db_file, clock):
+def test_an_existing_database_is_upgraded_so_votes_go_with_their_question(db_file, clock, index_file):
     # a database made before the fix: every migration set except the one that repairs the cascade
     from bot import storage
     from bot.coach import Coach, migrations
@@ -137,7 +137,7 @@ def test_an_existing_database_is_upgraded_so_votes_go_with_their_question(db_fil
                 "score, created_at) VALUES ('slack', 'T1', 'C1', 'alice', 'q', 'q', 1, 'k', 1.0, 'now')")
     old.execute("INSERT INTO answer_feedback VALUES (1, 'slack', 'T1', 'bob', 1, 'now')")
     old.conn.close()
-    c = Coach(storage.open_db(db_file, migrations()), LIBRARY, clock=clock, config=Config(db=str(db_file)))
+    c = Coach(storage.open_db(db_file, migrations()), LIBRARY, clock=clock, config=Config(db=str(db_file), index=index_file))
     try:
         [fk] = c.db.foreign_keys("answer_feedback")
         assert (fk[1], fk[3]) == ("answer_log", "CASCADE")

@@ -240,7 +240,7 @@ def test_dm_subscriptions_get_no_reveal_or_digest(coach, say, clock):
     assert rec.posts[0][2][0].title.startswith("Your daily drill")
 
 
-def test_two_schedulers_on_one_database_post_each_drill_once(coach, say, clock, db_file):
+def test_two_schedulers_on_one_database_post_each_drill_once(coach, say, clock, db_file, index_file):
     clock.set(datetime(2026, 11, 23, 8, tzinfo=UTC))
     for i in range(40):
         say(f"subscribe at 9am tz UTC", user=f"u{i}")
@@ -255,7 +255,7 @@ def test_two_schedulers_on_one_database_post_each_drill_once(coach, say, clock, 
                 posts.append(key)
             return key
 
-    coaches = [open_coach(db_file, clock=clock, config=Config(db=str(db_file))) for _ in range(2)]
+    coaches = [open_coach(db_file, clock=clock, config=Config(db=str(db_file), index=index_file)) for _ in range(2)]
     barrier = threading.Barrier(2)
     summaries = []
 

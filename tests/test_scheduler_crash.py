@@ -14,9 +14,10 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
 from bot.scheduler import LEASE, DailyScheduler
 
-BOTH_BACKENDS = True  # each test here using db_file runs on SQLite and on PostgreSQL (conftest)
 UTC = timezone.utc
 ROOT = Path(__file__).resolve().parents[1]
 BOTH_BACKENDS = True  # each test here using db_file runs on SQLite and on PostgreSQL (conftest)
@@ -127,12 +128,14 @@ def test_killed_between_the_messages_of_a_post_sends_only_the_rest(coach, say, c
     assert row == ("sent", 2, "m-reveal:1:2026-11-24")  # still the first message: the one the dead process sent
 
 
-def test_sigkill_mid_fan_out_duplicates_at_most_one_post_per_kill():
+@pytest.mark.parametrize("db", ["sqlite", "postgres"])
+def test_sigkill_mid_fan_out_duplicates_at_most_one_post_per_kill(db):
     """Issue 11.3: real `coach schedule run-due` processes SIGKILLed part-way through 300 console posts
-    (bench/crash.py). Each send is recorded as it completes and the console sender has one send in
-    flight at a time, so a kill can leave at most one post posted-but-unrecorded."""
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "crash.py"), "--n", "300", "--kills", "2"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=240)
+    (bench/crash.py), on a SQLite file and on a PostgreSQL the bench starts. Each send is recorded as it
+    completes and the console sender has one send in flight at a time, so a kill can leave at most one
+    post posted-but-unrecorded."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "crash.py"), "--n", "300", "--kills", "2",
+                           "--db", db], cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr
     line = next(l for l in done.stdout.splitlines() if l.startswith("bench: crash"))
     figures = dict(part.split("=") for part in line.split()[2:])

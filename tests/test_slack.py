@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import time
 from urllib.parse import parse_qs, urlencode
 
@@ -836,11 +837,29 @@ async def test_serve_over_http_without_a_signing_secret_refuses_to_start():
         await slack_adapter.serve(None, {}, http=True, env={"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "x"})
 
 
+async def oauth_install(session, base: str) -> tuple[str, str, str]:
+    """A browser's trip through /slack/install and Slack's redirect back (code "abc"), which must succeed:
+    (the install page, the OAuth state, the state cookie). The state cookie is Secure (https only), so it is
+    handed back the way a browser would over TLS."""
+    async with session.get(base + "/slack/install") as page:
+        html = await page.text()
+        assert page.status == 200
+    state = re.search(r"state=([^&\"]+)", html).group(1)
+    cookie = page.cookies["slack-app-oauth-state"].value
+    assert await oauth_redirect(session, base, state, cookie) == 200
+    return html, state, cookie
+
+
+async def oauth_redirect(session, base: str, state: str, cookie: str) -> int:
+    """Slack's redirect back to /slack/oauth_redirect with this state and cookie: its HTTP status."""
+    async with session.get(f"{base}/slack/oauth_redirect?code=abc&state={state}",
+                           headers={"Cookie": f"slack-app-oauth-state={cookie}"}) as done:
+        return done.status
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # slack_sdk's use of aiohttp BasicAuth
 async def test_oauth_install_stores_the_workspace_and_the_sender_uses_its_token(coach, standin, tmp_path):
     """SLACK_CLIENT_ID/SECRET: /slack/install -> Slack -> /slack/oauth_redirect saves the bot token in SQLite."""
-    import re
-
     from adapters.slack.app import SlackSettings
 
     settings = SlackSettings(client_id="cid", client_secret="csecret", signing_secret=SECRET,
@@ -850,17 +869,10 @@ async def test_oauth_install_stores_the_workspace_and_the_sender_uses_its_token(
     base = f"http://127.0.0.1:{runner.addresses[0][1]}"
     try:
         async with aiohttp.ClientSession() as session:
-            async with session.get(base + "/slack/install") as page:
-                html = await page.text()
-            assert page.status == 200
+            html, state, _ = await oauth_install(session, base)
             authorize = re.search(r'href="(https://slack.com/oauth/v2/authorize[^"]+)"', html).group(1)
             assert "client_id=cid" in authorize and "chat%3Awrite" in authorize.replace(":", "%3A")
-            state = re.search(r"state=([^&\"]+)", authorize).group(1)
-            # The state cookie is Secure (https only), so hand it back the way a browser would over TLS.
-            cookie = page.cookies["slack-app-oauth-state"]
-            async with session.get(f"{base}/slack/oauth_redirect?code=abc&state={state}",
-                                   headers={"Cookie": f"slack-app-oauth-state={cookie.value}"}) as done:
-                assert done.status == 200, await done.text()
+            assert f"state={state}" in authorize
             assert standin.called("oauth.v2.access")[0]["code"] == "abc"
             # Events from the new workspace are answered with its own bot token.
             play = SlackClient(session, base + "/slack/events", standin)

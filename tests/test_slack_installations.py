@@ -15,7 +15,7 @@ from bot.delivery import PermanentError, Target
 from bot.messages import Reply
 
 from conftest import make_request
-from test_slack import SECRET, SlackClient, standin  # noqa: F401  (the loopback Web API stand-in)
+from test_slack import SECRET, SlackClient, oauth_install, oauth_redirect, standin  # noqa: F401  (standin: the loopback Web API stand-in)
 
 BOTH_BACKENDS = True
 
@@ -171,8 +171,6 @@ def test_a_file_slack_sdks_own_store_filled_keeps_its_installations(tmp_path):
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # slack_sdk's use of aiohttp BasicAuth
 async def test_oauth_install_lands_in_the_coachs_database_and_uninstall_removes_it(coach, standin, db_file):
-    import re
-
     settings = SlackSettings(client_id="cid", client_secret="csecret", signing_secret=SECRET,
                              api_url=standin.url + "/api/")  # no SLACK_INSTALL_DB: the coach's own database
     app = build_app(coach, settings=settings)
@@ -181,18 +179,10 @@ async def test_oauth_install_lands_in_the_coachs_database_and_uninstall_removes_
     base = f"http://127.0.0.1:{runner.addresses[0][1]}"
     try:
         async with aiohttp.ClientSession() as session:
-            async with session.get(base + "/slack/install") as page:
-                html = await page.text()
-            state = re.search(r"state=([^&\"]+)", html).group(1)
-            cookie = page.cookies["slack-app-oauth-state"]
-            async with session.get(f"{base}/slack/oauth_redirect?code=abc&state={state}",
-                                   headers={"Cookie": f"slack-app-oauth-state={cookie.value}"}) as done:
-                assert done.status == 200, await done.text()
+            _, state, cookie = await oauth_install(session, base)
             assert coach.db.execute("SELECT team_id, user_id FROM slack_installations").fetchall() == [("T2", "U1")]
             # the state was used up: the same redirect again is refused
-            async with session.get(f"{base}/slack/oauth_redirect?code=abc&state={state}",
-                                   headers={"Cookie": f"slack-app-oauth-state={cookie.value}"}) as again:
-                assert again.status != 200
+            assert await oauth_redirect(session, base, state, cookie) != 200
             play = SlackClient(session, base + "/slack/events", standin)
             await play.event({"type": "message", "channel_type": "im", "user": "U1", "text": "help", "ts": "5.1",
                               "channel": "D5"}, team="T2")

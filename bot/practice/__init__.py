@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from . import commands, conversation, store
 from .store import MIGRATIONS, Post  # noqa: F401  (the feature's migrations; the post type)
-from .team import daily_drill, leaderboard, reveal_post, screen_replies, weekly_digest  # noqa: F401
+from .team import Wanted, daily_drill, daily_drills, leaderboard, reveal_post, screen_replies, weekly_digest  # noqa: F401
 
 
 def get_post(coach, post_id: int) -> Post | None:

@@ -35,16 +35,33 @@ def next_for_user(coach, platform: str, workspace: str, user: str, track: str | 
     """(drill, is_review): due reviews first, then new drills, never a recent repeat if avoidable.
     ``allow`` (habit.Allowance): today's limits; without it (a scheduled daily drill) none apply."""
     cutoff = review.stamp(progress.end_of_local_day(coach.clock(), tz_of(coach, platform, workspace, user)))
-    # review.due_ids, seen_ids and suspended_ids in one read (a scheduled burst does this per person)
-    cards = coach.db.execute(
-        "SELECT drill_id, due, suspended_at FROM practice_cards WHERE platform = ? AND workspace = ? AND user = ? "
-        "ORDER BY due, drill_id", [platform, workspace, user]).fetchall()
+    cards = cards_of(coach.db, platform, workspace, [user])[user]
+    recent = store.recent_for_user(coach.db, coach.clock(), platform, workspace, user)
+    return choose_for_user(coach, platform, workspace, user, track, cards, recent, cutoff, due_only, allow)
+
+
+def cards_of(db, platform: str, workspace: str, people: list[str]) -> dict[str, list[tuple]]:
+    """Each person's review cards as (drill_id, due, suspended_at), soonest due first: review.due_ids,
+    seen_ids and suspended_ids in one read (a scheduled burst reads them for a batch of people at once)."""
+    out: dict[str, list[tuple]] = {user: [] for user in people}
+    if people:
+        for user, *card in db.execute(
+                "SELECT user, drill_id, due, suspended_at FROM practice_cards WHERE platform = ? AND workspace = ? "
+                f"AND user IN ({','.join('?' * len(out))}) ORDER BY user, due, drill_id",
+                [platform, workspace, *out]).fetchall():
+            out[user].append(tuple(card))
+    return out
+
+
+def choose_for_user(coach, platform: str, workspace: str, user: str, track: str | None, cards: list[tuple],
+                    recent: list[str], cutoff: str, due_only: bool = False, allow=None) -> tuple[Drill | None, bool]:
+    """``next_for_user`` on what was read: ``cards`` (cards_of), ``recent`` (store.recent_for_user) and
+    ``cutoff``, the stamp of the end of the person's local day (a review due before it is due today)."""
     due = [d for d, when, off in cards if when is not None and when < cutoff and off is None]
     seen = [d for d, _, _ in cards]
     suspended = {d for d, _, off in cards if off is not None}
     ready = ready_pool(coach, track)
     candidates = ready if not suspended else [d for d in ready if d.id not in suspended]
-    recent = store.recent_for_user(coach.db, coach.clock(), platform, workspace, user)
     if allow is not None:
         candidates, due = habit_limits(candidates, due, seen, allow)
         if not allow.new and not due_only:  # new drills done: due reviews, not a repeat of one just seen
@@ -71,6 +88,12 @@ def habit_limits(candidates: list[Drill], due: list[str], seen: list[str], allow
 
 
 def next_for_channel(coach, platform: str, workspace: str, channel: str, track: str | None) -> Drill | None:
-    posted = store.team_drill_ids(coach.db, platform, workspace, channel)
+    return choose_for_channel(coach, platform, workspace, channel, track,
+                              store.team_drill_ids(coach.db, platform, workspace, channel))
+
+
+def choose_for_channel(coach, platform: str, workspace: str, channel: str, track: str | None,
+                       posted: list[str]) -> Drill | None:
+    """``next_for_channel`` on what was read: ``posted``, the channel's team drills, most recent first."""
     return drills.choose(ready_pool(coach, track), seen=posted[::-1], recent=posted[:TEAM_NO_REPEAT],
                          seed=f"{platform}:{workspace}:{channel}")

@@ -45,6 +45,8 @@ def take_plain_text(coach, req) -> list[Reply] | None:
         drill = coach.library.drills.get(in_thread.drill_id) if in_thread is not None else None
         if drill is not None and drill.type == "mcq" and letter is not None:  # revealed, or answered: say so
             return submit(coach, req, in_thread, drill, text=text)
+        if letter is not None:  # a choice with nothing to choose in: not a question for the library
+            return [error("You have no drill open. Type `drill` to get one.")]
         return None
     post, drill = found
     conversational = req.is_dm or in_thread is not None

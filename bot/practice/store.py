@@ -165,6 +165,15 @@ def post_by_key(db, platform: str, workspace: str, post_key: str) -> Post | None
                             "AND post_key = ?", [platform, workspace, post_key]).fetchone())
 
 
+def posts_by_keys(db, platform: str, workspace: str, post_keys: list[str]) -> dict[str, Post]:
+    """``post_by_key`` for several keys in one read (a scheduled burst composes posts in batches)."""
+    if not post_keys:
+        return {}
+    rows = db.execute(f"SELECT {_POST_COLS} FROM practice_posts WHERE platform = ? AND workspace = ? AND post_key IN "
+                      f"({','.join('?' * len(post_keys))})", [platform, workspace, *post_keys]).fetchall()
+    return {post.post_key: post for post in map(_post, rows)}
+
+
 def latest_post_of(db, platform: str, workspace: str, user: str) -> Post | None:
     return _post(db.execute(
         f"SELECT {_POST_COLS} FROM practice_posts WHERE platform = ? AND workspace = ? AND user = ? "
@@ -208,27 +217,47 @@ def latest_showing(db, platform: str, workspace: str, drill_id: str, user: str, 
 
 def register(db, now, platform: str, workspace: str, channel: str, user: str, drill_id: str,
              post_key: str | None = None) -> int:
-    """Insert a post; with a post_key, the existing post for that key wins a race."""
-    with transaction(db):
-        cur = db.execute(
-            "INSERT OR IGNORE INTO practice_posts (platform, workspace, channel, user, drill_id, post_key, created_at, "
-            "shuffled) VALUES (?, ?, ?, ?, ?, ?, ?, 1) RETURNING id", [platform, workspace, channel, user, drill_id, post_key, stamp(now)])
-        row = cur.fetchone()
-        if row:
-            return row[0]
-        return db.execute("SELECT id FROM practice_posts WHERE platform = ? AND workspace = ? AND post_key = ?",
-                          [platform, workspace, post_key]).fetchone()[0]
+    """Insert a post; with a post_key, the existing post for that key wins a race.
+
+    One statement, so no write transaction of its own (a caller's transaction, if any, holds it): the
+    unique key settles a race, and the scheduler registers a post per drill it sends — on PostgreSQL,
+    taking the one write lock (and its commit's flush) per post capped every process together at a
+    couple of hundred posts a second."""
+    rows = db.execute(  # fetchall: SQLite finishes (commits) a RETURNING statement once it is read to the end
+        "INSERT OR IGNORE INTO practice_posts (platform, workspace, channel, user, drill_id, post_key, created_at, "
+        "shuffled) VALUES (?, ?, ?, ?, ?, ?, ?, 1) RETURNING id", [platform, workspace, channel, user, drill_id, post_key, stamp(now)]).fetchall()
+    if rows:
+        return rows[0][0]
+    return db.execute("SELECT id FROM practice_posts WHERE platform = ? AND workspace = ? AND post_key = ?",
+                      [platform, workspace, post_key]).fetchone()[0]
 
 
 def create_post(db, now, platform: str, workspace: str, channel: str, user: str, drill_id: str,
                 post_key: str) -> Post:
-    """``register`` returning the Post itself (the one already stored under ``post_key`` wins a race)."""
-    with transaction(db):
-        rows = db.execute(
-            "INSERT OR IGNORE INTO practice_posts (platform, workspace, channel, user, drill_id, post_key, created_at, "
-            f"shuffled) VALUES (?, ?, ?, ?, ?, ?, ?, 1) RETURNING {_POST_COLS}",
-            [platform, workspace, channel, user, drill_id, post_key, stamp(now)]).fetchall()
-        return _post(rows[0]) if rows else post_by_key(db, platform, workspace, post_key)
+    """``register`` returning the Post itself (the one already stored under ``post_key`` wins a race).
+    One statement, like ``register``: no write lock of its own."""
+    rows = db.execute(
+        "INSERT OR IGNORE INTO practice_posts (platform, workspace, channel, user, drill_id, post_key, created_at, "
+        f"shuffled) VALUES (?, ?, ?, ?, ?, ?, ?, 1) RETURNING {_POST_COLS}",
+        [platform, workspace, channel, user, drill_id, post_key, stamp(now)]).fetchall()
+    return _post(rows[0]) if rows else post_by_key(db, platform, workspace, post_key)
+
+
+def create_posts(db, now, platform: str, workspace: str, wanted: list[tuple[str, str, str, str]]) -> dict[str, Post]:
+    """``create_post`` for several (channel, user, drill_id, post_key) in one statement: post_key -> Post.
+    A key already stored (another process won the race) keeps the post stored under it."""
+    if not wanted:
+        return {}
+    values = []
+    for channel, user, drill_id, post_key in wanted:
+        values += [platform, workspace, channel, user, drill_id, post_key, stamp(now)]
+    rows = db.execute(
+        "INSERT OR IGNORE INTO practice_posts (platform, workspace, channel, user, drill_id, post_key, created_at, "
+        "shuffled) VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, 1)"] * len(wanted)) + f" RETURNING {_POST_COLS}",
+        values).fetchall()
+    made = {post.post_key: post for post in map(_post, rows)}
+    missing = [key for *_, key in wanted if key not in made]
+    return {**made, **posts_by_keys(db, platform, workspace, missing)}
 
 
 def reveal(db, post: Post, now) -> None:
@@ -253,10 +282,19 @@ def is_revealed(db, post_id: int) -> bool:
 
 def team_drill_ids(db, platform: str, workspace: str, channel: str) -> list[str]:
     """Drills this channel was given as team drills, most recent first, each once."""
-    rows = db.execute(
-        "SELECT drill_id FROM practice_posts WHERE platform = ? AND workspace = ? AND channel = ? AND user = '' "
-        "ORDER BY id DESC", [platform, workspace, channel]).fetchall()
-    return list(dict.fromkeys(r[0] for r in rows))
+    return team_drill_ids_of(db, platform, workspace, [channel])[channel]
+
+
+def team_drill_ids_of(db, platform: str, workspace: str, channels: list[str]) -> dict[str, list[str]]:
+    """``team_drill_ids`` for several channels in one read."""
+    out: dict[str, dict] = {channel: {} for channel in channels}
+    if channels:
+        for channel, drill_id in db.execute(
+                "SELECT channel, drill_id FROM practice_posts WHERE platform = ? AND workspace = ? AND user = '' "
+                f"AND channel IN ({','.join('?' * len(out))}) ORDER BY channel, id DESC",
+                [platform, workspace, *out]).fetchall():
+            out[channel][drill_id] = None
+    return {channel: list(ids) for channel, ids in out.items()}
 
 
 # ---------------------------------------------------------------- attempts
@@ -331,10 +369,19 @@ def answers_to(db, post_id: int) -> list[tuple[str, int, bool, str | None]]:
 
 def recent_for_user(db, now, platform: str, workspace: str, user: str) -> list[str]:
     """Drills served to or answered by the user in the last RECENT_HOURS, most recent first."""
-    since = stamp(now - timedelta(hours=RECENT_HOURS))
-    rows = db.execute(
-        "SELECT drill_id, t FROM (SELECT drill_id, created_at AS t FROM practice_posts WHERE platform = ? "
-        "AND workspace = ? AND user = ? AND created_at >= ? UNION ALL SELECT drill_id, answered_at AS t "
-        "FROM practice_attempts WHERE platform = ? AND workspace = ? AND user = ? AND answered_at >= ?) "
-        "ORDER BY t DESC", [platform, workspace, user, since] * 2).fetchall()
-    return list(dict.fromkeys(r[0] for r in rows))
+    return recent_for_users(db, now, platform, workspace, [user])[user]
+
+
+def recent_for_users(db, now, platform: str, workspace: str, users: list[str]) -> dict[str, list[str]]:
+    """``recent_for_user`` for several people in one read."""
+    out: dict[str, dict] = {user: {} for user in users}
+    if users:
+        since, marks = stamp(now - timedelta(hours=RECENT_HOURS)), ",".join("?" * len(out))
+        for user, drill_id, _ in db.execute(
+                "SELECT user, drill_id, t FROM (SELECT user, drill_id, created_at AS t FROM practice_posts WHERE "
+                f"platform = ? AND workspace = ? AND user IN ({marks}) AND created_at >= ? UNION ALL SELECT user, "
+                "drill_id, answered_at AS t FROM practice_attempts WHERE platform = ? AND workspace = ? AND user IN "
+                f"({marks}) AND answered_at >= ?) ORDER BY user, t DESC", [platform, workspace, *out, since] * 2
+        ).fetchall():
+            out[user][drill_id] = None
+    return {user: list(ids) for user, ids in out.items()}

@@ -2,7 +2,7 @@
 and the channel leaderboard."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,10 +10,22 @@ from .. import drills, progress, review, users
 from ..drills import TRACK_NAMES
 from ..messages import Reply, error
 from ..review import stamp
+from ..storage import transaction
 from ..text import tokens
-from . import render, store
-from .choosing import next_for_channel, next_for_user, tz_of
+from . import choosing, render, store
+from .choosing import tz_of
 from .render import STALE
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A scheduled post to compose: a DM subscription's (``user`` set) or a team channel's (``user`` None)."""
+    platform: str
+    workspace: str
+    channel: str
+    post_key: str
+    user: str | None = None
+    track: str | None = None
 
 
 def daily_drill(coach, platform: str, workspace: str, channel: str, *, user: str | None = None,
@@ -22,19 +34,80 @@ def daily_drill(coach, platform: str, workspace: str, channel: str, *, user: str
     (due reviews first). user None -> a team-channel drill, the same for everyone, registered as the channel's current
     post so members' answers (buttons, `answer ...` in that channel, or modal) count toward that channel's leaderboard.
     Idempotent on post_key: calling again with the same key returns the same post id and drill (no second registration)."""
-    post = store.post_by_key(coach.db, platform, workspace, post_key)
-    if post is None:
-        track = drills.resolve_track(track) if track else None
-        if user:
-            drill, _ = next_for_user(coach, platform, workspace, user, track)
+    [got] = daily_drills(coach, [Wanted(platform, workspace, channel, post_key, user, track)])
+    if isinstance(got, Exception):
+        raise got
+    return got
+
+
+def daily_drills(coach, wanted: list[Wanted]) -> list[tuple[int, list[Reply]] | Exception]:
+    """``daily_drill`` for a batch (a scheduled burst composes thousands): what a post needs is read for the
+    whole batch at once — a few statements per workspace, not several per post — and the new posts are
+    registered in one statement. Returns, in order, (post id, replies) or the exception for that post (a
+    library without drills); a failing statement raises for the whole batch."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, want in enumerate(wanted):
+        groups.setdefault((want.platform, want.workspace), []).append(i)
+    # Chosen before looking for posts already made: a post exists beforehand only after a crash or a
+    # race, and then create_posts keeps it (its drill is among the person's recent ones, so the
+    # choices after it are those one post after the other would make). One read fewer per batch.
+    # Reads and rendering happen outside the write transaction: on SQLite it holds the one write lock,
+    # which the scheduler's claims and send results (another thread or process) are waiting for.
+    chosen = {key: _choose(coach, *key, [wanted[i] for i in indexes]) for key, indexes in groups.items()}
+    posts: dict[tuple[str, str], dict] = {}
+    with transaction(coach.db, serialized=False):
+        for (platform, workspace), picks in chosen.items():
+            new = [(w.channel, w.user or "", drill.id, w.post_key) for w, drill in picks.items()
+                   if not isinstance(drill, Exception)]
+            made = posts[platform, workspace] = store.create_posts(coach.db, coach.clock(), platform, workspace, new)
+            failed = [w.post_key for w, drill in picks.items() if isinstance(drill, Exception)]
+            made.update(store.posts_by_keys(coach.db, platform, workspace, failed))  # made before: not failed
+    out: list = []
+    for want in wanted:
+        made = posts[want.platform, want.workspace]
+        out.append(_card(coach, made[want.post_key]) if want.post_key in made
+                   else chosen[want.platform, want.workspace][want])
+    return out
+
+
+def _choose(coach, platform: str, workspace: str, wanted: list[Wanted]) -> dict:
+    """The drill for each post to be made (or LookupError): a person's next drill, a channel's next team drill.
+    Each choice is noted before the next, so a person or channel twice in a batch gets two different drills,
+    as one post after the other would."""
+    people = list(dict.fromkeys(w.user for w in wanted if w.user))
+    channels = list(dict.fromkeys(w.channel for w in wanted if not w.user))
+    cards = choosing.cards_of(coach.db, platform, workspace, people)
+    recent = store.recent_for_users(coach.db, coach.clock(), platform, workspace, people)
+    zones = users.user_tzs(coach, platform, workspace, people)
+    default_tz = users.workspace_tz(coach, platform, workspace) if people else ""
+    posted = store.team_drill_ids_of(coach.db, platform, workspace, channels)
+    out: dict = {}
+    for want in wanted:
+        track = drills.resolve_track(want.track) if want.track else None
+        if want.user:
+            cutoff = review.stamp(progress.end_of_local_day(coach.clock(), zones[want.user] or default_tz))
+
+            def pick(t, user=want.user, cutoff=cutoff):
+                return choosing.choose_for_user(coach, platform, workspace, user, t, cards[user], recent[user],
+                                                cutoff)[0]
         else:
-            drill = next_for_channel(coach, platform, workspace, channel, track)
+            def pick(t, channel=want.channel):
+                return choosing.choose_for_channel(coach, platform, workspace, channel, t, posted[channel])
+        drill = pick(track)
         if drill is None and track:  # a track with no drills: any drill beats an empty post
-            drill = (next_for_user(coach, platform, workspace, user, None)[0] if user
-                     else next_for_channel(coach, platform, workspace, channel, None))
+            drill = pick(None)
         if drill is None:
-            raise LookupError("the library has no drills")
-        post = store.create_post(coach.db, coach.clock(), platform, workspace, channel, user or "", drill.id, post_key)
+            out[want] = LookupError("the library has no drills")
+            continue
+        out[want] = drill
+        if want.user:
+            recent[want.user].insert(0, drill.id)
+        else:
+            posted[want.channel].insert(0, drill.id)
+    return out
+
+
+def _card(coach, post) -> tuple[int, list[Reply]]:
     drill = coach.library.drills.get(post.drill_id)
     if drill is None:
         return post.id, [error(STALE, ephemeral=False)]
