@@ -175,6 +175,8 @@ class AnswerIndex:
         if not ranked:
             blocked = bool(foreign) or bool(self.out_of_scope(question, qterms))
             return self._rescued(question, weights, [], blocked) or Answer(question, False, None)
+        if self.meaning is not None:
+            ranked = self.meaning.rerank(question, ranked)
         advice = synonyms.asks_advice(question)
         if advice:
             for c in ranked:
@@ -182,8 +184,6 @@ class AnswerIndex:
                     c.score += ranking.ADVICE_BOOST
             ranked.sort(key=lambda c: -c.score)
             ranked = ranking.advising_first(ranked)
-        if self.meaning is not None:
-            ranked = self.meaning.rerank(question, ranked)
         declined = self.out_of_scope(question, qterms)
         if declined:
             return Answer(question, False, None, nearest=distinct_topics([c.unit for c in ranked])[:3], note=declined)
