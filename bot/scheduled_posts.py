@@ -77,16 +77,23 @@ def compose_batch(coach, items: list) -> dict:
     rest = [item for item in items if item.id not in out]
     if not rest:
         return out
-    with transaction(coach.db, serialized=False):
-        for item in rest:
-            coach.db.execute("SAVEPOINT compose")
-            try:
-                out[item.id] = compose_one(coach, item)
-            except Exception as exc:
-                log.exception("composing %s failed", item.key)
-                coach.db.execute("ROLLBACK TO compose")
-                out[item.id] = exc
-            coach.db.execute("RELEASE compose")
+    done: dict = {}
+    try:
+        with transaction(coach.db, serialized=False):
+            for item in rest:
+                coach.db.execute("SAVEPOINT compose")
+                try:
+                    done[item.id] = compose_one(coach, item)
+                except Exception as exc:
+                    log.exception("composing %s failed", item.key)
+                    coach.db.execute("ROLLBACK TO compose")
+                    done[item.id] = exc
+                coach.db.execute("RELEASE compose")
+    except Exception as exc:  # the transaction itself (its BEGIN or COMMIT): none of these was composed
+        log.exception("composing %d posts together failed", len(rest))
+        done = {item.id: exc for item in rest}
+    # The drills above are committed whatever became of the rest: they go out, not reported failed.
+    out.update(done)
     return out
 
 

@@ -8,6 +8,8 @@ import os
 import signal
 from datetime import timedelta
 
+import pytest
+
 from bot.scheduled_posts import ProcessComposer
 from bot.scheduler import DailyScheduler
 
@@ -326,3 +328,48 @@ def test_coach_compose_thread_keeps_composing_in_the_schedulers_process(monkeypa
     assert Config.from_env().compose_in_process
     monkeypatch.setenv("COACH_COMPOSE", " Thread ")
     assert not Config.from_env().compose_in_process
+
+
+@pytest.mark.sqlite_only  # the lock-out below uses SQLite's trace hook; the code path is the same on both
+def test_a_failed_transaction_for_the_rest_of_a_batch_leaves_its_committed_drills_composed(coach, say, clock):
+    """The drills of a batch are committed in their own transaction; when the one after it (reveals,
+    digests) fails as a whole — here its BEGIN times out behind another writer — the drills are still
+    posts to send, and only the rest are failures."""
+    import sqlite3
+
+    from bot import subscriptions
+    from bot.scheduled_posts import compose_batch
+    from bot.scheduler import Item
+    say("subscribe at 9:00 tz UTC", user="alice")
+    say("subscribe channel at 9:00 tz UTC", user="dana", channel="team")
+    monday = clock.advance(days=(7 - clock().weekday()) % 7 or 7).replace(hour=9, minute=0, second=30)
+    coach.clock = lambda: monday
+    subs = subscriptions.active(coach.db)
+    day = monday.date().isoformat()
+    items = [Item(k + 1, sub, "daily", day) for k, sub in enumerate(subs)]
+    channel = next(sub for sub in subs if not sub.is_dm)
+    items.append(Item(len(items) + 1, channel, "digest", day))
+
+    other = sqlite3.connect(coach.db.location, isolation_level=None)
+    begins = []
+
+    def another_writer_first(sql):  # runs before each statement: the second BEGIN finds the lock taken
+        if sql.startswith("BEGIN"):
+            begins.append(sql)
+            if len(begins) == 2:
+                other.execute("BEGIN IMMEDIATE")
+
+    coach.db.conn.execute("PRAGMA busy_timeout = 50")
+    coach.db.conn.set_trace_callback(another_writer_first)
+    try:
+        out = compose_batch(coach, items)
+    finally:
+        coach.db.conn.set_trace_callback(None)
+        other.execute("ROLLBACK")
+        other.close()
+    assert len(begins) == 2  # the drills' transaction, then the digest's (locked out)
+    for item in items[:-1]:
+        post_id, replies = out[item.id]
+        assert post_id and replies, item
+    assert isinstance(out[items[-1].id], sqlite3.OperationalError)
+    assert coach.db.execute("SELECT COUNT(*) FROM practice_posts").fetchone()[0] == 2
