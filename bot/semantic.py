@@ -18,6 +18,7 @@ kept beside it. Every tuning value is named below. ``COACH_SEMANTIC=0`` switches
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,10 @@ RERANK_WEIGHT = 2.0  # the re-ranking term: this times the closeness, added to r
 RERANK_TOP = 5  # ...among this many of the best lexical candidates
 RESCUE_MIN = 0.6  # closeness the nearest section needs to answer a question lexical retrieval declined
 RESCUE_MARGIN = 0.12  # ...that much ahead of the next section's
+# ...but not this far ahead: one section far nearer than all others is the signature of a term the articles
+# only name ("how is a roc curve plotted" 0.30 ahead; "what is an roc curve", "how do I set up event tracking
+# in Mixpanel" 0.35, 0.45), where a paraphrase of what a section says is 0.12-0.20 ahead on the tuning sets
+RESCUE_MAX_MARGIN = 0.25
 MIN_QUESTION_WORDS = 2  # a one-word question has too little meaning to go by
 CACHE_VERSION = "e1"  # bump when how the library's vectors are made changes: the cache beside the index is redone
 
@@ -91,6 +96,8 @@ def library_vectors(model: encoder.Encoder, sections, alternates) -> LibraryVect
                           vectors[len(phr):], np.array(atom_owner, int), np.array(atom_pos, int))
 
 
+_BUILDING = threading.RLock()  # one library's vectors made at a time, and the texts below changed by one
+_UNKNOWN = object()
 _remembered: dict[str, object] = {}  # text -> vector, for the model in _remembered_for
 _remembered_for: list[str] = [""]
 
@@ -195,6 +202,11 @@ class Meaning:
     def _ready(self) -> None:
         if self._vectors is not None:
             return
+        with _BUILDING:  # the bot's threads wait for one build instead of each making their own
+            if self._vectors is None:
+                self._build()
+
+    def _build(self) -> None:
         self._model = encoder.load(encoder.path_for(self.index.library.root))
         cache = self._cache_path()
         key = f"{retrieval_digest(self.index.db)}:{self._model.meta['sha256']}:{CACHE_VERSION}"
@@ -219,8 +231,10 @@ class Meaning:
         return Path(f"{location}.semantic.npz") if location and location != ":memory:" else None
 
     def closeness(self, question: str) -> Closeness | None:
-        if question in self._asked:
-            return self._asked[question]
+        """Each section's closeness to the question (asked again within one ask: kept a while)."""
+        known = self._asked.get(question, _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known
         self._ready()
         near = None
         if len(question.split()) >= MIN_QUESTION_WORDS:
@@ -247,7 +261,7 @@ class Meaning:
             return None
         ranked = near.ranked() + [("", 0.0)]
         (key, best), (_, second) = ranked[0], ranked[1]
-        if best < RESCUE_MIN or best - second < RESCUE_MARGIN:
+        if best < RESCUE_MIN or not RESCUE_MARGIN <= best - second <= RESCUE_MAX_MARGIN:
             return None
         section = next(s for s in self.index.sections if s.key == key)
         atom = near.best_atom(key)

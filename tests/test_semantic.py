@@ -81,6 +81,11 @@ def test_the_switch_turns_the_step_on_and_off(monkeypatch, library, tmp_path):
     "how do i become a product marketing manager",  # a role the articles don't cover, in their words
     "how do i run a design sprint",
     "which stocks should i buy for retirement",  # "stock" is equity in the articles
+    # near-misses: a term the articles only name, a place or a role they don't cover, in their words
+    "how is a roc curve plotted",  # one section far nearer than any other: a mention, not an explanation
+    "what does an ai pm earn in berlin",
+    "how much do platform pms make",
+    "which online course is best for becoming an ai pm",
 ])
 def test_off_topic_questions_stay_declined(coach, question):
     assert coach.index.meaning is not None
@@ -135,3 +140,26 @@ def test_a_cache_made_for_another_index_or_encoder_is_not_used(coach):
     coach.index.ask(PARAPHRASE)
     cache = coach.index.meaning._cache_path()
     assert semantic.read_cache(cache, "another index:another file:1") is None
+
+
+def test_threads_asking_at_once_build_the_librarys_vectors_once(coach, monkeypatch):
+    import threading
+
+    made = []
+    real = semantic.library_vectors
+
+    def counted(*args):
+        made.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(semantic, "library_vectors", counted)
+    monkeypatch.setattr(semantic.Meaning, "_cache_path", lambda self: None)  # nothing to read back
+    coach.index.meaning = semantic.Meaning(coach.index)
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(coach.index.ask(RERANKED).answer)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(made) == 1
+    assert len(answers) == 4 and len(set(answers)) == 1
