@@ -17,12 +17,15 @@ kept beside it. Every tuning value is named below. ``COACH_SEMANTIC=0`` switches
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import encoder
+
+log = logging.getLogger(__name__)
 
 PHRASING_SHARE = 0.5  # a section's closeness: this much its nearest heading/phrasing, the rest its nearest atom
 RERANK_WEIGHT = 2.0  # the re-ranking term: this times the closeness, added to ranking.score's total
@@ -50,6 +53,9 @@ def check(root: Path) -> list[str]:
     """`coach content check`: the content folder's encoder file loads and matches its checksum."""
     path = Path(root) / encoder.FILE_NAME
     if not path.is_file():
+        if enabled() and not encoder.DEFAULT_PATH.is_file():
+            return [f"{_display(encoder.DEFAULT_PATH)}:1: the semantic step's encoder is missing: rebuild it with "
+                    f"tools/build_encoder.py, or set COACH_SEMANTIC=0"]
         return []  # a content folder may hold articles only: the repo's file is used
     try:
         encoder.read(path)
@@ -198,13 +204,21 @@ class Meaning:
         self._vectors: LibraryVectors | None = None
         self._model: encoder.Encoder | None = None
         self._asked: dict[str, Closeness | None] = {}
+        self._broken = False
 
-    def _ready(self) -> None:
-        if self._vectors is not None:
-            return
+    def _ready(self) -> bool:
+        """Whether the step can run: an encoder file gone bad since the content check leaves the
+        answers lexical (logged once), not a traceback in every answer."""
+        if self._vectors is not None or self._broken:
+            return not self._broken
         with _BUILDING:  # the bot's threads wait for one build instead of each making their own
-            if self._vectors is None:
-                self._build()
+            if self._vectors is None and not self._broken:
+                try:
+                    self._build()
+                except encoder.EncoderError as exc:
+                    self._broken = True
+                    log.warning("semantic step off: %s", exc)
+        return not self._broken
 
     def _build(self) -> None:
         self._model = encoder.load(encoder.path_for(self.index.library.root))
@@ -235,9 +249,8 @@ class Meaning:
         known = self._asked.get(question, _UNKNOWN)
         if known is not _UNKNOWN:
             return known
-        self._ready()
         near = None
-        if len(question.split()) >= MIN_QUESTION_WORDS:
+        if self._ready() and len(question.split()) >= MIN_QUESTION_WORDS:
             near = closeness(self._vectors, self._model.embed([question])[0])
         if len(self._asked) > 256:
             self._asked.clear()

@@ -163,3 +163,29 @@ def test_threads_asking_at_once_build_the_librarys_vectors_once(coach, monkeypat
         t.join()
     assert len(made) == 1
     assert len(answers) == 4 and len(set(answers)) == 1
+
+
+def test_an_encoder_file_gone_bad_after_the_check_leaves_answers_lexical(coach, monkeypatch, tmp_path, caplog):
+    bad = tmp_path / "encoder.npz"
+    bad.write_bytes(b"truncated")
+    monkeypatch.setattr(semantic.encoder, "path_for", lambda root: bad)
+    monkeypatch.setattr(semantic.Meaning, "_cache_path", lambda self: None)
+    coach.index.meaning = semantic.Meaning(coach.index)
+    with caplog.at_level("WARNING", logger="bot.semantic"):
+        on = coach.index.ask(RERANKED)
+        again = coach.index.ask(RERANKED)
+    coach.index.meaning = None
+    off = coach.index.ask(RERANKED)
+    assert on.answer == again.answer == off.answer  # no traceback: the answer lexical retrieval gives
+    assert sum("semantic step off: not an encoder file" in r.getMessage() for r in caplog.records) == 1  # once
+
+
+def test_content_check_reports_a_missing_encoder_while_the_step_is_on(tmp_path, monkeypatch):
+    root = _content_copy(tmp_path)
+    (root / encoder.FILE_NAME).unlink()
+    monkeypatch.setattr(encoder, "DEFAULT_PATH", tmp_path / "gone.npz")
+    monkeypatch.setenv("COACH_SEMANTIC", "1")
+    [problem] = semantic.check(root)
+    assert "encoder is missing" in problem and "COACH_SEMANTIC=0" in problem
+    monkeypatch.setenv("COACH_SEMANTIC", "0")
+    assert semantic.check(root) == []
