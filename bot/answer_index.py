@@ -113,7 +113,7 @@ class AnswerIndex:
 
     # ------------------------------------------------------------------ ask
     def rank(self, qterms: list[str], asking: list[str] | None = None, points_back: bool = False,
-             about_me: set[str] = frozenset()) -> tuple[list[Candidate], dict[str, float], set[str]]:
+             about_me: set[str] = frozenset(), long: bool = False) -> tuple[list[Candidate], dict[str, float], set[str]]:
         """Candidates from FTS, re-ranked by ranking.score. asking: the terms of a long question's
         asking clause (context.asking_clause); the rest of it is context and counts less."""
         df = retrieval.document_frequency(self.db, qterms)
@@ -121,7 +121,8 @@ class AnswerIndex:
         for t in weights.keys() & weak_terms():
             weights[t] *= ranking.WEAK_FACTOR
         unknown = {t for t, d in df.items() if d == 0}
-        for t, factor in context.factors(weights, asking, unknown, points_back, about_me).items():
+        for t, factor in context.factors(weights, asking, unknown, points_back, about_me,
+                                            long).items():
             weights[t] *= factor
             if not factor:
                 del weights[t], df[t]
@@ -171,7 +172,8 @@ class AnswerIndex:
         points_back = context.refers_back(clause)
         about_me, rest = context.background(question) if points_back else ("", "")
         ranked, weights, unknown = self.rank(qterms, self.question_terms(clause) if clause else None, points_back,
-                                             set(self.question_terms(about_me)) - set(self.question_terms(rest)))
+                                             set(self.question_terms(about_me)) - set(self.question_terms(rest)),
+                                             long=context_ok and len(words(question)) >= context.MIN_CONTEXT_WORDS)
         if not ranked:
             blocked = bool(foreign) or bool(self.out_of_scope(question, qterms))
             return self._rescued(question, weights, [], blocked) or Answer(question, False, None)
@@ -201,8 +203,12 @@ class AnswerIndex:
         section = self.section_unit(best.unit)
         focus = ranking.focus(best.unit, section, weights)
         score = min(best.coverage, focus)
+        runner_up = next((c.score for c in ranked if c.unit.section_key != best.unit.section_key), 0.0)
         if not ranking.confident(best, section, weights, focus, unknown,
-                                 advice=advice and synonyms.advises(section.section)):
+                                 advice=advice and synonyms.advises(section.section),
+                                 lead=best.score / runner_up if runner_up else float("inf"),
+                                 # a clause pointing back ("is that a bug?") asks about the context
+                                 asked=frozenset(self.question_terms(clause)) if clause and not points_back else None):
             if context_ok:
                 # "I've been a B2B SaaS PM for 6 years… how do I move into AI PM?": the question is its
                 # last clause; the rest is context the library has no words for
@@ -309,6 +315,12 @@ class AnswerIndex:
             if not covered or scope.explained(role, self.sections) is None:
                 return (f"I don't have an answer to that — my library covers AI PM, Data Scientist PM and "
                         f"traditional PM careers, not {role} roles, and I won't guess from articles about other jobs.")
+        employer = scope.employer_asked(clause or question, vocabulary.employers, vocabulary.employer_asks)
+        if employer is not None:
+            said = re.search(r"\W+".join(map(re.escape, employer.split())), question, re.I)
+            return (f"I don't have an answer to that — the articles mention {said[0] if said else employer} only in "
+                    f"passing; they "
+                    f"don't cover hiring or working at any particular company.")
         role = scope.alternative_as_career(clause or question, list(vocabulary.alternative_roles),
                                            vocabulary.alternative_asks, vocabulary.option_words)
         if role is not None:
@@ -340,7 +352,7 @@ class AnswerIndex:
                                story=bool(compose.ASKS_STORY.search(question)),
                                lead_first=synonyms.asks_advice(question) and synonyms.advises(section.section),
                                whole_list=synonyms.asks_whole_list(question),
-                               who=bool(compose.ASKS_WHO.search(question)))
+                               who=bool(compose.ASKS_WHO.search(question)), **self._asked_role(question))
         citation = Citation(unit.article, unit.title, unit.section)
         sources = [{"article": unit.article, "title": unit.title, "section": unit.section, "unit": unit.key}]
         text = self._with_other_claims(text, section, weights, sources)
@@ -348,6 +360,13 @@ class AnswerIndex:
                       sources=sources,
                       score=score, unit_key=unit.key, citation=citation,
                       related=[t for t in topics if t.key != unit.section_key][:3])
+
+    def _asked_role(self, question: str) -> dict:
+        """The one role the question names (vocabulary named_roles, as terms) and the others, for compose."""
+        roles = tuple(dict.fromkeys(tuple(terms(r)) for r in synonyms.current().named_roles))
+        qterms = self.question_terms(question)
+        asked = [r for r in roles if r and fit.runs(qterms, r)]
+        return {"role": asked[0], "other_roles": roles} if len(asked) == 1 else {}
 
     def _claim_sentence(self, section: Unit, says: str) -> str:
         return next((a.text for a in section.atoms if disagreements.holds(says, a.text)), "")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from . import retrieval
+from . import retrieval, synonyms
 from .ranking import Unit
 
 MAX_ANSWER_CHARS = 700
@@ -29,6 +29,9 @@ LIST_ITEM_KEEP = 0.5  # ...matching: scoring at least this share of the best ite
 FORCED_FOLLOW_CHARS = 120
 # "who puts models into production": a list item labelled with a role ("ML Engineers: Handle
 # productization…") names who; it gains this share of the best atom's score
+# "how do AI PMs get promoted", answered from a section about two roles: the sentence naming the role asked
+# about (and no other) gains this share of the best atom's score ("For AI PMs, progression is tied to…")
+ROLE_BONUS = 0.6
 WHO_LABEL_BONUS = 0.5  # a unit asked for directly takes on the next sentence when shorter than this
 
 
@@ -50,7 +53,8 @@ def _label_terms(atom) -> frozenset[str]:
 
 
 def compose(section: Unit, weights: dict[str, float], forced: int | None = None, story: bool = False,
-            lead_first: bool = False, whole_list: bool = False, who: bool = False) -> str:
+            lead_first: bool = False, whole_list: bool = False, who: bool = False,
+            role: tuple[str, ...] = (), other_roles: tuple[tuple[str, ...], ...] = ()) -> str:
     """The 1–3 atoms of a section that best answer: the best match, the lead sentence when it
     also matches (these articles answer first), a list's lead-in when the match is an item."""
     atoms = list(section.atoms)
@@ -78,13 +82,23 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
         if stories[a.block] or _STORY.match(a.text):
             score *= 1 if story else STORY_FACTOR
         scores.append(score)
+    named: list[bool | None] = [None] * len(atoms)
+    if role:
+        named = [_names_only(a.text, role, other_roles) for a in atoms]
+        # "Their output is…" names whom the sentence before it names
+        named = [n if n is not None or not (i and _ANAPHOR.match(a.text) and atoms[i - 1].block == a.block)
+                 else named[i - 1] for i, (n, a) in enumerate(zip(named, atoms))]
+        if any(n is False for n in named):  # the section names other roles too: the one asked about tells
+            top = max(scores)
+            scores = [sc + ROLE_BONUS * top if n and sc else sc for sc, n in zip(scores, named)]
     if who:
         top = max(scores)
         scores = [sc + WHO_LABEL_BONUS * top if sc and a.kind != "sentence" and _label_terms(a) else sc
                   for sc, a in zip(scores, atoms)]
     # the lead wins unless another atom holds words the heading doesn't explain
     # (a list or table has no lead: its first item is one of many)
-    lead_bonus = (LEAD_HEADING_BONUS * in_heading + LEAD_BEST_BONUS * max(scores)) if atoms[0].kind == "sentence" else 0.0
+    lead_bonus = (LEAD_HEADING_BONUS * in_heading + LEAD_BEST_BONUS * max(scores)) \
+        if atoms[0].kind == "sentence" and named[0] is not False else 0.0  # a lead about other roles too: no bonus
     if forced is not None and 0 <= forced < len(atoms):
         best = forced
     else:
@@ -161,7 +175,10 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
     # lead_first: an advice question answered by a section that advises ("When should I…") — its
     # first sentence states the recommendation or the conditions
     asks_heading = lead_first or in_heading >= HEADING_QUESTION_SHARE * (sum(undamped.values()) or 1.0)
-    if (section.section.endswith("?") and asks_heading or names_heading) and 0 in shown:
+    # ...but a question about one role gets that role's sentence before a lead about several ("Both AI PM
+    # and Data Scientist PM roles offer…" is no answer to "what gets a DS PM promoted")
+    role_first = bool(named[best]) and named[0] is False
+    if (section.section.endswith("?") and asks_heading or names_heading) and 0 in shown and not role_first:
         # a question its heading asks is answered by the first sentence ("Not necessarily. …")
         lead = [0, 1] if len(atoms[0].text) < SHORT_LEAD_CHARS and 1 in shown else [0]
         head = lead + [i for i in head if i not in lead]
@@ -170,6 +187,15 @@ def compose(section: Unit, weights: dict[str, float], forced: int | None = None,
         head = [0] + head  # an anecdote illustrates the claim the section opens with: the claim comes first
     order = head + sorted(i for i in shown if i not in head)
     return _render(atoms, order, more)
+
+
+def _names_only(text: str, role: tuple[str, ...], others: tuple[tuple[str, ...], ...]) -> bool | None:
+    """True when the text names the role (as terms) and no other; False when it names another; None: none."""
+    ts = synonyms.terms(text)
+    runs = lambda p: any(tuple(ts[i:i + len(p)]) == p for i in range(len(ts) - len(p) + 1))  # noqa: E731
+    if any(runs(o) for o in others if o != role):
+        return False
+    return True if runs(role) else None
 
 
 def _list_items(atoms: list, lead_in: int) -> list[int]:

@@ -19,10 +19,14 @@ ADVERB = re.compile(r"[a-z]{3,}(?<!pp)(?:[bcdfghklmnrstvwxz]|e)ly")
 MIN_CONTEXT_WORDS = 12  # a question this long may carry context before what it asks
 CONTEXT_WEIGHT = 0.3  # a known word of the context counts this much when the asking clause has a subject
 MIN_SUBJECT_WEIGHT = 1.0  # ...a subject: a term of its own at least this rare (idf; "ai", "pm" are not)
+# a word the library never uses counts this much in a long message that asks from its start or whose asking
+# clause points back ("…is that normal?"): chat. In an asking clause with a subject ("what does HIPAA
+# require?") it is what is asked, and keeps its weight (see factors)
+UNKNOWN_IN_LONG = 0.1
 
 _CLAUSE_END = re.compile(r"[.;!?]+\s+|,\s+(?:but|so|and)\s+|\s+[-–—]+\s+|,\s+")
 # ("roughly how much…", "realistically, what…": an adverb before the question word still asks)
-_ASKING = re.compile(r"^(?:so\s+|but\s+|and\s+|ok\s+|honestly\s+|then\s+|[a-z]+ly,?\s+)?(how|what|which|when|why|where|who|should|can|could|"
+_ASKING = re.compile(r"^(?:so\s+|but\s+|and\s+|or\s+|ok\s+|like\s+|honestly\s+|then\s+|[a-z]+ly,?\s+)?(how|what|which|when|why|where|who|should|can|could|"
                      r"is|are|do|does|did|will|would|am|any)\b")
 
 
@@ -64,7 +68,13 @@ def asking_clause(question: str) -> str:
     for i, c in enumerate(clauses):
         asked = _asks(c)
         if asked is not None:
-            return " ".join([asked, *clauses[i + 1:]]) if i or asked is not c else ""
+            rest = clauses[i + 1:]
+            # "…on the hook for? trying to write the job description lol": after the question mark, a remark
+            # that asks nothing is more context, not part of the question
+            after = question.strip()[question.strip().find(c) + len(c):]
+            if after.startswith("?") and not any(_asks(r) is not None for r in rest):
+                rest = []
+            return " ".join([asked, *rest]) if i or asked is not c or rest != clauses[i + 1:] else ""
     return ""
 
 
@@ -97,13 +107,16 @@ _POINTS_BACK = re.compile(r"^(?:is|was|would|does|do|will|could|can|should|are)\
 
 
 def factors(weights: dict[str, float], asking: list[str] | None, unknown: set[str],
-            points_back: bool = False, about_me: set[str] = frozenset()) -> dict[str, float]:
+            points_back: bool = False, about_me: set[str] = frozenset(), long: bool = False) -> dict[str, float]:
     """How much each term of the question counts (terms left out count fully): 0 for a word of the
     context the library never uses, CONTEXT_WEIGHT for a known context word when the asking clause
     has a subject of its own (points_back: it refers to the context instead, see refers_back). asking is
     None for a question without context (a short one)."""
+    # a long message's words the library never uses ("ugh", "hackathon", "bored") are mostly chat, unless
+    # its asking clause asks about something of its own: then its unknown words are what it asks about
+    chat = {t: UNKNOWN_IN_LONG for t in unknown} if long and (asking is None or points_back) else {}
     if asking is None:
-        return {}
+        return chat
     own = set(asking)
     subject = not points_back and any(weights.get(t, 0.0) >= MIN_SUBJECT_WEIGHT for t in own - unknown)
     out: dict[str, float] = {}
@@ -112,7 +125,7 @@ def factors(weights: dict[str, float], asking: list[str] | None, unknown: set[st
             out[t] = 0.0  # "…making around 160k. How much more would AI PM pay?": the asker's own figures
         elif subject or t in about_me:
             out[t] = CONTEXT_WEIGHT
-    return out
+    return {**chat, **out}
 
 
 # "how do I explain it?", "what should I do about that?": what it asks about is in the context only

@@ -24,6 +24,10 @@ MIN_SAID, MIN_SAID_ATOM = 0.45, 0.3
 # (coverage, focus) must match it. A long question (this many terms that count) spreads its words
 # too: one sentence/item need only say MIN_SAID_LONG of it.
 LONG_QUESTION_TERMS, MIN_SAID_LONG = 7, 0.1
+# A long message spreads its words over the asker's context: its best place may cover less of it, this
+# much, when it stands out, scoring LONG_LEAD times the best place in another section, and its asking
+# clause has no word the library never uses ("…what does HIPAA require?" is not answered from the context)
+LONG_MIN_COVERAGE, LONG_LEAD = 0.51, 1.2
 # Below those, a question with one word the library never uses is answered when its other words
 # (at least this many) are covered this well by one unit and one sentence of it.
 MIN_KNOWN_TERMS = 4
@@ -174,7 +178,8 @@ def focus(unit: Unit, section: Unit, weights: dict[str, float]) -> float:
 
 
 def confident(best: Candidate, section: Unit, weights: dict[str, float], focus_share: float,
-              unknown: set[str], advice: bool = False) -> bool:
+              unknown: set[str], advice: bool = False, lead: float = 1.0,
+              asked: frozenset[str] | None = None) -> bool:
     """Whether the best unit answers the question, or only shares some of its words."""
     unit = best.unit
     # one-word questions ("life?", "good interview questions": weak words aside) must name what a
@@ -182,7 +187,10 @@ def confident(best: Candidate, section: Unit, weights: dict[str, float], focus_s
     strong = {t: w for t, w in weights.items() if t not in weak_terms()}
     if len(strong if strong else weights) == 1 and not names(unit, strong or weights):
         return False
-    if best.coverage >= MIN_COVERAGE and focus_share >= MIN_FOCUS:
+    long = sum(1 for w in weights.values() if w > 0) >= LONG_QUESTION_TERMS
+    asks_unknown = bool(asked and asked & unknown)
+    least_coverage = LONG_MIN_COVERAGE if long and lead >= LONG_LEAD and not asks_unknown else MIN_COVERAGE
+    if best.coverage >= least_coverage and focus_share >= min(MIN_FOCUS, least_coverage):
         # what frames a unit (title, section heading) holds the domain's words for every unit
         # in it: the question must also be said together by one of its sentences or phrasings,
         # or it is a neighbouring topic in the same words ("what is a product roadmap")

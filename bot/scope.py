@@ -22,8 +22,11 @@ _OPEN = r"^(?:(?:hey|hi|so|ok|okay|quick q|q|pls|please|can you|could you)\W+)*"
 _DEFINITION = [
     re.compile(_OPEN + r"how (?:do|can|should|would) (?:i|you|we) (?:calculate|compute|use|set up|build|implement|"
                r"train|read|interpret|apply|write|install|configure|run|do|perform|conduct|detect|reduce|prevent|"
-               r"monitor|debug|mitigate|lower|speed up) (?:an? |the |my )?"
+               r"monitor|debug|mitigate|lower|speed up|learn|master|pick up|get better at) (?:an? |the |my )?"
                r"(?P<x>.+?)\W*$"),
+    # "what's the best way to learn SQL as a PM": how to learn a term is about the term
+    re.compile(_OPEN + r"(?:what(?:'s| is|s)|whats) (?:the )?(?:best|fastest|easiest|quickest) way to "
+               r"(?:learn|master|pick up|get good at) (?:an? |the )?(?P<x>.+?)\W*$"),
     re.compile(_OPEN + r"what (?:is|are|'s|s) (?:an? |the )?(?P<x>.+?) (?:used|good|useful) for\W*$"),
     re.compile(_OPEN + r"what (?:does|do) (?:an? |the )?(?P<x>.+?) do\W*$"),
     re.compile(_OPEN + r"(?:explain )?how (?:does|do) (?:an? |the )?(?P<x>.+?) work(?:\s+(?:\w+ly|in detail|in practice|"
@@ -37,7 +40,7 @@ _SECOND_QUESTION = re.compile(r"\s+and\s+(?=(?:how|why|what|when|where|is|are|do
 MAX_SUBJECT_WORDS = 4  # longer than this, "what is …" asks a question, not for a definition
 # "data leakage in machine learning": a subject the articles never use whole is looked up without
 # the field it is placed in
-_QUALIFIER = re.compile(r"\s+(?:in|for|within)\s+[^,]+$")
+_QUALIFIER = re.compile(r"\s+(?:in|for|within|as)\s+[^,]+$")
 # Words after a term that show the sentence explains it ("X is…", "X that scores…", "X: …", "X (…")
 _DEFINING = frozenset("""is are was means mean refers refer that which helps help measures measure scores score
 tracks track uses use collects collect analyzes analyze creates create handles handle describes describe shows
@@ -181,7 +184,11 @@ def unused_subject(question: str, units) -> str | None:
 # "how does LangSmith compare to Weights & Biases", "jira vs figma": two terms weighed against each other
 _COMPARED = [re.compile(_OPEN + r"how (?:does|do|would) (?:an? |the )?(?P<x>.+?) compare (?:to|with|against) "
                                 r"(?:an? |the )?(?P<y>.+?)\W*$"),
-             re.compile(_OPEN + r"(?:an? |the )?(?P<x>[^,?]+?) (?:vs\.?|versus) (?:an? |the )?(?P<y>[^,?]+?)\W*$")]
+             re.compile(_OPEN + r"(?:an? |the )?(?P<x>[^,?]+?) (?:vs\.?|versus) (?:an? |the )?(?P<y>[^,?]+?)\W*$"),
+             re.compile(_OPEN + r"(?:what(?:'s| is| are|s)|whats) (?:the )?(?:main |key |real |big )?differences? "
+                                r"between (?:an? |the )?(?P<x>[^,?]+?) and (?:an? |the )?(?P<y>[^,?]+?)\W*$"),
+             re.compile(_OPEN + r"how (?:is|are|does|do) (?:an? |the )?(?P<x>[^,?]+?) differ(?:ent)? from "
+                                r"(?:an? |the )?(?P<y>[^,?]+?)\W*$")]
 
 
 def compared_subjects(question: str) -> tuple[str, str] | None:
@@ -196,17 +203,38 @@ def compared_subjects(question: str) -> tuple[str, str] | None:
     return None
 
 
+def only_together(x: str, y: str, units) -> bool:
+    """Whether the articles name x and y only side by side ("regulations like GDPR and CCPA"): never one
+    without the other, in no heading or item label. Then they don't tell them apart."""
+    kx, ky = ([stem(w) for w in words(t) if w not in STOPWORDS] for t in (x, y))
+    if not kx or not ky:
+        return False
+    seen = False
+    for unit in units:
+        if unit.is_section and (_find(kx, unit.section) or _find(ky, unit.section)):
+            return False
+        for atom in unit.atoms:
+            hx, hy = bool(_find(kx, atom.text)), bool(_find(ky, atom.text))
+            label = atom.text.split(":", 1)[0] if atom.kind != "sentence" and ":" in atom.text[:80] else ""
+            if hx != hy or (label and (_find(kx, label) or _find(ky, label))):
+                return False
+            seen = seen or hx
+    return seen
+
+
 def passing_mention(question: str, units) -> Passing | None:
     """A "what is X" question about an X the articles only name: where they name it. So is a comparison of
     two terms they only name ("how does LangSmith compare to Weights & Biases")."""
-    subject = definition_subject(question)
+    pair = compared_subjects(question)  # "what's the difference between X and Y" asks no definition of it all
+    subject = definition_subject(question) if pair is None else None
     said = subject
+    together = False
     if subject is None:
-        pair = compared_subjects(question)
-        if pair is None or any(explained(t, units) is not False for t in pair):
+        together = pair is not None and only_together(*pair, units)
+        if pair is None or (any(explained(t, units) is not False for t in pair) and not together):
             return None
         subject, said = pair[0], " and ".join(pair)
-    found = explained(subject, units)
+    found = False if together else explained(subject, units)
     qualified = _QUALIFIER.search(subject)
     if found is None and qualified:
         subject = said = subject[:qualified.start()]
@@ -238,6 +266,19 @@ def other_role(question: str, other_roles: list[str], units, career_terms: froze
                     return None  # "ML Engineers: Handle productization…" — the articles explain this one
             return role
     return None
+
+
+def employer_asked(question: str, employers, asks) -> str | None:
+    """A company the articles name for one fact only (a survey, an algorithm), asked about as a place to be
+    hired or to work ("how does Amazon's interview process work", "a job at McKinsey"): the company, else None.
+    employers and asks are raw word sequences."""
+    ws = _singular(words(normalize(question)))
+
+    def has(seq) -> bool:
+        key = _singular(list(seq))
+        return any(ws[i:i + len(key)] == key for i in range(len(ws) - len(key) + 1))
+    named = next((e for e in employers if has(e)), None)
+    return " ".join(named) if named and any(has(a) for a in asks) else None
 
 
 def _singular(ws: list[str]) -> list[str]:

@@ -21,7 +21,7 @@ FILE_NAME = "vocabulary.yaml"
 _LISTS = ("question_filler_phrases", "question_filler_words", "question_openers", "polite", "how_much_make",
           "weak_words", "other_roles", "advice_questions", "advice_headings", "context_after_number",
           "named_roles", "count_questions", "whole_list_words", "career_words", "resources", "content_questions",
-          "option_words", "alternative_roles", "alternative_asks")
+          "option_words", "alternative_roles", "alternative_asks", "employers", "employer_asks")
 _TABLES = ("synonyms", "question_synonyms")
 _KNOWN = {*_LISTS, *_TABLES, "chat_spellings"}
 
@@ -50,6 +50,8 @@ class Vocabulary:
     option_words: frozenset[str] = frozenset()  # terms weighing a role as an option ("a good alternative")
     alternative_roles: tuple[str, ...] = ()  # roles named only as alternatives to the PM tracks, as written
     alternative_asks: frozenset[str] = frozenset()  # terms asking about such a role as a career of its own
+    employers: tuple[tuple[str, ...], ...] = ()  # raw words of companies named for one fact only
+    employer_asks: tuple[tuple[str, ...], ...] = ()  # raw words asking about being hired or working there
     raw_words: frozenset[str] = frozenset()  # every word the file names
     longest: int = 1
 
@@ -235,7 +237,9 @@ def _parse(path: Path) -> tuple[Vocabulary | None, list[str]]:
         resources=frozenset(t for w in lists["resources"] for t in _canonical_via(w, query)),
         option_words=frozenset(t for w in lists["option_words"] for t in _canonical_via(w, query)),
         alternative_roles=tuple(lists["alternative_roles"]),
-        alternative_asks=frozenset(t for w in lists["alternative_asks"] for t in _canonical_via(w, query)), digest=hashlib.sha256(text.encode()).hexdigest()[:16], raw_words=frozenset(raw),
+        alternative_asks=frozenset(t for w in lists["alternative_asks"] for t in _canonical_via(w, query)),
+        employers=tuple(tuple(words(p)) for p in lists["employers"]),
+        employer_asks=tuple(tuple(words(p)) for p in lists["employer_asks"]), digest=hashlib.sha256(text.encode()).hexdigest()[:16], raw_words=frozenset(raw),
         longest=max((len(k) for k in query), default=1))
     return vocab, []
 

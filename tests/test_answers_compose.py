@@ -109,3 +109,23 @@ def test_a_question_naming_the_heading_gets_the_sections_gist_first(coach):
     answer = coach.index.ask("accuracy vs cost tradeoff in AI products")
     assert answer.found and answer.answer.startswith("A “perfect” AI model that combines speed, accuracy, and low cost"), \
         answer.answer
+
+
+def test_the_sentence_naming_the_role_asked_about_answers_in_a_section_about_several(coach):
+    text = coach.index.ask("how do AI PMs move up, what does the ladder look like for them").answer
+    assert "For AI PMs, progression is often tied to" in text
+    text = coach.index.ask("what does a DS PM deliver at the end if not a model").answer
+    assert "Their output is often an informed recommendation" in text  # "Their" names the DS PM before it
+
+
+def test_a_role_bonus_goes_only_to_a_sentence_naming_that_role_alone():
+    body = ("Both AI PM and Data Scientist PM roles grow.\n\nThe ladder is long for everyone.\n\n"
+            "For Data Scientist PMs, growth means bigger experiments.\n\nFor AI PMs, growth means bigger launches.")
+    roles = (("ai", "pm"), ("ds", "pm"), ("tradit", "pm"))
+    text = compose.compose(_section(body, "Growth"), {"ladder": 3.0, "grow": 0.5}, role=("ai", "pm"), other_roles=roles)
+    assert "For AI PMs, growth means bigger launches" in text and "Data Scientist PMs, growth" not in text
+
+
+def test_a_question_about_one_role_opens_with_that_roles_sentence_not_a_lead_about_both(coach):
+    text = coach.index.ask("how does a data scientist pm get promoted").answer
+    assert text.startswith("For Data Scientist PMs, advancement often involves"), text

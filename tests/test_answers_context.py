@@ -236,3 +236,46 @@ def test_someone_with_my_background_asks_for_a_recommendation(coach):
 def test_what_should_i_do_to_x_asks_how_not_whether():
     assert not asks_advice("what should I do to prep when switching to ai pm")
     assert asks_advice("I'm torn between AI PM and DS PM, what should I do?")
+
+
+def test_words_the_library_never_uses_count_little_in_a_long_message():
+    weights = {"bore": 5.6, "layer": 5.6, "interview": 0.9, "mistak": 2.0}
+    factors = context.factors(weights, None, unknown={"bore", "layer"}, long=True)
+    assert factors == {"bore": context.UNKNOWN_IN_LONG, "layer": context.UNKNOWN_IN_LONG}
+    # in its context they are dropped, as before; in an asking clause that points back they count little,
+    # in one asking about something of its own they are what it asks about ("what does HIPAA require?")
+    factors = context.factors(weights, ["interview", "layer"], unknown={"bore", "layer"}, points_back=True, long=True)
+    assert factors["bore"] == 0.0 and factors["layer"] == context.UNKNOWN_IN_LONG
+    factors = context.factors(weights, ["interview", "layer"], unknown={"bore", "layer"}, long=True)
+    assert factors["bore"] == 0.0 and "layer" not in factors
+
+
+def test_a_long_chatty_message_is_not_declined_for_its_chat_words(coach):
+    answer = coach.index.ask("why do so many product folks feel weird identity-wise after moving into ai")
+    assert answer.found and "role identity continuity" in answer.answer
+
+
+def test_a_remark_after_the_question_mark_is_context_not_the_question():
+    q = "my VP keeps saying we need someone who owns the model. like what does an AI PM own? trying to write a JD lol"
+    assert context.asking_clause(q) == "like what does an AI PM own"
+    # a second question after the first still belongs to it
+    q = "I've been a PM at a bank for ages and ages. is it time to switch? or should I stay where I am?"
+    assert context.asking_clause(q) == "is it time to switch or should I stay where I am?"
+
+
+def test_a_long_message_whose_best_place_stands_out_is_answered_though_its_context_spreads(coach):
+    answer = coach.index.ask("we're building a feature where an LLM drafts replies to customer emails, and QA files a "
+                             "bug every time the draft changes between runs. how should we test it?")
+    assert answer.found and "assess output distributions" in answer.answer
+    # ...but not when what it asks is a word the library never uses
+    assert not coach.index.ask("I'm an AI PM at a healthtech and we just shipped a model on patient data. "
+                               "what does HIPAA require from us?").found
+    assert not coach.index.ask("I lead a team of 4 PMs working on AI features and two of them don't get along. "
+                               "how do I handle conflict between my reports?").found
+
+
+def test_an_unknown_word_in_a_clause_pointing_back_is_chat_not_what_is_asked(coach):
+    # "is that a bug…?" asks about the context before it: "bug" doesn't make it a question about bugs
+    answer = coach.index.ask("so we shipped an LLM summarizer and management is freaking out because the exact same "
+                             "input gives different text on different days. is that a bug or just how these things work?")
+    assert answer.found and "probabilistic" in answer.answer

@@ -195,3 +195,32 @@ def test_a_sentence_opening_with_a_term_defines_it_only_when_it_says_what_it_is(
     assert scope.opens_defining(["ai", "pm"], "An AI PM is primarily responsible for productizing models.")
     assert not scope.opens_defining(["ai", "pm"], "AI PMs require deep intuition for ML system design.")
     assert not scope.opens_defining(["ai", "pm"], "Most AI PMs are former traditional PMs.")
+
+
+def test_telling_apart_two_terms_the_articles_only_name_side_by_side_is_declined(coach):
+    # "regulations like GDPR and CCPA": always named together, never told apart
+    for question in ("what's the difference between CCPA and GDPR?", "how is ccpa different from gdpr"):
+        assert_declined(coach, question, "only in passing")
+    # terms the articles explain each on their own are compared from them
+    for question, fact in [("what's the difference between precision and recall", "Precision: Proportion"),
+                           ("what is the difference between an AI PM and a DS PM", "The core difference")]:
+        assert_answered(coach, question, fact)
+
+
+def test_a_company_named_for_one_fact_is_no_answer_about_working_there(coach):
+    for question in ("what's Amazon's interview process like for PMs", "tips to get a job at mckinsey as a pm"):
+        assert_declined(coach, question, "don't cover hiring or working at any particular company")
+    # the fact the company is named for still answers
+    assert_answered(coach, "what did amazon's hiring algorithm do wrong", "Amazon’s recruitment algorithm")
+    assert_answered(coach, "what was netflix paying its ai pm", "$900k")
+
+
+def test_an_mba_program_is_a_resource_the_articles_never_recommend(coach):
+    answer = coach.index.ask("which business school has the best program for future pms")
+    assert not answer.found and "recommend no books" in answer.note, answer.note
+
+
+@pytest.mark.parametrize("question, subject", [("whats the quickest way to learn SQL as a product manager", "sql"),
+                                               ("how can I get better at sql", "sql")])
+def test_how_to_learn_a_term_the_articles_only_name_is_declined(coach, question, subject):
+    assert_declined(coach, question, f"mention {subject} only in passing")

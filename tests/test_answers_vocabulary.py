@@ -157,3 +157,37 @@ def test_a_pay_raise_is_not_the_articles_verb_raises(coach):
     assert not coach.index.ask("how do I ask my boss for a raise").found
     answer = coach.index.ask("how do ai products raise ambiguity")
     assert answer.found and "raises this challenge" in answer.answer
+
+
+def test_chat_idioms_and_everyday_words_reach_the_articles_ideas(coach):
+    cases = [("for tumor detection on hospital scans, can we trade away accuracy to save on compute?",
+              "Medical imaging for cancer detection needs very high accuracy"),
+             ("which boxes do i have to tick before i jump to ai pm", "accept a longer interview cycle"),
+             ("eli5 how feedback loops make a model better", "teacher marking homework"),
+             ("what ai pm tools are out there, name a few", "ProductBoard")]
+    assert_answered(coach, cases)
+
+
+def test_users_words_for_improving_without_reprogramming_and_for_a_resume_that_may_hurt(coach):
+    cases = [("our fraud model keeps getting better since we launched and no one has touched the code since, how come?",
+              "keep improving without explicit reprogramming"),
+             ("I list 'AI projects' on my CV but none went live. will that help or hurt me with AI PM hiring managers?",
+              "without any production impact")]
+    assert_answered(coach, cases)
+
+
+def test_phrases_that_are_one_idea_and_users_words_for_the_articles_verbs(coach):
+    cases = [("should i mention neural networks in my ai pm interview to look smart",
+              "deep learning\u201d answer was a red flag"),
+             ("what do data scientist pms wrestle with day to day", "grapples with statistical significance"),
+             ("do ds pm interviews make you work out why a kpi tanked", "diagnose a drop in a key product metric"),
+             ("should i jump at an ai pm offer because the equity is way bigger",
+              "Assuming AI PM roles guarantee higher equity"),
+             ("in which conditions are rules better than ml", "Teams know exact logic beforehand")]
+    assert_answered(coach, cases)
+
+
+def test_real_world_examples_and_crunching_encrypted_data(coach):
+    assert_answered(coach, [("my execs don't believe models can be unfair. any real world examples I can point to?",
+                             "Amazon’s recruitment algorithm"),
+                            ("can we crunch customer data while it stays encrypted", "homomorphic encryption")])
