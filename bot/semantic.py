@@ -84,7 +84,13 @@ class LibraryVectors:
     atom_pos: "object"  # the atom's position in its section
 
 
-def library_vectors(model: encoder.Encoder, sections, alternates) -> LibraryVectors:
+def library_texts(sections, alternates) -> list[str]:
+    """Every text library_vectors embeds, in its order."""
+    phr = [text for section in sections for text in alternates(section)]
+    return phr + [atom.text for section in sections for atom in section.atoms]
+
+
+def library_vectors(model: encoder.Encoder, sections, alternates, seed: Path | None = None) -> LibraryVectors:
     """``alternates(unit)``: the raw texts a section is also asked as (heading first)."""
     import numpy as np
 
@@ -97,7 +103,7 @@ def library_vectors(model: encoder.Encoder, sections, alternates) -> LibraryVect
             atoms.append(atom.text)
             atom_owner.append(s_i)
             atom_pos.append(a_i)
-    vectors = _embed_remembered(model, phr + atoms)
+    vectors = _embed_remembered(model, phr + atoms, seed)
     return LibraryVectors([s.key for s in sections], vectors[:len(phr)], np.array(phr_owner, int),
                           vectors[len(phr):], np.array(atom_owner, int), np.array(atom_pos, int))
 
@@ -115,15 +121,26 @@ def shared_cache_path(model: encoder.Encoder) -> Path:
     return Path(root) / f"sentences-{model.meta['sha256'][:16]}-{CACHE_VERSION}.npz"
 
 
-def _embed_remembered(model: encoder.Encoder, texts: list[str]):
+SEED_NAME = "sentence_vectors.npz"  # beside encoder.npz: the library's texts, embedded when content last changed
+
+
+def seed_path(model_path: Path) -> Path:
+    return Path(model_path).with_name(SEED_NAME)
+
+
+def _embed_remembered(model: encoder.Encoder, texts: list[str], seed: Path | None = None):
     """model.embed, each distinct text once per machine (see shared_cache_path): embedding the library
-    is ~10 s on one core, reading it back a few ms."""
+    is ~15 s on one core, reading it back a few ms. ``seed``: the library's texts as shipped in the
+    content folder (tools/build_sentence_vectors.py), so a fresh machine's first ask doesn't take those
+    15 s; a text edited since is embedded here, and only that one."""
     import numpy as np
 
     if _remembered_for[0] != model.meta["sha256"]:
         _remembered.clear()
         _remembered_for[0] = model.meta["sha256"]
     shared = shared_cache_path(model)
+    if seed is not None and any(t not in _remembered for t in texts):
+        _remembered.update(read_seed(seed, model))
     if any(t not in _remembered for t in texts):
         _remembered.update(_read_texts(shared))
     new = list(dict.fromkeys(t for t in texts if t not in _remembered))
@@ -132,6 +149,32 @@ def _embed_remembered(model: encoder.Encoder, texts: list[str]):
         _write_texts(shared, _remembered)
     dims = int(model.meta["hidden"])
     return np.stack([_remembered[t] for t in texts]) if texts else np.zeros((0, dims), np.float32)
+
+
+def read_seed(path: Path, model: encoder.Encoder) -> dict:
+    """The shipped texts' vectors, if they were made by this model (another model's would mislead)."""
+    import numpy as np
+
+    try:
+        with np.load(path) as data:
+            if data["model"].tobytes().decode() != model.meta["sha256"]:
+                return {}
+            texts = data["texts"].tobytes().decode().split("\0")
+            vectors = data["vectors"].astype(np.float32)
+    except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError):
+        return {}
+    return dict(zip(texts, vectors)) if len(texts) == len(vectors) else {}
+
+
+def write_seed(path: Path, model: encoder.Encoder, texts: list[str]) -> None:
+    """(tools/build_sentence_vectors.py) The texts' vectors as float16 (cosines change by < 0.001)."""
+    import numpy as np
+
+    texts = list(dict.fromkeys(t for t in texts if "\0" not in t))
+    vectors = _embed_remembered(model, texts)
+    np.savez_compressed(path, model=np.frombuffer(model.meta["sha256"].encode(), np.uint8),
+                        texts=np.frombuffer("\0".join(texts).encode(), np.uint8),
+                        vectors=vectors.astype(np.float16))
 
 
 def _read_texts(path: Path) -> dict:
@@ -221,24 +264,33 @@ class Meaning:
         return not self._broken
 
     def _build(self) -> None:
-        self._model = encoder.load(encoder.path_for(self.index.library.root))
+        model_path = encoder.path_for(self.index.library.root)
+        self._model = encoder.load(model_path)
         cache = self._cache_path()
         key = f"{retrieval_digest(self.index.db)}:{self._model.meta['sha256']}:{CACHE_VERSION}"
         self._vectors = read_cache(cache, key) if cache else None
         if self._vectors is None:
-            from .retrieval import _drill_questions
-
-            asked = _drill_questions(self.index.library)
-
-            def alternates(section):
-                article = self.index.library.articles.get(section.article)
-                sec = article.section(section.section) if article else None
-                return [section.section, *(sec.alternates if sec else ()),
-                        *asked.get((section.article, section.section), ())]
-
-            self._vectors = library_vectors(self._model, self.index.sections, alternates)
+            self._vectors = library_vectors(self._model, self.index.sections, self._alternates(),
+                                            seed=seed_path(model_path))
             if cache:
                 write_cache(cache, key, self._vectors)
+
+    def texts(self) -> list[str]:
+        """Every library text the step embeds (what tools/build_sentence_vectors.py ships)."""
+        return library_texts(self.index.sections, self._alternates())
+
+    def _alternates(self):
+        from .retrieval import _drill_questions
+
+        asked = _drill_questions(self.index.library)
+
+        def alternates(section):
+            article = self.index.library.articles.get(section.article)
+            sec = article.section(section.section) if article else None
+            return [section.section, *(sec.alternates if sec else ()),
+                    *asked.get((section.article, section.section), ())]
+
+        return alternates
 
     def _cache_path(self) -> Path | None:
         location = getattr(self.index.db, "location", ":memory:")

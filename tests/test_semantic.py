@@ -148,9 +148,9 @@ def test_threads_asking_at_once_build_the_librarys_vectors_once(coach, monkeypat
     made = []
     real = semantic.library_vectors
 
-    def counted(*args):
+    def counted(*args, **kw):
         made.append(1)
-        return real(*args)
+        return real(*args, **kw)
 
     monkeypatch.setattr(semantic, "library_vectors", counted)
     monkeypatch.setattr(semantic.Meaning, "_cache_path", lambda self: None)  # nothing to read back
@@ -189,3 +189,32 @@ def test_content_check_reports_a_missing_encoder_while_the_step_is_on(tmp_path, 
     assert "encoder is missing" in problem and "COACH_SEMANTIC=0" in problem
     monkeypatch.setenv("COACH_SEMANTIC", "0")
     assert semantic.check(root) == []
+
+
+def test_a_fresh_machine_reads_the_shipped_library_vectors_instead_of_embedding_them(coach, tmp_path, monkeypatch):
+    """content/sentence_vectors.npz (tools/build_sentence_vectors.py) spares a fresh machine's first ask
+    the ~15 s of embedding the library; only a text edited since is embedded. Fails when the content
+    changed much without the file being rebuilt: run the tool."""
+    monkeypatch.setenv("COACH_CACHE_DIR", str(tmp_path / "fresh-machine"))
+    monkeypatch.setattr(semantic, "_remembered", {})
+    monkeypatch.setattr(semantic, "_remembered_for", [""])
+    monkeypatch.setattr(semantic.Meaning, "_cache_path", lambda self: None)  # no index cache either
+    model = encoder.load(encoder.path_for(coach.index.library.root))
+    embedded: list[str] = []
+    real = type(model).embed
+    monkeypatch.setattr(type(model), "embed", lambda self, texts: embedded.extend(texts) or real(self, texts))
+    meaning = semantic.Meaning(coach.index)
+    assert meaning._ready()
+    texts = set(meaning.texts())
+    assert len(embedded) <= 0.02 * len(texts), f"{len(embedded)} of {len(texts)} library texts embedded: " \
+        "rebuild content/sentence_vectors.npz with tools/build_sentence_vectors.py"
+    coach.index.meaning = meaning
+    assert coach.index.ask(RESCUED).found
+
+    # a text the shipped file doesn't have (an edit) is embedded, alone, and agrees with the shipped ones
+    embedded.clear()
+    seed = semantic.seed_path(encoder.path_for(coach.index.library.root))
+    known = next(iter(texts))
+    vectors = semantic._embed_remembered(model, [known, "A sentence no article has."], seed)
+    assert embedded == ["A sentence no article has."]
+    assert float(vectors[0] @ real(model, [known])[0]) > 0.999
