@@ -44,10 +44,15 @@ _SELF_ASKING = re.compile(r"^(?:i|we)\s+(?:should|could|can|would|need|must)\b")
 _BARE_PROMPT = re.compile(r"^(?:any\s+)?(?:idea|ideas|advice|tips|thoughts|help|suggestions)\W*$")
 
 
+# ", which never happened on my old team": a relative clause after a comma, not a "which…?" question
+_RELATIVE = re.compile(r"^which\s+(?:is|was|are|were|has|have|had|never|always|also|often|makes|made|means|meant|"
+                       r"happened|happens|sounds|seems|seemed)\b")
+
+
 def _asks(clause: str) -> str | None:
     """The clause as a question ("wondering if I should go" -> "I should go"), or None when it doesn't ask."""
     c = clause.lower()
-    if _BARE_PROMPT.match(c):
+    if _BARE_PROMPT.match(c) or _RELATIVE.match(c):
         return None
     if _ASKING.match(c):
         return clause

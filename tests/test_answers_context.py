@@ -279,3 +279,11 @@ def test_an_unknown_word_in_a_clause_pointing_back_is_chat_not_what_is_asked(coa
     answer = coach.index.ask("so we shipped an LLM summarizer and management is freaking out because the exact same "
                              "input gives different text on different days. is that a bug or just how these things work?")
     assert answer.found and "probabilistic" in answer.answer
+
+
+def test_a_relative_which_clause_is_context_not_the_question():
+    q = "my new ML team pulls legal and privacy people into every review, which never happened on my old team. is that normal?"
+    assert context.asking_clause(q) == "is that normal?"
+    # "which" asking about something still asks
+    assert context.asking_clause("I've been a PM for five years at a big bank, which track fits me better?") == \
+        "which track fits me better?"
