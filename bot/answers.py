@@ -94,11 +94,12 @@ def _topic_buttons(topics: list[Topic]) -> tuple[Button, ...]:
     return tuple(Button(t.label, f"ask:u:{t.key}") for t in topics[:3])
 
 
-def answer_reply(answer: Answer, log_id: int) -> Reply:
+def answer_reply(answer: Answer, log_id: int, ephemeral: bool = False) -> Reply:
     buttons = (*_topic_buttons(answer.related),
                Button("More", f"more:{answer.unit_key}"),
                Button("👍", f"fb:up:{log_id}"), Button("👎", f"fb:down:{log_id}"))
-    return Reply(text=answer.answer or "", citation=answer.citation, buttons=buttons, kind="answer")
+    return Reply(text=answer.answer or "", citation=answer.citation, buttons=buttons, kind="answer",
+                 ephemeral=ephemeral)
 
 
 def decline_reply(answer: Answer) -> Reply:
@@ -130,12 +131,18 @@ def cmd_more(coach, req, args):
     return _more(coach, row[0])
 
 
-def _more(coach, key: str) -> list[Reply]:
+def _more(coach, key: str, ephemeral: bool = False) -> list[Reply]:
     found = coach.index.section_text(key)
     if found is None:
         return [error("That section is no longer in my library. Ask again and I'll find the current one.")]
     body, citation = found
-    return [Reply(text=body, title=citation.section, citation=citation, kind="answer")]
+    return [Reply(text=body, title=citation.section, citation=citation, kind="answer", ephemeral=ephemeral)]
+
+
+# A button under an answer in a channel can be clicked by anyone, and twice: what it shows goes to the
+# one who clicked (in a DM that is everyone there anyway). Posted publicly, every click by anyone put the
+# same long section in the channel again.
+BUTTON_REPLIES_PRIVATE = True
 
 
 def cmd_topics(coach, req, args):
@@ -157,13 +164,13 @@ def act_ask(coach, req, parts):
         return [error("That topic is no longer in my library. Type `topics` to see what I cover.")]
     log_id = _log(coach, req, answer.question, answer)
     _remember(coach, req, answer.unit_key, log_id)
-    return [answer_reply(answer, log_id)]
+    return [answer_reply(answer, log_id, ephemeral=BUTTON_REPLIES_PRIVATE)]
 
 
 def act_more(coach, req, parts):
     if len(parts) != 2:
         return [error("That button is no longer active. Type `more` after an answer instead.")]
-    return _more(coach, parts[1])
+    return _more(coach, parts[1], ephemeral=BUTTON_REPLIES_PRIVATE)
 
 
 def act_feedback(coach, req, parts):

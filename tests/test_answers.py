@@ -255,6 +255,20 @@ def test_more_expands_the_users_last_answer_only(say):
     assert clicked.text == more.text
 
 
+def test_an_answers_buttons_clicked_in_a_channel_answer_only_the_one_who_clicked(say):
+    """Anyone can click More or a related question under an answer in a channel, and twice: the section
+    goes to whoever clicked, not into the channel again for each click."""
+    [answer] = say("what is the typical interview timeline for an AI PM role", channel="team")
+    assert not answer.ephemeral  # the question was asked in the channel: its answer is the channel's
+    more = next(b.action for b in answer.buttons if b.action.startswith("more:"))
+    related = next(b.action for b in answer.buttons if b.action.startswith("ask:u:"))
+    for user in ("bob", "bob", "carol"):
+        [shown] = say(action=more, user=user, channel="team")
+        assert shown.ephemeral and "4‑6 week process" in shown.text
+        [other] = say(action=related, user=user, channel="team")
+        assert other.ephemeral and other.kind == "answer"
+
+
 def test_stale_buttons_get_a_sentence(say):
     for action in ("ask:u:nope", "more:nope", "fb:up:999999", "fb:sideways:1", "ask:x"):
         [reply] = say(action=action)

@@ -481,10 +481,10 @@ async def test_button_click_sends_its_action_to_the_coach(slack):
     slack.standin.members["C9"] = ["U2", "U4"]
     response = await slack.click(related, user="U4", channel="C9", blocks=answer["blocks"])
     assert response.status == 200
-    posts = await slack.standin.wait_for("chat.postMessage", count=2)
-    follow_up = posts[1]
-    assert follow_up["channel"] == "C9"
+    [follow_up] = await slack.standin.wait_for("chat.postEphemeral")
+    assert follow_up["channel"] == "C9" and follow_up["user"] == "U4"  # to whoever clicked, not the channel
     assert any(b["type"] == "context" for b in follow_up["blocks"])  # answered, with a source
+    assert len(slack.standin.called("chat.postMessage")) == 1
 
 
 async def test_feedback_button_reply_is_private_in_a_channel(slack):
