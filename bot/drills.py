@@ -110,12 +110,12 @@ Grade = grading.Grade
 grade_open = grading.grade_open
 
 
-def parse_choice(text: str) -> str | None:
-    """'b', 'B)', '(c)', 'option d' -> the letter; None if it isn't one."""
+def parse_choice(text: str, letters: str = LETTERS) -> str | None:
+    """'b', 'B)', '(c)', 'option d' -> the letter; None if it isn't one (of ``letters``)."""
     t = text.strip().lower().strip("().:- ")
     if t.startswith("option "):
         t = t[7:].strip("().:- ")
-    return t.upper() if len(t) == 1 and t.upper() in LETTERS else None
+    return t.upper() if len(t) == 1 and t.upper() in letters else None
 
 
 def grade_mcq(drill: Drill, letter: str) -> Grade:

@@ -47,6 +47,17 @@ def test_a_lone_letter_in_a_dm_is_the_choice_as_shown(coach, say):
     assert attempts(coach) == [(drill.id, "answer", 100)] and questions_logged(coach) == 0
 
 
+def test_a_letter_past_the_choices_in_a_dm_says_which_letters_there_are(coach, say):
+    drill = drill_of(coach, "mcq")
+    say(f"drill {drill.id}")
+    for typo in ("E", "f)", "option z"):
+        [reply] = say(typo)
+        assert reply.kind == "info" and "choices are A–D" in reply.text, reply.text
+    assert attempts(coach) == [] and questions_logged(coach) == 0  # not graded, not asked of the library
+    [card_result] = say("a")  # a real choice still answers
+    assert card_result.kind == "result"
+
+
 def test_a_question_with_a_drill_open_is_still_a_question(coach, say):
     mcq = drill_of(coach, "mcq")
     say(f"drill {mcq.id}")

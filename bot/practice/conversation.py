@@ -3,6 +3,7 @@
 mention, the console)."""
 from __future__ import annotations
 
+import string
 from datetime import timedelta
 
 from .. import drills
@@ -52,6 +53,11 @@ def take_plain_text(coach, req) -> list[Reply] | None:
     conversational = req.is_dm or in_thread is not None
     if drill.type == "mcq":
         is_choice = letter is not None or any(c.lower() == text.lower() for c in drill.choices)
+        if conversational and not is_choice and drills.parse_choice(text, letters=string.ascii_uppercase):
+            # "E" to an A–D drill is a slip of the key, not a question for the library
+            choices = drills.LETTERS[:len(drill.choices)]
+            return [info(f"This drill's choices are {choices[0]}–{choices[-1]}: reply with one of them.",
+                         ephemeral=not req.is_dm)]
         if not is_choice or (not conversational and letter is None):
             return None  # can't be the choice: a question
         return submit(coach, req, post, drill, text=text)
