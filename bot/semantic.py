@@ -153,17 +153,7 @@ def _embed_remembered(model: encoder.Encoder, texts: list[str], seed: Path | Non
 
 def read_seed(path: Path, model: encoder.Encoder) -> dict:
     """The shipped texts' vectors, if they were made by this model (another model's would mislead)."""
-    import numpy as np
-
-    try:
-        with np.load(path) as data:
-            if data["model"].tobytes().decode() != model.meta["sha256"]:
-                return {}
-            texts = data["texts"].tobytes().decode().split("\0")
-            vectors = data["vectors"].astype(np.float32)
-    except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError):
-        return {}
-    return dict(zip(texts, vectors)) if len(texts) == len(vectors) else {}
+    return _read_texts(path, model=model.meta["sha256"])
 
 
 def write_seed(path: Path, model: encoder.Encoder, texts: list[str]) -> None:
@@ -177,28 +167,38 @@ def write_seed(path: Path, model: encoder.Encoder, texts: list[str]) -> None:
                         vectors=vectors.astype(np.float16))
 
 
-def _read_texts(path: Path) -> dict:
+def _read_texts(path: Path, model: str | None = None) -> dict:
+    """text -> vector from a file of texts and their vectors (``model``: only if it says that model made them)."""
     import numpy as np
 
     try:
         with np.load(path) as data:
+            if model is not None and data["model"].tobytes().decode() != model:
+                return {}
             texts = data["texts"].tobytes().decode().split("\0")
-            vectors = data["vectors"]
+            vectors = data["vectors"].astype(np.float32)
     except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError):
         return {}
     return dict(zip(texts, vectors)) if len(texts) == len(vectors) else {}
 
 
 def _write_texts(path: Path, remembered: dict) -> None:
-    """Best effort, written whole and renamed into place (a crash leaves the old file)."""
     import numpy as np
 
     texts = [t for t in remembered if "\0" not in t]
+    _save_whole(path, texts=np.frombuffer("\0".join(texts).encode(), np.uint8),
+                vectors=np.stack([remembered[t] for t in texts]) if texts else np.zeros((0, 384), np.float32))
+
+
+def _save_whole(path: Path, **arrays) -> None:
+    """Best effort, written whole and renamed into place (a crash leaves the old file; a read-only
+    folder just means the next process makes them again)."""
+    import numpy as np
+
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(tmp, texts=np.frombuffer("\0".join(texts).encode(), np.uint8),
-                 vectors=np.stack([remembered[t] for t in texts]) if texts else np.zeros((0, 384), np.float32))
+        np.savez(tmp, **arrays)
         os.replace(tmp, path)
     except OSError:
         try:
@@ -364,16 +364,7 @@ def read_cache(path: Path, key: str) -> LibraryVectors | None:
 
 
 def write_cache(path: Path, key: str, lv: LibraryVectors) -> None:
-    """Best effort (a read-only folder just means the next process makes them again)."""
     import numpy as np
 
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
-    try:
-        np.savez(tmp, key=np.frombuffer(key.encode(), np.uint8),
-                 keys=np.frombuffer("\n".join(lv.keys).encode(), np.uint8), **{f: getattr(lv, f) for f in _FIELDS})
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
+    _save_whole(path, key=np.frombuffer(key.encode(), np.uint8),
+                keys=np.frombuffer("\n".join(lv.keys).encode(), np.uint8), **{f: getattr(lv, f) for f in _FIELDS})
