@@ -287,3 +287,10 @@ def test_a_relative_which_clause_is_context_not_the_question():
     # "which" asking about something still asks
     assert context.asking_clause("I've been a PM for five years at a big bank, which track fits me better?") == \
         "which track fits me better?"
+
+
+def test_an_advice_question_an_faq_item_asks_itself_gets_that_item(coach):
+    # "is it worth…" asks advice, but the FAQ "Do I need a PhD in AI/ML to become an AI PM?" asks this
+    # question; the switching conditions (which mention a PhD in passing) don't go first
+    answer = coach.index.ask("is it worth getting a phd before going for ai pm")
+    assert answer.found and "A PhD is not a strict requirement" in answer.answer, answer.answer

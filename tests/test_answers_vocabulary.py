@@ -191,3 +191,14 @@ def test_real_world_examples_and_crunching_encrypted_data(coach):
     assert_answered(coach, [("my execs don't believe models can be unfair. any real world examples I can point to?",
                              "Amazon’s recruitment algorithm"),
                             ("can we crunch customer data while it stays encrypted", "homomorphic encryption")])
+
+
+def test_users_everyday_words_round_8(coach):
+    assert_answered(coach, [
+        # "use day to day" asks for the tools used, not the AI PM's day
+        ("what tools do ai pms use day to day", "Zeda.io"),
+        # "name the…" opens a request, like "explain"; "name" is no topic
+        ("name the three roles on an ai product team", "ML Engineers: Handle productization"),
+        # "the wrong tool for the job" is when not to use it
+        ("when is machine learning the wrong tool for the job", "Teams know exact logic beforehand"),
+    ])
