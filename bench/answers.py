@@ -2,12 +2,15 @@
 
     .venv/bin/python bench/answers.py                 # the shipped articles
     .venv/bin/python bench/answers.py --scale 250     # plus 250x synthetic articles (temp content dir and db)
-    .venv/bin/python bench/answers.py --cold 10       # also time 10 cold `python -m bot ask` runs
+    .venv/bin/python bench/answers.py --cold 10       # also time 10 cold `python -m bot ask` runs (each with
+                                                      # and without the semantic step, COACH_SEMANTIC=0)
     .venv/bin/python bench/answers.py --gaps 8000     # also time `coach content gaps` over 8000 distinct questions
 
 Synthetic articles are the real ones with slugs changed and a share of their words swapped
 for made-up ones, so the index grows with realistic term statistics instead of exact copies.
-The last line is always ``bench: ask p50_ms=… p99_ms=… units=…``.
+In-process latency is measured with the semantic step (bot/semantic.py) and without it; p50_ms and
+p99_ms are the path as configured (COACH_SEMANTIC). The last line is always
+``bench: ask p50_ms=… p99_ms=… semantic_p50_ms=… nosemantic_p50_ms=… units=…``.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import content  # noqa: E402
+from bot import content, semantic  # noqa: E402
 from bot.coach import open_coach  # noqa: E402
 from bot.config import Config  # noqa: E402
 
@@ -77,8 +80,8 @@ def pct(values: list[float], p: float) -> float:
     return values[k]
 
 
-def cold_runs(n: int, db: str, content_root: str | None) -> list[float]:
-    env = dict(os.environ, COACH_DB=db)
+def cold_runs(n: int, db: str, content_root: str | None, semantic_on: bool = True) -> list[float]:
+    env = dict(os.environ, COACH_DB=db, COACH_SEMANTIC="1" if semantic_on else "0")
     if content_root:
         env["COACH_CONTENT"] = content_root
     cmd = [sys.executable, "-m", "bot", "ask", COLD_QUESTION]  # issue 13: <= 0.25 s with the index built
@@ -137,24 +140,51 @@ def main(argv=None) -> int:
         print(f"open, index unchanged: {1000 * (time.perf_counter() - t):.0f} ms (rebuilt={coach.index.rebuilt})")
 
         qs = questions(args.questions)
-        for q in qs:  # warm caches the way a running bot is warm
+        # the semantic step embeds every sentence of the library once per index (~10 s for the shipped
+        # articles on one core): with --scale's synthetic copies that is hours, so it is timed unscaled only
+        meaning = coach.index.meaning = None if args.scale else (coach.index.meaning or semantic.Meaning(coach.index))
+        if meaning is not None:
+            t = time.perf_counter()
+            meaning.closeness("warm up")
+            print(f"semantic step: library embedded (or read from beside the index) in "
+                  f"{1000 * (time.perf_counter() - t):.0f} ms")
+        for q in qs:  # warm caches the way a running bot is warm (the semantic step's too)
             coach.index.ask(q)
-        times = []
-        for _ in range(args.repeat):
-            for q in qs:
-                t = time.perf_counter()
-                coach.index.ask(q)
-                times.append(1000 * (time.perf_counter() - t))
+        def timed() -> list[float]:
+            out = []
+            for _ in range(args.repeat):
+                for q in qs:
+                    if coach.index.meaning is not None:
+                        coach.index.meaning._asked.clear()  # each ask embeds its question, as a new one would
+                    t = time.perf_counter()
+                    coach.index.ask(q)
+                    out.append(1000 * (time.perf_counter() - t))
+            return out
+
+        times = timed()  # with the semantic step (bot/semantic.py; COACH_SEMANTIC=0 turns it off), then without
+        coach.index.meaning = None
+        times_off = timed()
+        coach.index.meaning = meaning
+        print(f"semantic step: ask p50 {pct(times, 50):.2f} ms with it, {pct(times_off, 50):.2f} ms without "
+              f"(p99 {pct(times, 99):.2f} / {pct(times_off, 99):.2f} ms)")
         if args.cold:
-            runs = cold_runs(args.cold, db, str(content_root) if content_root else None)
+            root = str(content_root) if content_root else None
+            runs = cold_runs(args.cold, db, root)
+            runs_off = cold_runs(args.cold, db, root, semantic_on=False)
             print(f"cold `python -m bot ask`: median {statistics.median(runs):.3f}s "
-                  f"min {min(runs):.3f}s max {max(runs):.3f}s over {len(runs)} runs "
+                  f"min {min(runs):.3f}s max {max(runs):.3f}s over {len(runs)} runs; without the semantic step "
+                  f"median {statistics.median(runs_off):.3f}s "
                   f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: medians are noisy)")
         gaps_s = gaps_run(coach, args.gaps) if args.gaps else None
-        print(f"{len(qs)} questions x {args.repeat}: mean {statistics.mean(times):.2f} ms, max {max(times):.2f} ms")
+        print(f"{len(qs)} questions x {args.repeat}: mean {statistics.mean(times_off):.2f} ms, max {max(times_off):.2f} ms "
+              f"without the semantic step")
         extra = f" gaps_s={gaps_s:.2f}" if gaps_s is not None else ""
-        cold = f" cold_p50_s={statistics.median(runs):.3f}" if args.cold else ""
-        print(f"bench: ask p50_ms={pct(times, 50):.2f} p99_ms={pct(times, 99):.2f} units={coach.index.units}{cold}{extra}")
+        cold = (f" cold_p50_s={statistics.median(runs):.3f} cold_nosemantic_p50_s={statistics.median(runs_off):.3f}"
+                if args.cold else "")
+        shipped = times if semantic.enabled() else times_off  # the path as configured (COACH_SEMANTIC)
+        print(f"bench: ask p50_ms={pct(shipped, 50):.2f} p99_ms={pct(shipped, 99):.2f} "
+              f"semantic_p50_ms={pct(times, 50):.2f} nosemantic_p50_ms={pct(times_off, 50):.2f} "
+              f"units={coach.index.units}{cold}{extra}")
         coach.db.conn.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import compose, context, disagreements, fit, ranking, retrieval, scope, synonyms
+from . import compose, context, disagreements, fit, ranking, retrieval, scope, semantic, synonyms
 from .messages import Citation
 from .ranking import Candidate, Unit
 from .synonyms import terms, weak_terms
@@ -87,6 +87,7 @@ class AnswerIndex:
         self._sections: list[Unit] | None = None
         self._places: dict[str, list[str]] = {}
         self.disagreements = disagreements.parsed(library.root / disagreements.FILE_NAME)
+        self.meaning = semantic.Meaning(self) if semantic.enabled() else None  # see semantic.py
 
     @property
     def sections(self) -> list[Unit]:
@@ -175,7 +176,10 @@ class AnswerIndex:
                                              long=context_ok and len(words(question)) >= context.MIN_CONTEXT_WORDS
                                              and len(set(qterms)) >= context.MIN_CONTEXT_TERMS)
         if not ranked:
-            return Answer(question, False, None)
+            blocked = bool(foreign) or bool(self.out_of_scope(question, qterms))
+            return self._rescued(question, weights, [], blocked) or Answer(question, False, None)
+        if self.meaning is not None:
+            ranked = self.meaning.rerank(question, ranked)
         advice = synonyms.asks_advice(question)
         if advice:
             for c in ranked:
@@ -217,7 +221,8 @@ class AnswerIndex:
                                                               for t in topics[:CLAUSE_AGREES_TOP]):
                         found.question = question
                         return found
-            return Answer(question, False, None, score=score, nearest=topics[:3], note=role_note)
+            return self._rescued(question, weights, topics, bool(foreign or role_note)) or \
+                Answer(question, False, None, score=score, nearest=topics[:3], note=role_note)
         answer = self._answer(question, best.unit, weights, score, topics)
         if fit.asks_count(question, synonyms.current().count_questions) and not fit.has_number(answer.answer):
             return Answer(question, False, None, score=score, nearest=topics[:3])  # "how many…" without a number
@@ -268,6 +273,20 @@ class AnswerIndex:
             text = " ".join([section.title, section.section, *(a.text for a in section.atoms)]) if section else ""
             self._places[section_key] = terms(text)
         return self._places[section_key]
+
+    def _rescued(self, question: str, weights: dict[str, float], topics: list[Topic], blocked: bool) -> Answer | None:
+        """A question lexical retrieval declined, answered by the section nearest in meaning (semantic.py);
+        blocked: a role the articles never name, or out of scope for a reason already known."""
+        if self.meaning is None or blocked:
+            return None
+        found = self.meaning.rescue(question)
+        if found is None:
+            return None
+        unit, atom, closeness = found
+        answer = self._answer(question, unit, weights, closeness, topics, atom=atom)
+        if fit.asks_count(question, synonyms.current().count_questions) and not fit.has_number(answer.answer):
+            return None  # "how many…" without a number
+        return answer
 
     def out_of_scope(self, question: str, qterms: list[str]) -> str:
         """Why a question whose words the articles use is still not theirs to answer, or ""."""
@@ -327,9 +346,10 @@ class AnswerIndex:
         return best
 
     def _answer(self, question: str, unit: Unit, weights: dict[str, float], score: float,
-                topics: list[Topic]) -> Answer:
+                topics: list[Topic], atom: int | None = None) -> Answer:
+        """atom: the sentence that answers, when it is known without the question's words (semantic.py)."""
         section = self.section_unit(unit)
-        text = compose.compose(section, weights, None if unit.is_section else unit.atom,
+        text = compose.compose(section, weights, atom if unit.is_section else unit.atom,
                                story=bool(compose.ASKS_STORY.search(question)),
                                lead_first=synonyms.asks_advice(question) and synonyms.advises(section.section),
                                whole_list=synonyms.asks_whole_list(question),

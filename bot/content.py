@@ -440,12 +440,13 @@ def check(root: Path | None = None) -> tuple[Library | None, list[str]]:
                     f"{_rel(path)}:{src_line}: {drill.id}: section '{drill.section}' is not a heading in {drill.article}")
                 continue
             drills[drill.id] = drill
-    from . import disagreements, synonyms  # content/vocabulary.yaml and disagreements.yaml, checked with the rest
+    from . import disagreements, semantic, synonyms  # vocabulary, disagreements, the encoder: checked with the rest
 
     vocabulary_problems = synonyms.parse(root / synonyms.FILE_NAME)[1] if (root / synonyms.FILE_NAME).is_file() else []
     problems += vocabulary_problems
     if not vocabulary_problems:  # the disagreements are read through the vocabulary
         problems += disagreements.check(root, articles)
+    problems += semantic.check(root)
     if problems:
         return None, problems
     return Library(articles, drills, digest.hexdigest(), root), []
@@ -481,7 +482,9 @@ def _cache_key(root: Path) -> str | None:
     here = Path(__file__).resolve().parent
     try:
         for path in [here / n for n in _PARSER_FILES] + sorted(p for p in root.rglob("*") if p.is_file()):
-            digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+            # the encoder's 23 MB: its size and time stand for it (hashing it would be most of a cold start)
+            data = path.read_bytes() if path.suffix != ".npz" else f"{path.stat().st_size}:{path.stat().st_mtime_ns}".encode()
+            digest.update(str(path).encode() + b"\0" + data + b"\0")
     except OSError:
         return None  # unreadable content: the full check explains it
     return digest.hexdigest()

@@ -6,7 +6,17 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot import content, storage
+# The semantic step's embedded sentences (bot/semantic.py): one cache for the session and every
+# `coach` it starts, not the user's (the library is embedded once per run, ~10 s)
+if "COACH_CACHE_DIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["COACH_CACHE_DIR"] = tempfile.mkdtemp(prefix="coach-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["COACH_CACHE_DIR"], True)
+
+from bot import content, storage  # noqa: E402
 from bot.coach import Coach, migrations
 from bot.config import Config
 from bot.messages import Request
