@@ -156,7 +156,9 @@ def asks_nothing_alone(clause: str, n_terms: int) -> bool:
 
 
 # "what are my options here?", "what would you do in my case?": the clause asks about the situation before it
-_POINTS_BACK_AT_END = re.compile(r"\b(?:here|in my case|in this case|in my situation|in my position|in my shoes)\W*$")
+# ...and so does "is there any actual number on that?"
+_POINTS_BACK_AT_END = re.compile(r"\b(?:here|in my case|in this case|in my situation|in my position|in my shoes|"
+                                 r"(?:on|about|for|behind) (?:that|this|it))\W*$")
 
 
 def refers_back(clause: str) -> bool:

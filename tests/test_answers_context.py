@@ -312,3 +312,8 @@ def test_a_clause_ending_here_asks_about_its_context(coach):
     # a context mostly in words the library never uses is another topic: "options" is no career question here
     assert not coach.index.ask("so my landlord won't return my deposit and it's been 2 months, I've emailed him "
                                "3 times. what are my options here?").found
+
+
+def test_a_clause_asking_for_a_number_on_that_points_back():
+    assert context.refers_back("is there any actual number on that?")
+    assert not context.refers_back("is there a number for AI PM pay?")

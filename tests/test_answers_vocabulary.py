@@ -202,3 +202,13 @@ def test_users_everyday_words_round_8(coach):
         # "the wrong tool for the job" is when not to use it
         ("when is machine learning the wrong tool for the job", "Teams know exact logic beforehand"),
     ])
+
+
+def test_what_they_will_grill_me_on_and_what_to_watch_out_for_before_signing(coach):
+    assert_answered(coach, [
+        # "what else are they going to grill me on" asks what the loop expects, not for alternative careers
+        ("I'm prepping for a DS PM loop at a big tech co and I'm pretty solid on SQL. what else are they going to "
+         "grill me on?", "statistical inference"),
+        ("I got an offer for an AI PM job and the equity looks great on paper but the recruiter mentioned it's tied "
+         "to 'model milestones'. what should I watch out for before signing?", "performance‑based vesting"),
+    ])
