@@ -212,3 +212,11 @@ def test_what_they_will_grill_me_on_and_what_to_watch_out_for_before_signing(coa
         ("I got an offer for an AI PM job and the equity looks great on paper but the recruiter mentioned it's tied "
          "to 'model milestones'. what should I watch out for before signing?", "performance‑based vesting"),
     ])
+
+
+def test_an_ai_startup_is_an_ai_native_company(coach):
+    assert_answered(coach, [("is it worth being an ai pm if i already work on ml stuff at an ai startup",
+                             "PMs at AI-native companies who are already working on ML features")])
+    # a pay bump is pay, not the accuracy "bump" of the cost trade-off
+    assert synonyms.terms("is the bump in pay worth it", query=True).count(stem("compensation")) == 1
+    assert stem("boost") not in synonyms.terms("is the bump in pay worth it", query=True)
