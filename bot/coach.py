@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import answers, content, storage, users
-from .commands import Command
+from .commands import Command, unreadable_number
 from .config import Config
 from .messages import Reply, Request, error, info
 
@@ -125,7 +125,7 @@ class Coach:
                 if name is None:
                     return [info("Ask me anything about AI PM, Data Scientist PM or traditional PM careers, "
                                  "or type `help` to see what I can do.")]
-                if name == "ask" and req.text.split(" ", 1)[0].lower().lstrip("/!") != "ask":
+                if name == "ask" and req.text.split(None, 1)[0].lower().lstrip("/!") != "ask":
                     # plain text: a feature with something open (an open drill) may take it as its reply
                     for feature in features():
                         take = getattr(feature, "take_plain_text", None)
@@ -160,7 +160,8 @@ class Coach:
             text = text[len("/coach"):].strip()
         if not text:
             return None, ""
-        first, _, rest = text.partition(" ")
+        # any whitespace ends the command word: "answer⏎<paragraph>" (Shift+Enter) is still `answer`
+        first, rest = (text.split(None, 1) + [""])[:2]
         key = first.lower().lstrip("/!")
         if key in self.commands:
             return self.commands[key].name, rest.strip()
@@ -177,7 +178,7 @@ class Coach:
     def _action(self, req: Request) -> list[Reply]:
         parts = req.action.split(":")
         handler = self.actions.get(parts[0])
-        if handler is None:
+        if handler is None or unreadable_number(parts):
             return [error("That button is no longer active. Type `help` to see what I can do.")]
         return handler(self, req, parts)
 

@@ -13,6 +13,22 @@ Handler = Callable[["Coach", "Request", str], "list[Reply]"]
 ActionHandler = Callable[["Coach", "Request", "list[str]"], "list[Reply]"]
 
 
+MAX_ROW_ID = 2**63 - 1  # SQLite's and PostgreSQL's largest integer
+
+
+def row_id(part: str) -> int | None:
+    """A row id from a button's action, or None: a stale, replayed or forged payload may carry any
+    "number" — one past 64 bits (SQLite raises OverflowError) or a digit int() can't read ("²")."""
+    if not (part.isascii() and part.isdigit()) or int(part) > MAX_ROW_ID:
+        return None
+    return int(part)
+
+
+def unreadable_number(parts: list[str]) -> bool:
+    """Whether any part of an action looks like a number but is no row id we could have made."""
+    return any(p.isdigit() and row_id(p) is None for p in parts)
+
+
 @dataclass(frozen=True)
 class Command:
     name: str

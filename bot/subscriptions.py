@@ -20,7 +20,7 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from . import drills, users
-from .commands import Command
+from .commands import Command, row_id
 from .content import TRACKS
 from .drills import TRACK_NAMES
 from .messages import Button, Reply, channel_ref, error, info, user_ref
@@ -358,7 +358,7 @@ def parse(args: str) -> Parsed:
     def once(what: str, value, word: str) -> None:
         """Two different answers to one question ("at 9am at 10am") would let the last silently win."""
         if what in given and given[what][0] != value:
-            raise ParseError(f"Use one {what} — you gave {given[what][1]} and {_shown(word)}; nothing was changed.")
+            raise ParseError(f"Use one {what} — you gave {given[what][1]} and {_shown(word)}.")
         given.setdefault(what, (value, _shown(word)))
 
     def add_days(value: tuple[str, ...], named: bool, word: str) -> None:
@@ -366,7 +366,7 @@ def parse(args: str) -> Parsed:
         for prev, prev_named, prev_word in day_words:
             every = frozenset(DAYS) in (frozenset(value), prev)
             if frozenset(value) != prev and ((named and prev_named) or every):
-                raise ParseError(f"Use one set of days — you gave {prev_word} and {_shown(word)}; nothing was changed.")
+                raise ParseError(f"Use one set of days — you gave {prev_word} and {_shown(word)}.")
         day_words.append((frozenset(value), named, _shown(word)))
         days.update(value)
 
@@ -650,9 +650,9 @@ def needs_channel_rights(coach, req) -> bool:
         return False
     if req.action:  # sub:stop:<id> / sub:resume:<id>: only a channel's subscription needs the rights
         parts = req.action.split(":")
-        if parts[0] != "sub" or len(parts) != 3 or not parts[2].isdigit():
+        if parts[0] != "sub" or len(parts) != 3 or row_id(parts[2]) is None:
             return False
-        sub = get(coach.db, int(parts[2]))
+        sub = get(coach.db, row_id(parts[2]))
         return sub is not None and not sub.is_dm
     from .coach import clean_text
 

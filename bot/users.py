@@ -78,6 +78,12 @@ def resolve_tz(name: str) -> str | None:
     return canonical
 
 
+def place_names() -> list[str]:
+    """Every zone name resolve_tz accepts as it is: UTC, then the places A–Z (what a picker may offer)."""
+    resolve_tz("UTC")  # fills the cache
+    return ["UTC", *sorted(z for z in _ZONES_LOWER.values() if z != "UTC")]
+
+
 def is_place(tz: str | None) -> bool:
     """A stored zone we can still use (rows written before names were checked may hold others)."""
     return bool(tz) and resolve_tz(tz) == tz
@@ -88,6 +94,7 @@ def is_place(tz: str | None) -> bool:
 _ABBREVIATIONS = {
     "pst": "America/Los_Angeles", "pdt": "America/Los_Angeles", "pt": "America/Los_Angeles",
     "mdt": "America/Denver", "mt": "America/Denver", "cst": "America/Chicago", "cdt": "America/Chicago",
+    "est": "America/New_York",
     "ct": "America/Chicago", "edt": "America/New_York", "et": "America/New_York", "bst": "Europe/London",
     "cest": "Europe/Paris", "ist": "Asia/Kolkata", "jst": "Asia/Tokyo", "aest": "Australia/Sydney",
     "aedt": "Australia/Sydney", "sgt": "Asia/Singapore",
@@ -146,10 +153,12 @@ def effective_tz(coach, req) -> str:
 
 
 def display_name(coach, platform: str, workspace: str, user: str) -> str:
+    """The person's name as plain text in a post others see: a name written as a Markdown link
+    ("[free nitro](https://…)") must not become a disguised link, so "](" gets a zero-width space."""
     row = coach.db.execute(
         "SELECT name FROM users WHERE platform = ? AND workspace = ? AND user = ?", [platform, workspace, user]
     ).fetchone()
-    return row[0] if row and row[0] else user
+    return (row[0] if row and row[0] else user).replace("](", "]\u200b(")
 
 
 def cmd_timezone(coach, req, args: str) -> list[Reply]:

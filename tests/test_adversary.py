@@ -7,7 +7,7 @@ import json
 from adapters.console import ConsoleChat
 
 from conftest import make_request
-from test_slack import slack, standin  # noqa: F401  (the real Bolt app against the loopback stand-in)
+from test_slack import BOT_USER, slack, standin  # noqa: F401  (the real Bolt app against the loopback stand-in)
 
 
 def _records(coach, user):
@@ -144,3 +144,106 @@ async def test_every_personal_command_in_a_dm_between_two_people_reaches_only_th
     assert slack.standin.called("chat.postMessage") == []
     assert all("went wrong" not in p.get("text", "") for p in shown)
 
+
+
+# ---------------------------------------------------------------- forged or stale button values
+
+FORGED_IDS = ("99999999999999999999", "²", "١٢")  # past SQLite's 64-bit integers; digits int() can't read or reads oddly
+
+
+async def test_a_button_with_an_id_out_of_range_gets_one_sentence_not_a_traceback(slack, coach, caplog):
+    # Button values come back from the platform as we sent them, but a stale, replayed or forged payload
+    # (Discord clients can send any custom_id) may carry any number: a post, answer or subscription id that
+    # SQLite can't hold (OverflowError) or a digit int() can't read must be "that button is broken", not ERROR.
+    import logging
+
+    caplog.set_level(logging.WARNING)
+    mcq = next(d.id for d in sorted(coach.library.drills.values(), key=lambda d: d.id) if d.type == "mcq")
+    values = [v for n in FORGED_IDS for v in (f"drill:choose:{mcq}:A:{n}", f"drill:reveal:{mcq}:{n}",
+                                              f"fb:up:{n}", f"sub:stop:{n}", f"sub:resume:{n}")]
+    for value in values:
+        await slack.click({"action_id": "coach:0", "value": value, "text": {"type": "plain_text", "text": "A"}},
+                          user="U9", channel="C1")
+    shown = await slack.standin.wait_for("chat.postEphemeral", count=len(values))
+    assert [p["text"] for p in shown if "went wrong" in p["text"]] == []
+    assert all(p["text"].count(".") <= 2 for p in shown)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert coach.db.execute("SELECT COUNT(*) FROM practice_attempts").fetchone()[0] == 0
+
+
+def test_est_is_answered_with_new_york_not_panama(say):
+    # tzdata links the fixed-offset EST to America/Panama, so `timezone EST` suggested Panama; someone typing
+    # EST means the US East Coast (as EDT/ET already do).
+    reply = say("timezone EST")[0]
+    assert reply.kind == "error" and "Did you mean `America/New_York`?" in reply.text and "Panama" not in reply.text
+
+
+def test_a_command_word_on_a_line_of_its_own_is_still_the_command(say, coach):
+    # "@coach answer⏎<a paragraph>" (Shift+Enter after the command, as people write long answers) was read as a
+    # question: the answer was never graded and an article section was posted in the channel instead.
+    drill = next(d for d in sorted(coach.library.drills.values(), key=lambda d: d.id) if d.type == "open")
+    say(f"drill {drill.id}", user="u", channel="C1")
+    [graded] = say(f"answer\n{drill.model_answer}", user="u", channel="C1")
+    assert graded.kind == "result" and graded.ephemeral
+    assert coach.db.execute("SELECT COUNT(*) FROM practice_attempts WHERE user = 'u'").fetchone()[0] == 1
+    assert say("drill\tai-pm", user="u", channel="C1")[0].kind == "drill"
+    # and in a DM with a drill open, "ask⏎…" is a question, not the answer
+    say(f"drill {drill.id}", user="v")
+    assert say("ask\nwhat is an F1 score", user="v")[0].kind != "result"
+
+
+async def test_a_message_with_a_file_attached_is_still_answered(slack, coach):
+    # Slack gives a message that carries a file (a screenshot with "what is this?", an answer pasted as a
+    # snippet) the subtype file_share; it was dropped with edits and joins, so the person got silence.
+    files = [{"id": "F1", "name": "shot.png", "mimetype": "image/png"}]
+    await slack.event({"type": "message", "subtype": "file_share", "channel_type": "im", "user": "U3",
+                       "text": "help", "files": files, "upload": False, "ts": "4.1", "channel": "D3"}, event_id="EvF1")
+    await slack.event({"type": "app_mention", "subtype": "file_share", "user": "U3", "channel": "C1", "ts": "4.2",
+                       "text": f"<@{BOT_USER}> topics", "files": files}, event_id="EvF2")
+    posted = await slack.standin.wait_for("chat.postMessage", count=2)
+    assert sorted(p["channel"] for p in posted) == ["C1", "D3"]
+
+
+def test_a_display_name_cannot_become_a_disguised_link_in_a_public_reveal(coach):
+    # A display name is the person's own text, shown to the whole channel in the reveal and the leaderboard.
+    # "[free nitro](https://evil.example)" became a link labelled "free nitro" (Slack: <url|label>; Discord renders
+    # the Markdown itself in embeds): a phishing link posted by the bot. The name must show as the text it is.
+    import re
+
+    from adapters.slack import render as slack_render
+    from bot.practice import team
+
+    post_id, _ = team.daily_drill(coach, "slack", "T1", "C1", post_key="k")
+    evil = "[free nitro](https://evil.example)"
+    coach.handle(make_request("answer B", user="U0EVE", channel="C1", platform="slack", user_name=evil))
+    coach.clock.advance(hours=9)
+    replies = team.reveal_post(coach, post_id)
+    shown = " ".join([r.text for r in replies] + [value for r in replies for _, value in r.fields])
+    assert "free nitro" in shown and "https://evil.example" in shown
+    assert not re.search(r"\[[^\]\n]+\]\(", shown)  # Discord shows embeds' Markdown as it is: no [label](url)
+    slack = json.dumps([slack_render.messages(r) for r in replies])
+    assert "<https://evil.example|" not in slack
+
+
+async def test_a_slack_reveal_names_everyone_who_answered_however_many(coach, standin):
+    # The reveal's "Answered" list went into one section field, clipped at Slack's 2,000 characters: with ~70
+    # people or more the rest were cut off with "…". Every name must arrive, each message within Slack's limits.
+    from adapters.slack import render as slack_render
+    from adapters.slack.sender import SlackSender, make_client
+    from bot.delivery import Target
+    from bot.practice import team
+
+    post_id, _ = team.daily_drill(coach, "slack", "T1", "C1", post_key="k")
+    for i in range(300):
+        coach.handle(make_request("answer B", user=f"U{i:04d}", channel="C1", platform="slack",
+                                  user_name=f"Person {i:04d} Lastname"))
+    coach.clock.advance(hours=9)
+    replies = team.reveal_post(coach, post_id)
+    sender = SlackSender(make_client("xoxb-test", base_url=standin.url + "/api/"))
+    await sender.send(Target("slack", "T1", "C1"), replies[:1], key="reveal")
+    posted = standin.called("chat.postMessage")
+    assert posted and all(p.get("ts", True) for p in posted)
+    shown = json.dumps([p["blocks"] for p in posted])
+    assert [i for i in range(300) if f"Person {i:04d} Lastname" not in shown] == []
+    assert all(not standin.blocks_problem(p["blocks"]) for p in posted)
+    assert all(len(f["text"]) <= slack_render.MAX_FIELD for p in posted for b in p["blocks"] for f in b.get("fields", []))

@@ -105,6 +105,7 @@ def test_bad_input_is_precise_and_changes_nothing(coach, say, args, message):
     before = rows(coach)
     reply = say(f"subscribe {args}")[0]
     assert reply.kind == "error" and message in reply.text and "nothing was changed" in reply.text.lower()
+    assert reply.text.lower().count("nothing was changed") == 1  # said once, not "…; nothing was changed. Nothing was changed."
     assert rows(coach) == before
 
 

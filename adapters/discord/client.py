@@ -125,8 +125,19 @@ class CoachMixin:
         return name if name and self.tree.get_command(name) else ""
 
     async def _on_tree_error(self, interaction: discord.Interaction, exc: app_commands.AppCommandError) -> None:
-        log.error("slash command %s failed", interaction.command and interaction.command.name, exc_info=exc)
-        reply = error("Sorry — something went wrong on my side handling that. Please try again in a moment.")
+        name = (interaction.data or {}).get("name", "")
+        if isinstance(exc, (app_commands.CommandNotFound, app_commands.CommandSignatureMismatch)):
+            # Discord still shows a command list from before an update (a global sync takes a while)
+            log.warning("slash command /%s is not one this version has (%s)", name, type(exc).__name__)
+            reply = error(f"`/{name}` changed in an update and Discord is still showing the old version — "
+                          "type `/help` to see the current commands (reopening Discord refreshes the list).")
+        elif isinstance(exc, app_commands.TransformerError):  # an option value this version can't read
+            log.warning("slash command /%s: option value %r refused: %s", name, str(exc.value)[:80], exc)
+            reply = error(f"I can't use '{str(exc.value)[:40]}' there; pick one of the options Discord offers "
+                          "(if it offers none, reopening Discord refreshes the command).")
+        else:
+            log.error("slash command %s failed", interaction.command and interaction.command.name, exc_info=exc)
+            reply = error("Sorry — something went wrong on my side handling that. Please try again in a moment.")
         try:
             await respond(interaction, [reply], self.buttons)
         except discord.HTTPException:

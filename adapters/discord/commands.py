@@ -26,11 +26,10 @@ _zones: list[str] = []
 def timezones(current: str) -> list[str]:
     """IANA zones for what the user has typed: prefix matches first, then zones whose
     city part starts with it ('berl' -> Europe/Berlin)."""
-    if not _zones:
-        from zoneinfo import available_timezones
+    if not _zones:  # only names the bot accepts: not US/Eastern, GB or EST5EDT, which it refuses
+        from bot.users import place_names
 
-        _zones.extend(sorted(z for z in available_timezones() if not z.startswith(("Etc/", "SystemV/", "posix/", "right/"))))
-        _zones.insert(0, "UTC")
+        _zones.extend(place_names())
     typed = current.strip().lower().replace(" ", "_")
     if not typed:
         return _zones[:AUTOCOMPLETE_MAX]

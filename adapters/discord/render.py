@@ -133,10 +133,12 @@ def split_text(text: str, limit: int) -> list[str]:
 
 
 def _cuts(line: str, step: int) -> list[str]:
-    """A line in pieces of at most ``step``, cut after a space when there is one in the second half."""
+    """A line in pieces of at most ``step``, cut after ", " (between the items of a list of names) or else
+    after a space when there is one in the second half."""
     cuts = []
     while len(line) > step:
-        at = line.rfind(" ", step // 2, step) + 1 or step
+        item = line.rfind(", ", step // 2, step)
+        at = item + 2 if item >= 0 else line.rfind(" ", step // 2, step) + 1 or step
         cuts.append(line[:at])
         line = line[at:]
     return cuts + [line]

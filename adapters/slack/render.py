@@ -208,14 +208,38 @@ def _content(reply: Reply) -> list[dict]:
         content.append({"type": "header", "text": plain_text(reply.title, MAX_HEADER)})
     for chunk in _chunks(mrkdwn(reply.text)):
         content.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
-    fields = [{"type": "mrkdwn", "text": clip(f"*{mrkdwn(name)}*\n{mrkdwn(value)}", MAX_FIELD)}
-              for name, value in reply.fields]
-    for start in range(0, len(fields), MAX_FIELDS):
-        content.append({"type": "section", "fields": fields[start:start + MAX_FIELDS]})
+    fields: list[dict] = []
+
+    def flush() -> None:
+        for start in range(0, len(fields), MAX_FIELDS):
+            content.append({"type": "section", "fields": fields[start:start + MAX_FIELDS]})
+        fields.clear()
+
+    for name, value in reply.fields:
+        text = f"*{mrkdwn(name)}*\n{mrkdwn(value)}"
+        if len(text) <= MAX_FIELD:
+            fields.append({"type": "mrkdwn", "text": text})
+            continue
+        # too long for a field (a reveal naming hundreds): sections of its own, cut between items, never clipped
+        flush()
+        for chunk in _chunks(_wrap_items(text, MAX_SECTION - 100)):
+            content.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
+    flush()
     if reply.citation:
         content.append({"type": "context",
                         "elements": [{"type": "mrkdwn", "text": clip(escape(reply.citation.line()), MAX_SECTION)}]})
     return content
+
+
+def _wrap_items(text: str, width: int) -> str:
+    """Long lines broken after ", " (a list of names) so _chunks cuts between items, not inside one."""
+    out = []
+    for line in text.split("\n"):
+        while len(line) > width and (cut := line.rfind(", ", 0, width)) > 0:
+            out.append(line[:cut + 1])
+            line = line[cut + 2:]
+        out.append(line)
+    return "\n".join(out)
 
 
 def _actions(reply: Reply) -> list[dict]:

@@ -8,6 +8,10 @@ from ..directory import looks_like_dm
 
 log = logging.getLogger(__name__)
 
+# A person's own message that carries a file (a screenshot, a snippet) has this subtype; the others
+# (edits, joins, bot posts) are not someone talking to the bot.
+PERSON_SUBTYPES = frozenset({None, "file_share"})
+
 
 def first_delivery(context, body) -> bool:
     event_id = body.get("event_id")
@@ -21,7 +25,7 @@ def first_delivery(context, body) -> bool:
 
 
 async def app_mention(event, body, client, context):
-    if event.get("bot_id") or event.get("subtype") or not event.get("user"):
+    if event.get("bot_id") or event.get("subtype") not in PERSON_SUBTYPES or not event.get("user"):
         return
     channel = event.get("channel", "")
     if looks_like_dm(channel) or not first_delivery(context, body):  # message.im already answers DMs
@@ -37,7 +41,7 @@ async def app_mention(event, body, client, context):
 
 async def direct_message(event, body, client, context):
     # Edits, joins, bot posts (ours included) carry a subtype or bot_id: answering them loops.
-    if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+    if event.get("subtype") not in PERSON_SUBTYPES or event.get("bot_id") or not event.get("user"):
         return
     # message.im reaches the bot only from its own DMs, so this one is private already.
     if event.get("channel_type") != "im" or not first_delivery(context, body):
