@@ -173,7 +173,8 @@ class AnswerIndex:
         about_me, rest = context.background(question) if points_back else ("", "")
         ranked, weights, unknown = self.rank(qterms, self.question_terms(clause) if clause else None, points_back,
                                              set(self.question_terms(about_me)) - set(self.question_terms(rest)),
-                                             long=context_ok and len(words(question)) >= context.MIN_CONTEXT_WORDS)
+                                             long=context_ok and len(words(question)) >= context.MIN_CONTEXT_WORDS
+                                             and len(set(qterms)) >= context.MIN_CONTEXT_TERMS)
         if not ranked:
             blocked = bool(foreign) or bool(self.out_of_scope(question, qterms))
             return self._rescued(question, weights, [], blocked) or Answer(question, False, None)

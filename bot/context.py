@@ -17,12 +17,19 @@ from .text import words
 ADVERB = re.compile(r"[a-z]{3,}(?<!pp)(?:[bcdfghklmnrstvwxz]|e)ly")
 
 MIN_CONTEXT_WORDS = 12  # a question this long may carry context before what it asks
+# ...and its unknown words are chat (UNKNOWN_IN_LONG) only when it says this many things (distinct terms):
+# "what's the AI PM salary at 3 years of experience in India" is long in words, but India is what it asks
+MIN_CONTEXT_TERMS = 6
 CONTEXT_WEIGHT = 0.3  # a known word of the context counts this much when the asking clause has a subject
 MIN_SUBJECT_WEIGHT = 1.0  # ...a subject: a term of its own at least this rare (idf; "ai", "pm" are not)
 # a word the library never uses counts this much in a long message that asks from its start or whose asking
 # clause points back ("…is that normal?"): chat. In an asking clause with a subject ("what does HIPAA
 # require?") it is what is asked, and keeps its weight (see factors)
 UNKNOWN_IN_LONG = 0.1
+# ...unless its clause points back and they are this share of its terms or more: then the message is about
+# something else ("my landlord
+# won't return my deposit… what are my options here?" is no career question for sharing "options")
+UNKNOWN_TOPIC_SHARE = 0.4
 
 _CLAUSE_END = re.compile(r"[.;!?]+\s+|,\s+(?:but|so|and)\s+|\s+[-–—]+\s+|,\s+")
 # ("roughly how much…", "realistically, what…": an adverb before the question word still asks)
@@ -119,13 +126,16 @@ def factors(weights: dict[str, float], asking: list[str] | None, unknown: set[st
     None for a question without context (a short one)."""
     # a long message's words the library never uses ("ugh", "hackathon", "bored") are mostly chat, unless
     # its asking clause asks about something of its own: then its unknown words are what it asks about
-    chat = {t: UNKNOWN_IN_LONG for t in unknown} if long and (asking is None or points_back) else {}
+    foreign = len(unknown) >= UNKNOWN_TOPIC_SHARE * len(weights)
+    chat = {t: UNKNOWN_IN_LONG for t in unknown} if long and (asking is None or points_back and not foreign) else {}
     if asking is None:
         return chat
     own = set(asking)
     subject = not points_back and any(weights.get(t, 0.0) >= MIN_SUBJECT_WEIGHT for t in own - unknown)
     out: dict[str, float] = {}
     for t in weights.keys() - own:
+        if t in unknown and points_back and foreign:
+            continue  # the clause asks about a context the library has no words for: they count fully
         if t in unknown or (subject and any(c.isdigit() for c in t)):
             out[t] = 0.0  # "…making around 160k. How much more would AI PM pay?": the asker's own figures
         elif subject or t in about_me:
@@ -145,5 +155,12 @@ def asks_nothing_alone(clause: str, n_terms: int) -> bool:
     return bool(BARE_REFERENCE.match(clause.strip().lower())) or (refers_back(clause) and n_terms <= BARE_CLAUSE_TERMS)
 
 
+# "what are my options here?", "what would you do in my case?": the clause asks about the situation before it
+# ...and so does "is there any actual number on that?"
+_POINTS_BACK_AT_END = re.compile(r"\b(?:here|in my case|in this case|in my situation|in my position|in my shoes|"
+                                 r"(?:on|about|for|behind) (?:that|this|it))\W*$")
+
+
 def refers_back(clause: str) -> bool:
-    return bool(_POINTS_BACK.match(clause.strip().lower()))
+    clause = clause.strip().lower()
+    return bool(_POINTS_BACK.match(clause) or _POINTS_BACK_AT_END.search(clause))

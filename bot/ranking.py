@@ -42,6 +42,10 @@ ADVICE_BOOST = 0.3  # a recommending section ("When should I…") for a "should 
 # score) goes first: "which PM flavor suits an ML engineer like me" wants the recommendation, not the
 # section that shares most of the asker's background words
 ADVICE_COVERAGE, ADVICE_SCORE = 0.9, 0.8
+# ...unless the best's heading asks the question itself (this share of it, see phrasing_match) and the
+# other's doesn't: "is it worth getting a PhD for AI PM" is the FAQ "Do I need a PhD…?", whether the
+# other is a recommending section or the body an FAQ item restates (see primary_first)
+ASKED_VERBATIM = 0.9
 PHRASING_LABEL_WORDS = 3  # a one-word question must be named by a phrasing this short (see names)
 
 # Sections that restate the body ("Summary", "Key Takeaways"): on a near tie the body says it first
@@ -129,7 +133,7 @@ def primary_first(ranked: list[Candidate]) -> list[Candidate]:
     if not best.unit.recap:
         return ranked
     for i, other in enumerate(ranked[1:4], 1):
-        if other.score < (1 - RECAP_MARGIN) * best.score:
+        if other.score < (1 - RECAP_MARGIN) * best.score or best.phrasing >= ASKED_VERBATIM > other.phrasing:
             break
         if not other.unit.recap and other.coverage >= best.coverage:
             return [other] + ranked[:i] + ranked[i + 1:]
@@ -143,6 +147,8 @@ def advising_first(ranked: list[Candidate]) -> list[Candidate]:
         return ranked
     for i, other in enumerate(ranked[1:6], 1):
         if other.score < ADVICE_SCORE * best.score:
+            break
+        if best.phrasing >= ASKED_VERBATIM > other.phrasing:
             break
         if other.unit.is_section and advises(other.unit.section) and other.coverage >= ADVICE_COVERAGE * best.coverage:
             return [other] + ranked[:i] + ranked[i + 1:]

@@ -41,6 +41,9 @@ MAX_SUBJECT_WORDS = 4  # longer than this, "what is …" asks a question, not fo
 # "data leakage in machine learning": a subject the articles never use whole is looked up without
 # the field it is placed in
 _QUALIFIER = re.compile(r"\s+(?:in|for|within|as)\s+[^,]+$")
+# "how do I calculate sample size for an A/B test with 80% power": a subject too long with the detail
+# after "with/at/using" is the term before it, looked up like any other
+_DETAIL = re.compile(r"\s+(?:with|at|using|given)\s+.*$")
 # Words after a term that show the sentence explains it ("X is…", "X that scores…", "X: …", "X (…")
 _DEFINING = frozenset("""is are was means mean refers refer that which helps help measures measure scores score
 tracks track uses use collects collect analyzes analyze creates create handles handle describes describe shows
@@ -67,6 +70,8 @@ def definition_subject(question: str) -> str | None:
         if m:
             # "what is a data flywheel and how do I build one": the subject ends where a second question starts
             x = _SECOND_QUESTION.split(m.group("x"))[0].strip(" ?!.")
+            if len([w for w in words(x) if w not in STOPWORDS]) > MAX_SUBJECT_WORDS:
+                x = _DETAIL.sub("", x)
             raw = words(x)
             content_words = [w for w in raw if w not in STOPWORDS]
             # "what is a traditional pm accountable for" asks about a role, not for a term's definition

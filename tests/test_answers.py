@@ -156,12 +156,15 @@ def test_user_text_never_reaches_match_syntax():
 # tune_questions.yaml is a third blind-written set (54% / 92% at first sight), a floor against losing robustness;
 # users_tune6_questions.yaml is users' long, advice-seeking phrasing (42% / 65% at first sight, 74% / 96% tuned, 79% now);
 # users_tune7_questions.yaml is chattier still, with lists and near-misses (55% / 87% at first sight, 87% / 100% tuned)
+# users_tune8_questions.yaml: long messages whose asking clause carries little, advice, lists, near-misses with
+# numbers and tools (65% / 87% at first sight, 79% / 97% tuned)
 @pytest.mark.parametrize("name, answered_bar, declined_bar", [("questions.yaml", 0.9, 0.9),
                                                                 ("questions_blind.yaml", 0.85, 0.9),
                                                                 ("tune_questions.yaml", 0.75, 0.9),
                                                                 ("users_questions.yaml", 0.9, 0.9),
                                                                 ("users_tune6_questions.yaml", 0.75, 0.9),
-                                                                ("users_tune7_questions.yaml", 0.8, 0.9)])
+                                                                ("users_tune7_questions.yaml", 0.8, 0.9),
+                                                                ("users_tune8_questions.yaml", 0.75, 0.9)])
 def test_question_sets_meet_their_bar(coach, name, answered_bar, declined_bar):
     spec = yaml.safe_load((DATA / name).read_text())
     misses = []

@@ -239,7 +239,7 @@ def test_what_should_i_do_to_x_asks_how_not_whether():
 
 
 def test_words_the_library_never_uses_count_little_in_a_long_message():
-    weights = {"bore": 5.6, "layer": 5.6, "interview": 0.9, "mistak": 2.0}
+    weights = {"bore": 5.6, "layer": 5.6, "interview": 0.9, "mistak": 2.0, "model": 0.7, "team": 1.1}
     factors = context.factors(weights, None, unknown={"bore", "layer"}, long=True)
     assert factors == {"bore": context.UNKNOWN_IN_LONG, "layer": context.UNKNOWN_IN_LONG}
     # in its context they are dropped, as before; in an asking clause that points back they count little,
@@ -248,6 +248,11 @@ def test_words_the_library_never_uses_count_little_in_a_long_message():
     assert factors["bore"] == 0.0 and factors["layer"] == context.UNKNOWN_IN_LONG
     factors = context.factors(weights, ["interview", "layer"], unknown={"bore", "layer"}, long=True)
     assert factors["bore"] == 0.0 and "layer" not in factors
+    # ...but when the words the library never uses are a good share of a message pointing back, they are its
+    # topic: they count fully
+    factors = context.factors({**weights, "landlord": 5.6}, ["interview", "layer"],
+                              unknown={"bore", "layer", "landlord"}, points_back=True, long=True)
+    assert "bore" not in factors and "landlord" not in factors
 
 
 def test_a_long_chatty_message_is_not_declined_for_its_chat_words(coach):
@@ -287,3 +292,28 @@ def test_a_relative_which_clause_is_context_not_the_question():
     # "which" asking about something still asks
     assert context.asking_clause("I've been a PM for five years at a big bank, which track fits me better?") == \
         "which track fits me better?"
+
+
+def test_an_advice_question_an_faq_item_asks_itself_gets_that_item(coach):
+    # "is it worth…" asks advice, but the FAQ "Do I need a PhD in AI/ML to become an AI PM?" asks this
+    # question; the switching conditions (which mention a PhD in passing) don't go first
+    answer = coach.index.ask("is it worth getting a phd before going for ai pm")
+    assert answer.found and "A PhD is not a strict requirement" in answer.answer, answer.answer
+
+
+def test_a_question_long_in_words_but_saying_few_things_keeps_its_unknown_word(coach):
+    # twelve words, but four terms: India is what it asks about, not chat (the articles give no country's pay)
+    assert not coach.index.ask("what's the ai pm salary at 3 years of experience in india").found
+
+
+def test_a_clause_ending_here_asks_about_its_context(coach):
+    assert context.refers_back("what are my options here?") and context.refers_back("what would you do in my case?")
+    assert not context.refers_back("what are the alternatives to AI PM?")
+    # a context mostly in words the library never uses is another topic: "options" is no career question here
+    assert not coach.index.ask("so my landlord won't return my deposit and it's been 2 months, I've emailed him "
+                               "3 times. what are my options here?").found
+
+
+def test_a_clause_asking_for_a_number_on_that_points_back():
+    assert context.refers_back("is there any actual number on that?")
+    assert not context.refers_back("is there a number for AI PM pay?")

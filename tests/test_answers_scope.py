@@ -224,3 +224,10 @@ def test_an_mba_program_is_a_resource_the_articles_never_recommend(coach):
                                                ("how can I get better at sql", "sql")])
 def test_how_to_learn_a_term_the_articles_only_name_is_declined(coach, question, subject):
     assert_declined(coach, question, f"mention {subject} only in passing")
+
+
+def test_a_number_in_the_detail_after_a_named_term_does_not_hide_the_term(coach):
+    # "with 80% power" made the subject too long to be a term: the articles only list sample size calculation
+    assert scope.definition_subject("how do i calculate sample size for an a/b test with 80% power") \
+        == "sample size for an a/b test"
+    assert not coach.index.ask("how do i calculate sample size for an a/b test with 80% power").found

@@ -191,3 +191,32 @@ def test_real_world_examples_and_crunching_encrypted_data(coach):
     assert_answered(coach, [("my execs don't believe models can be unfair. any real world examples I can point to?",
                              "Amazon’s recruitment algorithm"),
                             ("can we crunch customer data while it stays encrypted", "homomorphic encryption")])
+
+
+def test_users_everyday_words_round_8(coach):
+    assert_answered(coach, [
+        # "use day to day" asks for the tools used, not the AI PM's day
+        ("what tools do ai pms use day to day", "Zeda.io"),
+        # "name the…" opens a request, like "explain"; "name" is no topic
+        ("name the three roles on an ai product team", "ML Engineers: Handle productization"),
+        # "the wrong tool for the job" is when not to use it
+        ("when is machine learning the wrong tool for the job", "Teams know exact logic beforehand"),
+    ])
+
+
+def test_what_they_will_grill_me_on_and_what_to_watch_out_for_before_signing(coach):
+    assert_answered(coach, [
+        # "what else are they going to grill me on" asks what the loop expects, not for alternative careers
+        ("I'm prepping for a DS PM loop at a big tech co and I'm pretty solid on SQL. what else are they going to "
+         "grill me on?", "statistical inference"),
+        ("I got an offer for an AI PM job and the equity looks great on paper but the recruiter mentioned it's tied "
+         "to 'model milestones'. what should I watch out for before signing?", "performance‑based vesting"),
+    ])
+
+
+def test_an_ai_startup_is_an_ai_native_company(coach):
+    assert_answered(coach, [("is it worth being an ai pm if i already work on ml stuff at an ai startup",
+                             "PMs at AI-native companies who are already working on ML features")])
+    # a pay bump is pay, not the accuracy "bump" of the cost trade-off
+    assert synonyms.terms("is the bump in pay worth it", query=True).count(stem("compensation")) == 1
+    assert stem("boost") not in synonyms.terms("is the bump in pay worth it", query=True)
