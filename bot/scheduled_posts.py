@@ -97,14 +97,27 @@ def compose_batch(coach, items: list) -> dict:
     return out
 
 
-class ThreadComposer:
-    """Composes in a thread of the scheduler's process (its writer lane), with that thread's connection."""
+_RESULT = ("UPDATE deliveries SET state = ?, parts_sent = ?, message_ref = COALESCE(NULLIF(?, ''), message_ref), "
+           "error = ?, attempts = attempts + ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
+           "lease_until = CASE WHEN ? = 1 THEN NULL ELSE lease_until END, post_id = COALESCE(?, post_id), "
+           "updated_at = ? WHERE id = ? AND state = 'pending'")
 
-    def __init__(self, lane):
+
+def write_results(coach, rows: list[list]) -> None:
+    with transaction(coach.db, serialized=False):
+        coach.db.executemany(_RESULT, rows)
+
+
+class ThreadComposer:
+    def __init__(self, lane, results_lane=None):
         self.lane = lane
+        self.results_lane = results_lane or lane
 
     async def compose(self, coach, items: list) -> dict:
         return await workers.call_in(self.lane(coach), coach, compose_batch, items)
+
+    async def write_results(self, coach, rows: list[list]) -> None:
+        await workers.call_in(self.results_lane(coach), coach, write_results, rows)
 
     def start(self) -> None:
         pass
@@ -171,16 +184,24 @@ class ProcessComposer:
             log.warning("the composing process %s; composing in this process meanwhile, starting a new one", why)
 
     async def compose(self, coach, items: list) -> dict:
+        return await self._ask("compose", items, coach, self.fallback.compose)
+
+    async def write_results(self, coach, rows: list[list]) -> None:
+        failure = await self._ask("results", rows, coach, self.fallback.write_results)
+        if failure is not None:
+            raise failure
+
+    async def _ask(self, kind: str, payload: list, coach, fallback):
         child = self._child()
         if child is None:
-            return await self.fallback.compose(coach, items)
+            return await fallback(coach, payload)
         try:
-            out = await child.compose(items, coach.clock())
+            out = await child.ask(kind, payload, coach.clock())
         except ComposerGone:
-            if not child.mourned:  # one death, however many batches it had in hand
+            if not child.mourned:
                 child.mourned = True
                 self._lost("died")
-            return await self.fallback.compose(coach, items)
+            return await fallback(coach, payload)
         self.deaths = 0
         return out
 
@@ -213,11 +234,11 @@ class _Child:
         self.mourned = False  # its death counted
         threading.Thread(target=self._read, name="coach-composer-results", daemon=True).start()
 
-    async def compose(self, items: list, now: datetime) -> dict:
+    async def ask(self, kind: str, payload: list, now: datetime):
         if not self.alive:
             raise ComposerGone()
         seq = next(self.seq)
-        request = pickle.dumps((seq, items, now), pickle.HIGHEST_PROTOCOL)  # before anything waits on it
+        request = pickle.dumps((seq, kind, payload, now), pickle.HIGHEST_PROTOCOL)  # before anything waits on it
         done = self.pending[seq] = asyncio.get_running_loop().create_future()
         # a run cancelled meanwhile (a stop, asyncio.run ending) forgets its batch: nothing to settle later
         done.add_done_callback(lambda _, seq=seq: self.pending.pop(seq, None))
@@ -291,15 +312,23 @@ def _child_main(requests, answers, location: str, root: str, config) -> None:
         return
     while True:
         try:
-            seq, items, now = pickle.loads(requests.recv_bytes())
+            seq, kind, payload, now = pickle.loads(requests.recv_bytes())
         except (EOFError, OSError):
             return
         coach.clock = lambda now=now: now  # the parent's clock (a test's, or simply ahead of ours)
-        try:
-            out = _crossable(compose_batch(coach, items))
-        except Exception as exc:  # the batch's transaction itself failed: each post fails with it
-            log.exception("composing %d posts failed", len(items))
-            out = {item.id: _crossable_error(exc) for item in items}
+        if kind == "results":
+            try:
+                write_results(coach, payload)
+                out = None
+            except Exception as exc:
+                log.exception("writing %d send results failed", len(payload))
+                out = _crossable_error(exc)
+        else:
+            try:
+                out = _crossable(compose_batch(coach, payload))
+            except Exception as exc:  # the batch's transaction itself failed: each post fails with it
+                log.exception("composing %d posts failed", len(payload))
+                out = {item.id: _crossable_error(exc) for item in payload}
         try:
             answers.send_bytes(pickle.dumps((seq, out), pickle.HIGHEST_PROTOCOL))
         except (OSError, ValueError):

@@ -148,7 +148,7 @@ class DailyScheduler:
                  backoff: float = BACKOFF, sleep=None, owner: str | None = None, compose_in_process: bool = False):
         self.coach = coach
         # ``coach run`` composes in a process of its own (see scheduled_posts); tests and run-due in a thread
-        thread = scheduled_posts.ThreadComposer(lambda c: _lane(c, "compose"))
+        thread = scheduled_posts.ThreadComposer(lambda c: _lane(c, "compose"), lambda c: _lane(c, "results"))
         self.composer = (scheduled_posts.ProcessComposer(coach, thread)
                          if compose_in_process and workers.db_file(coach) else thread)
         self.senders = senders  # platform -> Sender; adapters add theirs as they connect
@@ -646,7 +646,7 @@ class DailyScheduler:
                   item.attempts - item.attempts_recorded, state, now, done, item.post_id, now, item.id]
         item.attempts_recorded = item.attempts
         if getattr(self.senders.get(item.sub.platform), "max_in_flight", None) == 1:
-            _write_results(self.coach, [params])
+            scheduled_posts.write_results(self.coach, [params])
         else:
             await self._ledger.write(params)
 
@@ -786,19 +786,6 @@ def _lane(coach, kind: str):
     return _LANES[kind] if is_postgres(coach.db.location) else _WRITER
 
 
-_RESULT = ("UPDATE deliveries SET state = ?, parts_sent = ?, message_ref = COALESCE(NULLIF(?, ''), message_ref), "
-           "error = ?, attempts = attempts + ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
-           "lease_until = CASE WHEN ? = 1 THEN NULL ELSE lease_until END, post_id = COALESCE(?, post_id), "
-           "updated_at = ? WHERE id = ? AND state = 'pending'")
-
-
-def _write_results(coach, rows: list[list]) -> None:
-    # Each update is of a row this process claimed: on PostgreSQL no need for the one writer's lock
-    # (with it, three processes' result writes queued behind each other and behind compose batches).
-    with transaction(coach.db, serialized=False):
-        coach.db.executemany(_RESULT, rows)
-
-
 class _Ledger:
     """Send results written in groups: whatever came in while one write ran goes in the next, as one
     transaction in the scheduler's writer thread. A commit per message cost more than the send; grouped, the
@@ -824,7 +811,7 @@ class _Ledger:
             rows, written = self.rows, self.written
             self.rows, self.written = [], None
             try:
-                await workers.call_in(_lane(self.sched.coach, "results"), self.sched.coach, _write_results, rows)
+                await self.sched.composer.write_results(self.sched.coach, rows)
             except Exception as exc:
                 written.set_exception(exc)
             else:
