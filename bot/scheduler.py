@@ -788,8 +788,9 @@ def _lane(coach, kind: str):
 
 class _Ledger:
     """Send results written in groups: whatever came in while one write ran goes in the next, as one
-    transaction in the scheduler's writer thread. A commit per message cost more than the send; grouped, the
-    crash window stays the same because each send keeps its slot until its result is written."""
+    transaction, by the composer (in its process, or the scheduler's results thread). A commit per message
+    cost more than the send; grouped, the crash window stays the same because each send keeps its slot
+    until its result is written."""
 
     def __init__(self, sched: DailyScheduler):
         self.sched = sched

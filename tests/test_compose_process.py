@@ -373,3 +373,39 @@ def test_a_failed_transaction_for_the_rest_of_a_batch_leaves_its_committed_drill
         assert post_id and replies, item
     assert isinstance(out[items[-1].id], sqlite3.OperationalError)
     assert coach.db.execute("SELECT COUNT(*) FROM practice_posts").fetchone()[0] == 2
+
+
+def test_send_results_are_written_by_the_composing_process_and_by_this_one_when_it_is_gone(coach, say, clock):
+    """`coach run` writes send results in the composing process too; a child that died with a write in
+    hand (maybe after its commit) costs nothing: the write is made all the same (here, or by the child
+    started in its place), and a result written twice changes nothing."""
+    from bot.scheduled_posts import write_results
+
+    subscribe_some(say)
+    rec = Recorder()
+    sched = DailyScheduler(coach, {"console": rec}, compose_in_process=True)
+    at = clock.advance(days=1).replace(hour=9, minute=0, second=30)
+    try:
+        summary = asyncio.run(sched.run_due(at))
+        assert summary.sent == 5
+        ids = [r[0] for r in coach.db.execute("SELECT id FROM deliveries ORDER BY id").fetchall()]
+        assert coach.db.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'sent'").fetchone()[0] == 5
+
+        # a pending row, written through the child: committed by the other process
+        coach.db.execute("UPDATE deliveries SET state = 'pending', attempts = 0 WHERE id = ?", [ids[0]])
+        row = ["sent", 1, "m-x", None, 1, "sent", "2030-01-01T00:00:00Z", 1, None, "2030-01-01T00:00:00Z", ids[0]]
+        asyncio.run(sched.composer.write_results(coach, [row]))
+        assert coach.db.execute("SELECT state, attempts FROM deliveries WHERE id = ?", [ids[0]]).fetchone() == ("sent", 1)
+
+        # the child gone: the write is made all the same
+        coach.db.execute("UPDATE deliveries SET state = 'pending', attempts = 0 WHERE id = ?", [ids[1]])
+        os.kill(sched.composer.pid, signal.SIGKILL)
+        sched.composer.child.process.join(10)
+        row[-1] = ids[1]
+        asyncio.run(sched.composer.write_results(coach, [row]))
+        assert coach.db.execute("SELECT state, attempts FROM deliveries WHERE id = ?", [ids[1]]).fetchone() == ("sent", 1)
+    finally:
+        sched.shutdown()
+    # written twice (a child that died after its commit): the second changes nothing
+    write_results(coach, [row])
+    assert coach.db.execute("SELECT state, attempts FROM deliveries WHERE id = ?", [ids[1]]).fetchone() == ("sent", 1)
